@@ -1,0 +1,45 @@
+# Seedbed: `make demo` and `make test` set everything up (idempotent) and run.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+ANVIL_BIN := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin
+CAST_BIN := $(CURDIR)/node_modules/@foundry-rs/cast-linux-amd64/bin
+export SOLCX_BINARY_PATH := $(CURDIR)/.solc
+export PATH := $(ANVIL_BIN):$(CAST_BIN):$(CURDIR)/.venv/bin:$(PATH)
+export PYTHONPATH := $(CURDIR)
+export HYPOTHESIS_PROFILE ?= ci
+
+.PHONY: help setup compile test demo bench fuzz lint slither clean
+
+help:
+	@echo "make demo   - set up and run the end-to-end scenario on a local anvil chain"
+	@echo "make test   - set up, compile every contract and run the whole test suite on anvil"
+	@echo "make bench  - gas per operation and tooling throughput -> bench/results.json"
+	@echo "make fuzz   - the deep profile of the whole-suite state machine"
+	@echo "make lint   - ruff and mypy on seedbed/ and scripts/"
+
+setup:
+	@bash tools/setup.sh
+
+compile: setup
+	@ape compile
+
+test: compile
+	ape test tests -q -p no:cacheprovider
+
+demo: compile
+	ape run demo
+
+bench: compile
+	ape run bench
+
+fuzz: compile
+	HYPOTHESIS_PROFILE=deep ape test tests/system -q -s -p no:cacheprovider
+
+lint: setup
+	ruff check seedbed scripts tests bench
+	ruff format --check seedbed scripts tests bench
+	mypy seedbed scripts
+
+clean:
+	rm -rf .venv node_modules .solc deps .setup-logs contracts/.cache .build
