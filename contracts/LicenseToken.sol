@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IAssetRegistry} from "../interfaces/IAssetRegistry.sol";
+import {ILicenseGate} from "../interfaces/ILicenseGate.sol";
+import {ILicenseToken} from "../interfaces/ILicenseToken.sol";
+import {IRoyaltyVault} from "../interfaces/IRoyaltyVault.sol";
+import {LicenseURI} from "./libraries/LicenseURI.sol";
+
+/// @title LicenseToken
+/// @notice ERC-721 licenses sold from offers that asset owners publish. A license points at
+/// its offer, whose terms never change once created: that is the snapshot. Only the offer's
+/// status (active, paused, retired) and sold count move, and neither touches sold licenses.
+/// Soulbound licenses follow ERC-5192.
+contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /*//////////////////////////////////////////////////////////////
+                                CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    uint8 public constant ACCESS = 1;
+    uint8 public constant TRAIN = 2;
+    uint8 public constant INFER = 4;
+    uint8 public constant COMMERCIAL = 8;
+    uint8 public constant DERIVE = 16;
+    uint8 internal constant ALL_SCOPES = 31;
+    address internal constant ETH = address(0);
+    bytes4 internal constant ERC5192_ID = 0xb45a3c0e;
+
+    IAssetRegistry public immutable REGISTRY;
+    IRoyaltyVault public immutable VAULT;
+    /// @notice The account allowed to wire the usage meter, once.
+    address public immutable WIRER;
+
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Three slots: (currency, assetId, scopes, minUpstreamBps, soulbound),
+    /// (price, unitPrice), (duration, maxUnits, supplyCap, sold, status).
+    struct Offer {
+        address currency;
+        uint64 assetId;
+        uint8 scopes;
+        uint16 minUpstreamBps;
+        bool soulbound;
+        uint128 price;
+        uint128 unitPrice;
+        uint40 duration;
+        uint64 maxUnits;
+        uint32 supplyCap;
+        uint32 sold;
+        OfferStatus status;
+    }
+
+    /// @dev One slot.
+    struct License {
+        uint64 offerId;
+        uint40 startsAt;
+        uint40 expiresAt;
+        uint64 unitsUsed;
+    }
+
+    mapping(uint256 offerId => Offer) internal _offers;
+    mapping(uint256 offerId => address) internal _creators;
+    mapping(uint256 licenseId => License) internal _licenses;
+    uint64 public offerCount;
+    uint64 public licenseCount;
+    address public meter;
+
+    /// @notice ERC-5192
+    event Locked(uint256 tokenId);
+
+    constructor(IAssetRegistry registry, IRoyaltyVault vault, address wirer) ERC721("Seedbed License", "SEEDL") {
+        REGISTRY = registry;
+        VAULT = vault;
+        WIRER = wirer;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 OFFERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ILicenseToken
+    function createOffer(Terms calldata t) external returns (uint256 offerId) {
+        _requireAssetOperator(t.assetId);
+        if (t.scopes == 0 || t.scopes > ALL_SCOPES) revert LicenseTokenInvalidScopes(t.scopes);
+        if (t.minUpstreamBps > 10_000) revert LicenseTokenInvalidMinShare(t.minUpstreamBps);
+        if (t.currency != ETH && t.currency.code.length == 0) revert LicenseTokenInvalidCurrency(t.currency);
+
+        unchecked {
+            offerId = ++offerCount; // uint64: one per transaction cannot wrap
+        }
+        _offers[offerId] = Offer({
+            currency: t.currency,
+            assetId: uint64(t.assetId), // registry ids are uint64
+            scopes: t.scopes,
+            minUpstreamBps: t.minUpstreamBps,
+            soulbound: t.soulbound,
+            price: t.price,
+            unitPrice: t.unitPrice,
+            duration: t.duration,
+            maxUnits: t.maxUnits,
+            supplyCap: t.supplyCap,
+            sold: 0,
+            status: OfferStatus.Active
+        });
+        _creators[offerId] = msg.sender;
+        emit OfferCreated(offerId, t.assetId, msg.sender, t);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function setOfferStatus(uint256 offerId, OfferStatus status) external {
+        Offer storage o = _offerOrRevert(offerId);
+        _requireAssetOperator(o.assetId);
+        OfferStatus current = o.status;
+        if (current == OfferStatus.Retired) revert LicenseTokenOfferRetired(offerId);
+        if (status == current) revert LicenseTokenStatusUnchanged(offerId, status);
+        if (status == OfferStatus.None) revert LicenseTokenOfferNotActive(offerId, status);
+        o.status = status;
+        emit OfferStatusChanged(offerId, status);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 BUYING
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ILicenseToken
+    function buy(uint256 offerId, address to, uint256 maxPrice)
+        external
+        payable
+        nonReentrant
+        returns (uint256 licenseId)
+    {
+        Offer storage o = _offerOrRevert(offerId);
+        if (o.status != OfferStatus.Active) revert LicenseTokenOfferNotActive(offerId, o.status);
+        uint32 sold = o.sold;
+        if (o.supplyCap != 0 && sold >= o.supplyCap) revert LicenseTokenSoldOut(offerId, o.supplyCap);
+        uint256 price = o.price;
+        if (price > maxPrice) revert LicenseTokenPriceAboveMax(offerId, price, maxPrice);
+        uint256 assetId = o.assetId;
+        if (!REGISTRY.isListed(assetId)) revert LicenseTokenAssetDelisted(assetId);
+        address currency = o.currency;
+        if (msg.value != (currency == ETH ? price : 0)) {
+            revert LicenseTokenWrongValue(msg.value, currency == ETH ? price : 0);
+        }
+
+        // Effects: count the sale and record the license with its clock started now.
+        unchecked {
+            o.sold = sold + 1; // below supplyCap, or a uint32 count of sales that cannot wrap in practice
+            licenseId = ++licenseCount;
+        }
+        uint40 expiry = o.duration == 0 ? 0 : uint40(block.timestamp) + o.duration;
+        _licenses[licenseId] =
+            License({offerId: uint64(offerId), startsAt: uint40(block.timestamp), expiresAt: expiry, unitsUsed: 0});
+        emit LicenseBought(licenseId, offerId, assetId, msg.sender, to, currency, price, expiry);
+
+        // Interactions: the price goes straight into the vault for the asset.
+        if (price != 0) _payVault(assetId, currency, price);
+        _safeMint(to, licenseId);
+        if (o.soulbound) emit Locked(licenseId);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 METERING
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ILicenseToken
+    function recordUsage(uint256 licenseId, uint64 unitsUsed) external {
+        if (msg.sender != meter) revert LicenseTokenNotMeter(msg.sender);
+        License storage l = _licenseOrRevert(licenseId);
+        uint64 current = l.unitsUsed;
+        if (unitsUsed <= current) revert LicenseTokenUnitsNotIncreasing(licenseId, unitsUsed, current);
+        uint64 cap = _offers[l.offerId].maxUnits;
+        if (cap != 0 && unitsUsed > cap) revert LicenseTokenUnitsExceeded(licenseId, unitsUsed, cap);
+        l.unitsUsed = unitsUsed;
+        emit UsageRecorded(licenseId, unitsUsed);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function wireMeter(address meter_) external {
+        if (msg.sender != WIRER) revert LicenseTokenNotWirer(msg.sender);
+        if (meter != address(0)) revert LicenseTokenAlreadyWired(meter);
+        meter = meter_;
+        emit MeterWired(meter_);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ILicenseToken
+    function offer(uint256 offerId) public view returns (OfferView memory v) {
+        Offer storage o = _offerOrRevert(offerId);
+        v = OfferView({terms: _terms(o), status: o.status, sold: o.sold, creator: _creators[offerId]});
+    }
+
+    /// @inheritdoc ILicenseToken
+    function license(uint256 licenseId) public view returns (LicenseView memory v) {
+        License memory l = _licenseOrRevert(licenseId);
+        Offer storage o = _offers[l.offerId];
+        v = LicenseView({
+            offerId: l.offerId,
+            holder: _ownerOf(licenseId),
+            terms: _terms(o),
+            startsAt: l.startsAt,
+            expiresAt: l.expiresAt,
+            unitsUsed: l.unitsUsed,
+            valid: _valid(l, o.maxUnits)
+        });
+    }
+
+    /// @inheritdoc ILicenseToken
+    function usageTerms(uint256 licenseId) external view returns (UsageTerms memory u) {
+        License memory l = _licenseOrRevert(licenseId);
+        Offer storage o = _offers[l.offerId];
+        u = UsageTerms({
+            holder: _ownerOf(licenseId),
+            assetId: o.assetId,
+            currency: o.currency,
+            unitPrice: o.unitPrice,
+            maxUnits: o.maxUnits,
+            expiresAt: l.expiresAt,
+            unitsUsed: l.unitsUsed,
+            scopes: o.scopes
+        });
+    }
+
+    /// @inheritdoc ILicenseToken
+    function isValid(uint256 licenseId) public view returns (bool) {
+        License memory l = _licenses[licenseId];
+        return l.offerId != 0 && _valid(l, _offers[l.offerId].maxUnits);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function isValidFor(uint256 licenseId, address account, uint8 scopes) public view returns (bool) {
+        License memory l = _licenses[licenseId];
+        if (l.offerId == 0) return false;
+        Offer storage o = _offers[l.offerId];
+        return _valid(l, o.maxUnits) && _ownerOf(licenseId) == account && (o.scopes & scopes) == scopes;
+    }
+
+    /// @inheritdoc ILicenseGate
+    function checkDerive(uint256 licenseId, address registrant, uint256 parentAssetId)
+        external
+        view
+        returns (bool ok, uint16 minUpstreamBps)
+    {
+        if (!isValidFor(licenseId, registrant, DERIVE)) return (false, 0);
+        Offer storage o = _offers[_licenses[licenseId].offerId];
+        if (o.assetId != parentAssetId) return (false, 0);
+        return (true, o.minUpstreamBps);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function expiresAt(uint256 licenseId) external view returns (uint40) {
+        return _licenseOrRevert(licenseId).expiresAt;
+    }
+
+    /// @inheritdoc ILicenseToken
+    function unitsLeft(uint256 licenseId) external view returns (uint64) {
+        License memory l = _licenseOrRevert(licenseId);
+        uint64 cap = _offers[l.offerId].maxUnits;
+        return cap == 0 ? type(uint64).max : cap - l.unitsUsed;
+    }
+
+    /// @inheritdoc ILicenseToken
+    function locked(uint256 licenseId) external view returns (bool) {
+        return _offers[_licenseOrRevert(licenseId).offerId].soulbound;
+    }
+
+    /// @notice On-chain JSON stating the license's terms and state (wallet-readable).
+    function tokenURI(uint256 licenseId) public view override returns (string memory) {
+        return LicenseURI.render(licenseId, license(licenseId));
+    }
+
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return interfaceId == ERC5192_ID || super.supportsInterface(interfaceId);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                INTERNALS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Soulbound licenses can be minted but never move.
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
+        from = super._update(to, tokenId, auth);
+        if (from != address(0) && _offers[_licenses[tokenId].offerId].soulbound) {
+            revert LicenseTokenSoulbound(tokenId);
+        }
+    }
+
+    function _payVault(uint256 assetId, address currency, uint256 price) internal {
+        if (currency == ETH) {
+            VAULT.pay{value: price}(assetId, ETH, price);
+            return;
+        }
+        // Pull into this contract, then let the vault pull what arrived (fee-on-transfer safe).
+        IERC20 token = IERC20(currency);
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), price);
+        uint256 received = token.balanceOf(address(this)) - before;
+        if (received == 0) revert LicenseTokenNothingArrived(currency, price);
+        token.forceApprove(address(VAULT), received);
+        VAULT.pay(assetId, currency, received);
+    }
+
+    function _valid(License memory l, uint64 maxUnits) internal view returns (bool) {
+        return (l.expiresAt == 0 || block.timestamp < l.expiresAt) && (maxUnits == 0 || l.unitsUsed < maxUnits);
+    }
+
+    function _terms(Offer storage o) internal view returns (Terms memory) {
+        return Terms({
+            assetId: o.assetId,
+            currency: o.currency,
+            price: o.price,
+            unitPrice: o.unitPrice,
+            duration: o.duration,
+            maxUnits: o.maxUnits,
+            scopes: o.scopes,
+            minUpstreamBps: o.minUpstreamBps,
+            soulbound: o.soulbound,
+            supplyCap: o.supplyCap
+        });
+    }
+
+    function _offerOrRevert(uint256 offerId) internal view returns (Offer storage o) {
+        o = _offers[offerId];
+        if (o.status == OfferStatus.None) revert LicenseTokenUnknownOffer(offerId);
+    }
+
+    function _licenseOrRevert(uint256 licenseId) internal view returns (License storage l) {
+        l = _licenses[licenseId];
+        if (l.offerId == 0) revert LicenseTokenUnknownLicense(licenseId);
+    }
+
+    function _requireAssetOperator(uint256 assetId) internal view {
+        address owner = IERC721Like(address(REGISTRY)).ownerOf(assetId);
+        if (
+            msg.sender != owner && !IERC721Like(address(REGISTRY)).isApprovedForAll(owner, msg.sender)
+                && IERC721Like(address(REGISTRY)).getApproved(assetId) != msg.sender
+        ) revert LicenseTokenNotAssetOwner(assetId, msg.sender);
+    }
+}
+
+/// @dev The registry's ERC-721 surface used for operator checks.
+interface IERC721Like {
+    function ownerOf(uint256 tokenId) external view returns (address);
+    function isApprovedForAll(address owner, address operator) external view returns (bool);
+    function getApproved(uint256 tokenId) external view returns (address);
+}

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IAssetRegistry} from "../interfaces/IAssetRegistry.sol";
+import {IRoyaltyVault} from "../interfaces/IRoyaltyVault.sol";
+import {SeedbedMerkle} from "./libraries/SeedbedMerkle.sol";
+
+/// @title RoyaltyVault
+/// @notice The splitter. Books, per (asset, currency): `accrued` (all revenue ever credited to
+/// the contributors), `pending` (revenue owed to the parents, not yet flowed) and, per account,
+/// `claimed`. Per currency: `held` (everything the books owe) and protocol `fees`.
+/// Invariant: balance(currency) ≥ held(currency); the difference is excess nobody owns.
+/// @dev No receive(): plain ETH transfers revert. No owner, no upgrade path.
+contract RoyaltyVault is IRoyaltyVault, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /*//////////////////////////////////////////////////////////////
+                                CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    address internal constant ETH = address(0);
+    uint256 internal constant BPS = 10_000;
+    /// @inheritdoc IRoyaltyVault
+    uint16 public constant MAX_FEE_BPS = 500;
+    /// @inheritdoc IRoyaltyVault
+    uint256 public constant MAX_BATCH = 64;
+    /// @notice Gas forwarded to each ETH recipient inside a batch, so one gas-griefing
+    /// recipient cannot starve the others (it can still claim alone with all the gas it wants).
+    uint256 public constant BATCH_ETH_GAS = 100_000;
+
+    /// @inheritdoc IRoyaltyVault
+    IAssetRegistry public immutable REGISTRY;
+    /// @inheritdoc IRoyaltyVault
+    address public immutable TREASURY;
+    /// @inheritdoc IRoyaltyVault
+    uint16 public immutable FEE_BPS;
+
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev One slot. `upstreamPlusOne` caches the asset's (immutable) upstream share + 1, so
+    /// a payment after the first makes no call to the registry; 0 means not cached yet.
+    struct Pool {
+        uint128 accrued;
+        uint112 pending;
+        uint16 upstreamPlusOne;
+    }
+
+    mapping(uint256 assetId => mapping(address currency => Pool)) internal _pools;
+    mapping(uint256 assetId => mapping(address currency => mapping(address account => uint256))) public claimed;
+    mapping(address currency => uint256) public held;
+    mapping(address currency => uint256) public fees;
+
+    constructor(IAssetRegistry registry, address treasury, uint16 feeBps) {
+        if (feeBps > MAX_FEE_BPS) revert RoyaltyVaultFeeTooHigh(feeBps, MAX_FEE_BPS);
+        if (treasury == address(0)) revert RoyaltyVaultTransferFailed(ETH, treasury, 0);
+        REGISTRY = registry;
+        TREASURY = treasury;
+        FEE_BPS = feeBps;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 PAYING
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IRoyaltyVault
+    function pay(uint256 assetId, address currency, uint256 amount)
+        external
+        payable
+        nonReentrant
+        returns (uint256 received)
+    {
+        if (amount == 0) revert RoyaltyVaultZeroAmount();
+        uint256 up = _upstreamBps(assetId, currency);
+        if (currency == ETH) {
+            if (msg.value != amount) revert RoyaltyVaultWrongValue(msg.value, amount);
+            received = amount;
+        } else {
+            if (msg.value != 0) revert RoyaltyVaultWrongValue(msg.value, 0);
+            // Interaction before effects is needed to measure what arrived (fee-on-transfer
+            // tokens); the guard keeps the token from re-entering.
+            IERC20 token = IERC20(currency);
+            uint256 before = token.balanceOf(address(this));
+            token.safeTransferFrom(msg.sender, address(this), amount);
+            received = token.balanceOf(address(this)) - before;
+            if (received == 0) revert RoyaltyVaultNothingArrived(currency, amount);
+        }
+
+        uint256 fee;
+        if (FEE_BPS != 0) {
+            fee = received * FEE_BPS / BPS;
+            fees[currency] += fee;
+        }
+        (uint256 toContributors, uint256 toUpstream) = _credit(assetId, currency, received - fee, up);
+        held[currency] += received;
+        emit Paid(assetId, currency, msg.sender, received, toContributors, toUpstream, fee);
+    }
+
+    /// @inheritdoc IRoyaltyVault
+    function flowUpstream(uint256 assetId, address currency) external nonReentrant returns (uint256 moved) {
+        Pool storage pool = _pools[assetId][currency];
+        moved = pool.pending;
+        if (moved == 0) revert RoyaltyVaultNothingToFlow(assetId, currency);
+        uint256 up = pool.upstreamPlusOne - 1; // cached by the credit that made `pending` > 0
+        pool.pending = 0;
+
+        IAssetRegistry.Parent[] memory ps = REGISTRY.parents(assetId);
+        uint256 n = ps.length; // ≤ MAX_PARENTS, enforced at registration
+        uint256 rest = moved;
+        for (uint256 i; i < n; ++i) {
+            // The last-listed parent takes the rounding remainder, so nothing is stranded.
+            uint256 share = i + 1 == n ? rest : moved * ps[i].shareBps / up;
+            rest -= share;
+            uint256 pid = ps[i].assetId;
+            (uint256 toC, uint256 toU) = _credit(pid, currency, share, ps[i].upstreamBps);
+            emit UpstreamFlowed(assetId, pid, currency, share, toC, toU);
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                CLAIMING
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IRoyaltyVault
+    function claim(
+        uint256 assetId,
+        address currency,
+        address account,
+        uint96 weight,
+        IAssetRegistry.SumNode[] calldata proof
+    ) external nonReentrant returns (uint256 amount) {
+        amount = _owed(assetId, currency, account, weight, proof);
+        if (amount == 0) revert RoyaltyVaultNothingToClaim(assetId, currency, account);
+        uint256 total = _book(assetId, currency, account, amount);
+        emit Claimed(assetId, currency, account, amount, weight, total);
+        if (!_send(currency, account, amount, gasleft())) {
+            revert RoyaltyVaultTransferFailed(currency, account, amount);
+        }
+    }
+
+    /// @inheritdoc IRoyaltyVault
+    function claimBatch(ClaimRequest[] calldata requests) external nonReentrant returns (uint256[] memory amounts) {
+        uint256 n = requests.length;
+        if (n > MAX_BATCH) revert RoyaltyVaultBatchTooLarge(n, MAX_BATCH);
+        amounts = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            ClaimRequest calldata r = requests[i];
+            uint256 amount = _owed(r.assetId, r.currency, r.account, r.weight, r.proof);
+            if (amount == 0) continue;
+            uint256 total = _book(r.assetId, r.currency, r.account, amount);
+            if (_send(r.currency, r.account, amount, BATCH_ETH_GAS)) {
+                amounts[i] = amount;
+                emit Claimed(r.assetId, r.currency, r.account, amount, r.weight, total);
+            } else {
+                // Roll back this claim only: the books are as if it was never tried.
+                claimed[r.assetId][r.currency][r.account] = total - amount;
+                held[r.currency] += amount;
+                emit ClaimFailed(r.assetId, r.currency, r.account, amount);
+            }
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            FEES AND EXCESS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IRoyaltyVault
+    function withdrawFees(address currency) external nonReentrant returns (uint256 amount) {
+        amount = fees[currency];
+        if (amount == 0) revert RoyaltyVaultNoFees(currency);
+        fees[currency] = 0;
+        held[currency] -= amount;
+        emit FeesWithdrawn(currency, TREASURY, amount);
+        if (!_send(currency, TREASURY, amount, gasleft())) {
+            revert RoyaltyVaultTransferFailed(currency, TREASURY, amount);
+        }
+    }
+
+    /// @inheritdoc IRoyaltyVault
+    function sweepExcess(address currency) external nonReentrant returns (uint256 amount) {
+        uint256 balance = _balance(currency);
+        uint256 owed = held[currency];
+        if (balance <= owed) revert RoyaltyVaultNoExcess(currency, balance, owed);
+        amount = balance - owed;
+        emit ExcessSwept(currency, TREASURY, amount);
+        if (!_send(currency, TREASURY, amount, gasleft())) {
+            revert RoyaltyVaultTransferFailed(currency, TREASURY, amount);
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IRoyaltyVault
+    function accrued(uint256 assetId, address currency) external view returns (uint256) {
+        return _pools[assetId][currency].accrued;
+    }
+
+    /// @inheritdoc IRoyaltyVault
+    function pendingUpstream(uint256 assetId, address currency) external view returns (uint256) {
+        return _pools[assetId][currency].pending;
+    }
+
+    /// @inheritdoc IRoyaltyVault
+    function claimable(
+        uint256 assetId,
+        address currency,
+        address account,
+        uint96 weight,
+        IAssetRegistry.SumNode[] calldata proof
+    ) external view returns (uint256) {
+        return _owed(assetId, currency, account, weight, proof);
+    }
+
+    /// @inheritdoc IRoyaltyVault
+    function excess(address currency) external view returns (uint256) {
+        uint256 balance = _balance(currency);
+        uint256 owed = held[currency];
+        return balance > owed ? balance - owed : 0;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                INTERNALS
+    //////////////////////////////////////////////////////////////*/
+
+    function _upstreamBps(uint256 assetId, address currency) internal view returns (uint256) {
+        uint256 cached = _pools[assetId][currency].upstreamPlusOne;
+        // The registry reverts with AssetRegistryUnknownAsset for an asset that does not exist.
+        return cached != 0 ? cached - 1 : REGISTRY.upstreamBps(assetId);
+    }
+
+    /// @dev Splits `amount` into the pool's contributors and its pending upstream.
+    function _credit(uint256 assetId, address currency, uint256 amount, uint256 up)
+        internal
+        returns (uint256 toContributors, uint256 toUpstream)
+    {
+        toUpstream = amount * up / BPS;
+        toContributors = amount - toUpstream;
+        Pool storage pool = _pools[assetId][currency];
+        uint256 newAccrued = pool.accrued + toContributors;
+        uint256 newPending = pool.pending + toUpstream;
+        if (newAccrued > type(uint128).max || newPending > type(uint112).max) {
+            revert RoyaltyVaultAmountTooLarge(amount);
+        }
+        pool.accrued = uint128(newAccrued);
+        pool.pending = uint112(newPending);
+        pool.upstreamPlusOne = uint16(up + 1); // up ≤ 10_000
+    }
+
+    /// @dev accrued × weight / totalWeight − claimed, with the leaf proven against the
+    /// registry's contributors root and the proof's sums equal to the registered total.
+    function _owed(
+        uint256 assetId,
+        address currency,
+        address account,
+        uint96 weight,
+        IAssetRegistry.SumNode[] calldata proof
+    ) internal view returns (uint256) {
+        (bytes32 root, uint96 total) = REGISTRY.contributors(assetId);
+        (bytes32 h, uint256 sum) =
+            SeedbedMerkle.contributorRoot(SeedbedMerkle.contributorLeaf(account, weight), weight, proof);
+        if (h != root || sum != total) revert RoyaltyVaultInvalidProof(assetId, account, weight);
+        uint256 entitled = uint256(_pools[assetId][currency].accrued) * weight / total;
+        uint256 already = claimed[assetId][currency][account];
+        // `already` can exceed `entitled` only if a tree lists an account twice with different
+        // weights: it then gets the larger share, never the sum.
+        return entitled > already ? entitled - already : 0;
+    }
+
+    function _book(uint256 assetId, address currency, address account, uint256 amount)
+        internal
+        returns (uint256 total)
+    {
+        total = claimed[assetId][currency][account] + amount;
+        claimed[assetId][currency][account] = total;
+        held[currency] -= amount;
+    }
+
+    /// @dev Never reverts: returns false when the transfer failed. ETH is sent without
+    /// copying return data, so a recipient cannot grief with a huge revert payload.
+    function _send(address currency, address to, uint256 amount, uint256 gasLimit) internal returns (bool ok) {
+        if (currency == ETH) {
+            assembly ("memory-safe") {
+                ok := call(gasLimit, to, amount, 0, 0, 0, 0)
+            }
+        } else {
+            ok = IERC20(currency).trySafeTransfer(to, amount);
+        }
+    }
+
+    function _balance(address currency) internal view returns (uint256) {
+        return currency == ETH ? address(this).balance : IERC20(currency).balanceOf(address(this));
+    }
+}

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title The seam between the registry and licenses
+/// @notice The registry asks this before accepting a parent the registrant does not own.
+interface ILicenseGate {
+    /// @return ok True when `licenseId` is valid now, held by `registrant`, is for
+    /// `parentAssetId` and carries the DERIVE scope.
+    /// @return minUpstreamBps The least share the derivative must pass to that parent.
+    function checkDerive(uint256 licenseId, address registrant, uint256 parentAssetId)
+        external
+        view
+        returns (bool ok, uint16 minUpstreamBps);
+}
