@@ -238,6 +238,7 @@ contract RoyaltyVault is IRoyaltyVault, ReentrancyGuardTransient {
     /// @dev Splits `amount` into the pool's contributors and its pending upstream.
     function _credit(uint256 assetId, address currency, uint256 amount, uint256 up)
         internal
+        virtual
         returns (uint256 toContributors, uint256 toUpstream)
     {
         toUpstream = amount * up / BPS;
@@ -284,7 +285,11 @@ contract RoyaltyVault is IRoyaltyVault, ReentrancyGuardTransient {
 
     /// @dev Never reverts: returns false when the transfer failed. ETH is sent without
     /// copying return data, so a recipient cannot grief with a huge revert payload.
-    function _send(address currency, address to, uint256 amount, uint256 gasLimit) internal returns (bool ok) {
+    function _send(address currency, address to, uint256 amount, uint256 gasLimit)
+        internal
+        virtual
+        returns (bool ok)
+    {
         if (currency == ETH) {
             assembly ("memory-safe") {
                 ok := call(gasLimit, to, amount, 0, 0, 0, 0)

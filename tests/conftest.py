@@ -41,3 +41,106 @@ def gateway(accounts):
 @pytest.fixture(scope="session")
 def stranger(accounts):
     return accounts[5]
+
+
+# -- the deployed suite ------------------------------------------------------------------------
+
+from seedbed.constants import DATASET  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def treasury(accounts):
+    return accounts[9]
+
+
+@pytest.fixture(scope="session")
+def suite(project, chain, deployer, treasury):
+    """The four contracts, deployed through the CREATE2 proxy exactly as `ape run deploy` does."""
+    from seedbed.client import Suite  # noqa: I001
+    from seedbed.deploy import Params, deploy
+
+    params = Params(wirer=deployer.address, treasury=treasury.address)
+    record = deploy(project, chain, deployer, params, folder=None)
+    return Suite.from_record(project, chain, record)
+
+
+@pytest.fixture(scope="session")
+def registry(suite):
+    return suite.registry
+
+
+@pytest.fixture(scope="session")
+def vault(suite):
+    return suite.vault
+
+
+@pytest.fixture(scope="session")
+def license_token(suite):
+    return suite.license
+
+
+@pytest.fixture(scope="session")
+def meter(suite):
+    return suite.meter
+
+
+@pytest.fixture(scope="session")
+def token(project, deployer):
+    """A plain 18-decimal ERC-20."""
+    return deployer.deploy(project.MockERC20, "Test USD", "TUSD", 18)
+
+
+@pytest.fixture(scope="session")
+def fot_token(project, deployer):
+    """A fee-on-transfer ERC-20 that burns 1% of every transfer."""
+    return deployer.deploy(project.FeeOnTransferToken, 100)
+
+
+# -- builders ------------------------------------------------------------------------------------
+
+
+class Contributors:
+    """A contributors tree built in memory, with proofs shaped for the contracts."""
+
+    def __init__(self, weights):
+        from seedbed.treefile import ContributorTree
+
+        self.weights = {str(a): int(w) for a, w in weights.items()}
+        raw = {bytes.fromhex(a[2:]): w for a, w in self.weights.items()}
+        self.tree = ContributorTree.build(raw)
+        self.root = self.tree.root
+        self.total = self.tree.total
+
+    def proof(self, account):
+        weight, nodes = self.tree.proof(str(account))
+        return weight, [(h, s) for h, s in nodes]
+
+
+@pytest.fixture(scope="session")
+def contributors_of():
+    """contributors_of({account: weight, ...}) -> Contributors."""
+    return Contributors
+
+
+@pytest.fixture(scope="session")
+def register_asset(registry):
+    """register_asset(publisher, weights, parents=(), kind=DATASET) -> (asset_id, Contributors).
+
+    Each call uses a fresh content root. `parents` is a list of (asset_id, share_bps[, license]).
+    """
+    import itertools
+    import os
+
+    counter = itertools.count()
+
+    def register(publisher, weights, parents=(), kind=DATASET, content_root=None, uri="ipfs://x"):
+        people = Contributors(weights)
+        root = content_root or (next(counter).to_bytes(4, "big") + os.urandom(28))
+        links = [(p[0], p[1], p[2] if len(p) > 2 else 0) for p in parents]
+        receipt = registry.register(
+            kind, root, people.root, people.total, uri, b"\x11" * 32, links, sender=publisher
+        )
+        asset_id = receipt.events.filter(registry.AssetRegistered)[0].assetId
+        return asset_id, people
+
+    return register
