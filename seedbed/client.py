@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seedbed.deploy import DEPLOYMENTS, ORDER, load_record
+from seedbed.deploy import ORDER, load_record, record_path
 from seedbed.errors import ChainError
 
 ETH = "0x0000000000000000000000000000000000000000"
@@ -47,13 +47,13 @@ class Suite:
         )
 
     @classmethod
-    def load(cls, project: Any, chain: Any, folder: Path = DEPLOYMENTS) -> Suite:
+    def load(cls, project: Any, chain: Any, folder: Path | None = None) -> Suite:
         """The suite recorded for the connected chain, checked to be there."""
         record = load_record(chain.chain_id, folder)
         if record is None:
             raise ChainError(
                 f"No Seedbed deployment recorded for chain {chain.chain_id} "
-                f"({folder}/{chain.chain_id}.json); run `ape run deploy` first."
+                f"({record_path(chain.chain_id, folder)}); run `ape run deploy` first."
             )
         return cls.from_record(project, chain, record)
 

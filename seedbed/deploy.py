@@ -10,6 +10,7 @@ parameters and same wirer: same addresses on every chain.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -26,7 +27,11 @@ from seedbed.keccak import keccak
 PROXY = "0x4e59b44847b379578588920cA78FbF26c0B4956C"
 DEFAULT_SALT = "0x" + keccak(b"seedbed.v1").hex()
 ORDER = ("AssetRegistry", "RoyaltyVault", "LicenseToken", "UsageMeter")
-DEPLOYMENTS = Path("deployments")
+
+
+def deployments_dir() -> Path:
+    """Where deployment records live: $SEEDBED_DEPLOYMENTS, or ./deployments."""
+    return Path(os.environ.get("SEEDBED_DEPLOYMENTS", "deployments"))
 
 
 @dataclass(frozen=True)
@@ -108,8 +113,8 @@ def _git_commit() -> str:
         return "unknown"
 
 
-def record_path(chain_id: int, folder: Path = DEPLOYMENTS) -> Path:
-    return folder / f"{chain_id}.json"
+def record_path(chain_id: int, folder: Path | None = None) -> Path:
+    return (folder or deployments_dir()) / f"{chain_id}.json"
 
 
 def deploy(
@@ -117,7 +122,8 @@ def deploy(
     chain: Any,
     account: Any,
     params: Params,
-    folder: Path | None = DEPLOYMENTS,
+    folder: Path | None = None,
+    write_record: bool = True,
     say: Callable[[str], None] = lambda _m: None,
 ) -> dict[str, Any]:
     """Deploy (or find) the suite, wire it, verify the code, and write the record.
@@ -163,7 +169,7 @@ def deploy(
     _wire(registry, "licenseGate", "wireLicenseGate", license_.address, account, say)
     _wire(license_, "meter", "wireMeter", contracts["UsageMeter"]["address"], account, say)
 
-    old = load_record(chain.chain_id, folder) if folder is not None else None
+    old = load_record(chain.chain_id, folder) if write_record else None
     if first_block is None:
         first_block = old["block"] if old and old.get("salt") == params.salt else 0
     record = {
@@ -197,9 +203,7 @@ def _wire(
         )
 
 
-def load_record(chain_id: int, folder: Path | None = DEPLOYMENTS) -> dict[str, Any] | None:
-    if folder is None:
-        return None
+def load_record(chain_id: int, folder: Path | None = None) -> dict[str, Any] | None:
     path = record_path(chain_id, folder)
     if not path.exists():
         return None

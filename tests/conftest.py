@@ -60,7 +60,7 @@ def suite(project, chain, deployer, treasury):
     from seedbed.deploy import Params, deploy
 
     params = Params(wirer=deployer.address, treasury=treasury.address)
-    record = deploy(project, chain, deployer, params, folder=None)
+    record = deploy(project, chain, deployer, params, write_record=False)
     return Suite.from_record(project, chain, record)
 
 
@@ -144,3 +144,38 @@ def register_asset(registry):
         return asset_id, people
 
     return register
+
+
+# -- scripts ---------------------------------------------------------------------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def deployments_dir(tmp_path_factory, suite):
+    """A deployments folder holding the test suite's record, for scripts run as subprocesses."""
+    import json
+
+    folder = tmp_path_factory.mktemp("deployments")
+    (folder / f"{suite.chain_id}.json").write_text(json.dumps(suite.record))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def run_script(chain, deployments_dir):
+    """run_script("pay", "1", "0.1", account=1) runs `ape run pay ...` against the test chain.
+
+    Returns the CompletedProcess (stdout, stderr, returncode); account=None passes no --account.
+    """
+    import subprocess
+
+    def run(name, *args, account=1, env=None, timeout=300):
+        cmd = ["ape", "run", name, *map(str, args), "--network", chain.provider.http_uri]
+        if account is not None:
+            cmd += ["--account", f"TEST::{account}"]
+        full_env = {**os.environ, "SEEDBED_DEPLOYMENTS": str(deployments_dir), **(env or {})}
+        return subprocess.run(
+            cmd, capture_output=True, text=True, env=full_env, timeout=timeout, cwd=ROOT, check=False
+        )
+
+    return run
