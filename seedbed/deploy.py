@@ -133,7 +133,7 @@ def deploy(
     provider = chain.provider
     if len(provider.get_code(PROXY)) == 0:
         raise ChainError(
-            f"Chain {chain.chain_id} has no deterministic deployment proxy at {PROXY}; "
+            f"Chain {provider.chain_id} has no deterministic deployment proxy at {PROXY}; "
             "deploy it first (see README, 'Deploy to a real network')."
         )
     if to_checksum_address(account.address) != to_checksum_address(params.wirer):
@@ -169,11 +169,11 @@ def deploy(
     _wire(registry, "licenseGate", "wireLicenseGate", license_.address, account, say)
     _wire(license_, "meter", "wireMeter", contracts["UsageMeter"]["address"], account, say)
 
-    old = load_record(chain.chain_id, folder) if write_record else None
+    old = load_record(provider.chain_id, folder) if write_record else None
     if first_block is None:
         first_block = old["block"] if old and old.get("salt") == params.salt else 0
     record = {
-        "chain_id": chain.chain_id,
+        "chain_id": provider.chain_id,
         "block": first_block,
         "salt": params.salt,
         "proxy": PROXY,
@@ -182,11 +182,10 @@ def deploy(
         "commit": _git_commit(),
         "deployed_at": int(time.time()),
     }
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(
-            record_path(chain.chain_id, folder), (json.dumps(record, indent=2) + "\n").encode()
-        )
+    if write_record:
+        path = record_path(provider.chain_id, folder)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, (json.dumps(record, indent=2) + "\n").encode())
     return record
 
 

@@ -175,7 +175,13 @@ def run_script(chain, deployments_dir):
             cmd += ["--account", f"TEST::{account}"]
         full_env = {**os.environ, "SEEDBED_DEPLOYMENTS": str(deployments_dir), **(env or {})}
         return subprocess.run(
-            cmd, capture_output=True, text=True, env=full_env, timeout=timeout, cwd=ROOT, check=False
+            cmd,
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=timeout,
+            cwd=ROOT,
+            check=False,
         )
 
     return run

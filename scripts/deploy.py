@@ -1,0 +1,62 @@
+"""Deploy the whole suite deterministically (CREATE2) and record it.
+
+    ape run deploy [--network ...] [--account ALIAS] [--treasury ADDR] [--fee-bps N]
+                   [--withdrawal-delay 1d] [--grace-period 7d] [--salt HEX]
+
+Same salt, parameters and deploying account: same addresses on every chain. Re-running skips
+what is already deployed. Writes deployments/<chain-id>.json.
+"""
+
+import click
+from ape.cli import ConnectedProviderCommand
+
+from seedbed.accounts import resolve_account, signer_option
+from seedbed.cli import one_line_errors
+from seedbed.errors import ChainError
+
+
+@click.command(cls=ConnectedProviderCommand)
+@signer_option()
+@click.option(
+    "--treasury",
+    default=None,
+    help="Receives protocol fees and swept excess (default: the deployer).",
+)
+@click.option("--fee-bps", default=0, type=int, show_default=True, help="Protocol fee, 0..500 bps.")
+@click.option(
+    "--withdrawal-delay", default="1d", show_default=True, help="Escrow withdrawal delay."
+)
+@click.option(
+    "--grace-period", default="7d", show_default=True, help="Settlement grace after expiry."
+)
+@click.option(
+    "--salt", default=None, help="32-byte hex CREATE2 salt (default: keccak('seedbed.v1'))."
+)
+@one_line_errors
+def cli(account_alias, treasury, fee_bps, withdrawal_delay, grace_period, salt):
+    from ape import chain, project
+    from eth_utils import is_address, to_checksum_address
+
+    from seedbed.deploy import DEFAULT_SALT, Params, deploy, record_path
+    from seedbed.errors import InputError
+    from seedbed.units import format_amount, parse_duration
+
+    account = resolve_account(account_alias)
+    if treasury is not None and not is_address(treasury):
+        raise InputError(f"--treasury {treasury} is not an address.")
+    params = Params(
+        wirer=account.address,
+        treasury=to_checksum_address(treasury) if treasury else account.address,
+        fee_bps=fee_bps,
+        withdrawal_delay=parse_duration(withdrawal_delay),
+        grace_period=parse_duration(grace_period),
+        salt=salt or DEFAULT_SALT,
+    )
+    if account.balance == 0:
+        raise ChainError(f"{account.address} has no funds for gas on chain {chain.chain_id}.")
+    click.echo(f"Deploying Seedbed to chain {chain.chain_id} from {account.address}")
+    click.echo(f"  balance {format_amount(account.balance)}")
+    record = deploy(project, chain, account, params, say=lambda m: click.echo(f"  {m}"))
+    for name, entry in record["contracts"].items():
+        click.echo(f"{name:14} {entry['address']}  code {entry['code_hash'][:18]}…")
+    click.echo(f"Recorded in {record_path(chain.chain_id)}")
