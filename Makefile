@@ -31,7 +31,7 @@ demo: compile
 	ape run demo
 
 bench: compile
-	ape run bench
+	ape run benchmark
 
 fuzz: compile
 	HYPOTHESIS_PROFILE=deep ape test tests/system -q -s -p no:cacheprovider

@@ -1,0 +1,1 @@
+"""Benchmarks: gas per operation and tooling throughput, run by `make bench`."""

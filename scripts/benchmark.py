@@ -1,0 +1,60 @@
+"""Benchmarks: `make bench` (= `ape run benchmark`). Writes bench/results.json and prints a table.
+
+ape run benchmark [--only gas|tooling|audit|script] ...
+"""
+
+import sys
+from pathlib import Path
+
+import click
+from ape.cli import ConnectedProviderCommand
+
+# bench/ is a folder of the project, not an installed package: make it importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+GROUPS = ("gas", "tooling", "script", "audit")
+
+
+@click.command(cls=ConnectedProviderCommand)
+@click.option("--only", multiple=True, type=click.Choice(GROUPS), help="Run only these groups.")
+def cli(only):
+    from ape import accounts, chain, project
+
+    from bench import tooling
+    from bench.harness import RESULTS, Results, table
+
+    groups = set(only or GROUPS)
+    res = Results()
+    test_accounts = list(accounts.test_accounts)[:10]
+    keys = [a.private_key for a in test_accounts]
+    big = None
+    if groups & {"gas", "tooling"}:
+        print("Building a 1,000,000-contributor tree ...")
+        big, build_s = tooling.big_tree([a.address for a in test_accounts])
+        if "tooling" in groups:
+            print("tooling")
+            tooling.trees(res, big, build_s, test_accounts[2].address)
+    if "gas" in groups:
+        from bench.gas import GasBench
+
+        print("gas (steady state, from receipts)")
+        bench = GasBench(project, chain, test_accounts, keys, big)
+        bench.run(res)
+        meter = bench.suite.meter.address
+    else:
+        meter = "0x" + "00" * 20
+    if "tooling" in groups:
+        tooling.ledger(res, chain.provider.chain_id, meter)
+        tooling.hashing(res)
+    if "script" in groups:
+        from bench import scripts as script_bench
+
+        script_bench.run(res, project, chain, test_accounts)
+    if "audit" in groups:
+        from bench import audit as audit_bench
+
+        audit_bench.run(res, project, chain, test_accounts)
+    res.merge_into(RESULTS)
+    print()
+    print(table(res))
+    print(f"\nWritten to {RESULTS}")
