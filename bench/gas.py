@@ -20,31 +20,56 @@ META = b"\x42" * 32
 
 
 class GasBench:
-    def __init__(self, project: Any, chain: Any, accounts: list[Any], keys: list[str], big: ContributorTree):
+    def __init__(
+        self, project: Any, chain: Any, accounts: list[Any], keys: list[str], big: ContributorTree
+    ):
         from seedbed.client import Suite
         from seedbed.deploy import Params, deploy
 
         self.project, self.chain, self.keys = project, chain, keys
         self.deployer, self.publisher, self.alice, self.bob, self.gateway, self.buyer = accounts[:6]
         params = Params(wirer=self.deployer.address, treasury=self.deployer.address)
-        self.suite = Suite.from_record(project, chain, deploy(project, chain, self.deployer, params, write_record=False))
-        self.small = ContributorTree.build({bytes.fromhex(a.address[2:]): w for a, w in
-                                            ((self.alice, 3), (self.bob, 2), (self.gateway, 1))})
+        self.suite = Suite.from_record(
+            project, chain, deploy(project, chain, self.deployer, params, write_record=False)
+        )
+        self.small = ContributorTree.build(
+            {
+                bytes.fromhex(a.address[2:]): w
+                for a, w in ((self.alice, 3), (self.bob, 2), (self.gateway, 1))
+            }
+        )
         self.big = big
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def register(self, tree: ContributorTree, publisher: Any = None, parents: list[Any] | None = None) -> tuple[int, Any]:
+    def register(
+        self, tree: ContributorTree, publisher: Any = None, parents: list[Any] | None = None
+    ) -> tuple[int, Any]:
         r = self.suite.registry
-        receipt = r.register(0, os.urandom(32), tree.root, tree.total, URI, META, parents or [],
-                             sender=publisher or self.publisher)
+        receipt = r.register(
+            0,
+            os.urandom(32),
+            tree.root,
+            tree.total,
+            URI,
+            META,
+            parents or [],
+            sender=publisher or self.publisher,
+        )
         return receipt.events.filter(r.AssetRegistered)[0].assetId, receipt
 
     def proof(self, tree: ContributorTree, account: Any) -> tuple[int, list[tuple[bytes, int]]]:
         weight, nodes = tree.proof(account.address)
         return weight, list(nodes)
 
-    def offer(self, asset: int, scopes: int, price: int = 10**15, unit_price: int = 10**12, min_share: int = 0) -> int:
+    def offer(
+        self,
+        asset: int,
+        scopes: int,
+        price: int = 10**15,
+        unit_price: int = 10**12,
+        min_share: int = 0,
+    ) -> int:
         terms = (asset, ETH, price, unit_price, 0, 0, scopes, min_share, False, 0)
         receipt = self.suite.license.createOffer(terms, sender=self.publisher)
         return receipt.events.filter(self.suite.license.OfferCreated)[0].offerId
@@ -60,26 +85,48 @@ class GasBench:
         s = self.suite
         self.register(self.small)  # the publisher's first asset: its balance slot exists now
         _, rec = self.register(self.small)
-        res.gas("register_gas", rec, 160_000, "dataset, no parents, 3 contributors, 79-char URI in logs")
+        res.gas(
+            "register_gas", rec, 160_000, "dataset, no parents, 3 contributors, 79-char URI in logs"
+        )
         _, rec = self.register(self.big)
-        res.gas("register_1m_contributors_gas", rec, 160_000, "same, with a 1,000,000-contributor root")
+        res.gas(
+            "register_1m_contributors_gas", rec, 160_000, "same, with a 1,000,000-contributor root"
+        )
 
-        calls = [s.registry.register.as_transaction(0, os.urandom(32), self.small.root, self.small.total,
-                                                     URI, META, [], sender=self.publisher).data
-                 for _ in range(100)]
+        calls = [
+            s.registry.register.as_transaction(
+                0,
+                os.urandom(32),
+                self.small.root,
+                self.small.total,
+                URI,
+                META,
+                [],
+                sender=self.publisher,
+            ).data
+            for _ in range(100)
+        ]
         rec = s.registry.multicall(calls, sender=self.publisher)
         res.record("register_batch100_per_asset_gas", rec.gas_used // 100, "gas", 110_000)
 
         # pay: second payment to a pool (the first one also caches the asset's upstream share).
         solo, _ = self.register(self.small)
         s.vault.pay(solo, ETH, 10**15, value=10**15, sender=self.buyer)
-        res.gas("pay_eth_gas", s.vault.pay(solo, ETH, 10**15, value=10**15, sender=self.buyer), 40_000,
-                "asset without parents; a pool's first payment costs ~20k more")
+        res.gas(
+            "pay_eth_gas",
+            s.vault.pay(solo, ETH, 10**15, value=10**15, sender=self.buyer),
+            40_000,
+            "asset without parents; a pool's first payment costs ~20k more",
+        )
         p1, _ = self.register(self.small)
         p2, _ = self.register(self.small)
         child, rec = self.register(self.small, parents=[(p1, 1500, 0), (p2, 1000, 0)])
         s.vault.pay(child, ETH, 10**15, value=10**15, sender=self.buyer)
-        res.gas("pay_eth_with_parents_gas", s.vault.pay(child, ETH, 10**15, value=10**15, sender=self.buyer), 48_000)
+        res.gas(
+            "pay_eth_with_parents_gas",
+            s.vault.pay(child, ETH, 10**15, value=10**15, sender=self.buyer),
+            48_000,
+        )
 
         token = self.deployer.deploy(self.project.MockERC20, "Bench USD", "BUSD", 6)
         token.mint(self.buyer, 10**12, sender=self.deployer)
@@ -89,18 +136,32 @@ class GasBench:
 
         big_asset, _ = self.register(self.big)
         s.vault.pay(big_asset, ETH, 10**18, value=10**18, sender=self.buyer)
-        res.gas("pay_eth_1m_contributors_gas",
-                s.vault.pay(big_asset, ETH, 10**18, value=10**18, sender=self.buyer), 40_000)
+        res.gas(
+            "pay_eth_1m_contributors_gas",
+            s.vault.pay(big_asset, ETH, 10**18, value=10**18, sender=self.buyer),
+            40_000,
+        )
         w, pf = self.proof(self.big, self.alice)
-        res.gas("claim_first_gas", s.vault.claim(big_asset, ETH, self.alice, w, pf, sender=self.alice), 85_000,
-                f"ETH, proof of {len(pf)} levels for 1,000,000 contributors")
+        res.gas(
+            "claim_first_gas",
+            s.vault.claim(big_asset, ETH, self.alice, w, pf, sender=self.alice),
+            85_000,
+            f"ETH, proof of {len(pf)} levels for 1,000,000 contributors",
+        )
         s.vault.pay(big_asset, ETH, 10**18, value=10**18, sender=self.buyer)
-        res.gas("claim_repeat_gas", s.vault.claim(big_asset, ETH, self.alice, w, pf, sender=self.alice), 65_000)
+        res.gas(
+            "claim_repeat_gas",
+            s.vault.claim(big_asset, ETH, self.alice, w, pf, sender=self.alice),
+            65_000,
+        )
 
         s.vault.flowUpstream(child, ETH, sender=self.gateway)  # parents' pools exist now
         s.vault.pay(child, ETH, 10**15, value=10**15, sender=self.buyer)
-        res.gas("flow_upstream_2_parents_gas", s.vault.flowUpstream(child, ETH, sender=self.gateway),
-                35_000 + 2 * 15_000)
+        res.gas(
+            "flow_upstream_2_parents_gas",
+            s.vault.flowUpstream(child, ETH, sender=self.gateway),
+            35_000 + 2 * 15_000,
+        )
 
         self.splits_comparison(res)
         self.licenses_and_metering(res)
@@ -118,16 +179,27 @@ class GasBench:
         w, pf = self.proof(tree, self.alice)
         claim = s.vault.claim(asset, ETH, self.alice, w, pf, sender=self.alice).gas_used
         res.record("splits500_pay_gas", pay, "gas", None, note="one payment, whatever the 500")
-        res.record("splits500_claim_gas", claim, "gas", None,
-                   note="per contributor, once for any number of payments")
-        res.record("splits500_100_payments_total_gas", 100 * pay + 500 * claim, "gas", 100 * 3_360_000,
-                   note="100 payments then 500 claims; 0xSplits v1: 100 × ~3.36M")
+        res.record(
+            "splits500_claim_gas",
+            claim,
+            "gas",
+            None,
+            note="per contributor, once for any number of payments",
+        )
+        res.record(
+            "splits500_100_payments_total_gas",
+            100 * pay + 500 * claim,
+            "gas",
+            100 * 3_360_000,
+            note="100 payments then 500 claims; 0xSplits v1: 100 × ~3.36M",
+        )
 
     def licenses_and_metering(self, res: Results) -> None:
         s = self.suite
         dataset, _ = self.register(self.small)
-        rec = s.license.createOffer((dataset, ETH, 10**15, 10**12, 30 * 86400, 0, INFER, 0, False, 0),
-                                    sender=self.publisher)
+        rec = s.license.createOffer(
+            (dataset, ETH, 10**15, 10**12, 30 * 86400, 0, INFER, 0, False, 0), sender=self.publisher
+        )
         res.gas("create_offer_gas", rec, 130_000)
         offer = rec.events.filter(s.license.OfferCreated)[0].offerId
         self.buy(offer, self.buyer)
@@ -140,20 +212,28 @@ class GasBench:
         l1, _ = self.buy(self.offer(d1, DERIVE, min_share=500), self.bob)
         l2, _ = self.buy(self.offer(d2, DERIVE, min_share=500), self.bob)
         self.register(self.small, publisher=self.bob)
-        _, rec = self.register(self.small, publisher=self.bob, parents=[(d1, 1000, l1), (d2, 1000, l2)])
+        _, rec = self.register(
+            self.small, publisher=self.bob, parents=[(d1, 1000, l1), (d2, 1000, l2)]
+        )
         res.gas("register_derived_2_parents_gas", rec, 280_000)
 
         # Metering: the buyer deposits, signs cumulative vouchers, a gateway settles.
         s.meter.deposit(ETH, 10**18, value=10**18, sender=self.buyer)
-        res.gas("deposit_eth_gas", s.meter.deposit(ETH, 10**17, value=10**17, sender=self.buyer), 45_000)
+        res.gas(
+            "deposit_eth_gas", s.meter.deposit(ETH, 10**17, value=10**17, sender=self.buyer), 45_000
+        )
         key = self.keys[5]
         chain_id, meter = self.chain.provider.chain_id, s.meter.address
         deadline = self.chain.pending_timestamp + 86400
         first = sign(Voucher(lic, 10, deadline), chain_id, meter, key)
         s.meter.settle((lic, 10, deadline), first, sender=self.gateway)
         sig = sign(Voucher(lic, 1_000_010, deadline), chain_id, meter, key)
-        res.gas("settle_one_gas", s.meter.settle((lic, 1_000_010, deadline), sig, sender=self.gateway), 75_000,
-                "one voucher covering 1,000,000 calls")
+        res.gas(
+            "settle_one_gas",
+            s.meter.settle((lic, 1_000_010, deadline), sig, sender=self.gateway),
+            75_000,
+            "one voucher covering 1,000,000 calls",
+        )
         res.gas("meter_gas", s.meter.meter(lic, 10, sender=self.buyer), 60_000)
 
         licenses = [self.buy(offer, self.buyer)[0] for _ in range(100)]
@@ -162,5 +242,10 @@ class GasBench:
             vouchers.append((l_id, 1000 + i, deadline))
             sigs.append(sign(Voucher(l_id, 1000 + i, deadline), chain_id, meter, key))
         rec = s.meter.settleBatch(vouchers, sigs, sender=self.gateway)
-        res.record("settle_batch100_per_voucher_gas", rec.gas_used // 100, "gas", 35_000,
-                   note="100 licenses of one asset, first settlement of each")
+        res.record(
+            "settle_batch100_per_voucher_gas",
+            rec.gas_used // 100,
+            "gas",
+            35_000,
+            note="100 licenses of one asset, first settlement of each",
+        )

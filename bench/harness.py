@@ -22,7 +22,12 @@ class Results:
     notes: dict[str, str] = field(default_factory=dict)
 
     def record(
-        self, name: str, value: float, unit: str, target: float | None, better: str = "lower",
+        self,
+        name: str,
+        value: float,
+        unit: str,
+        target: float | None,
+        better: str = "lower",
         note: str = "",
     ) -> None:
         self.scenarios[name] = {
@@ -33,7 +38,9 @@ class Results:
         }
         if note:
             self.notes[name] = note
-        print(f"  {name:36} {_fmt(value)} {unit}  (target {_fmt(target)}) {_verdict(self.scenarios[name])}")
+        print(
+            f"  {name:36} {_fmt(value)} {unit}  (target {_fmt(target)}) {_verdict(self.scenarios[name])}"
+        )
 
     def gas(self, name: str, receipt: Any, target: int, note: str = "") -> int:
         used = int(receipt.gas_used)
