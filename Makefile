@@ -24,6 +24,7 @@ setup:
 compile: setup
 	@ape compile
 
+test: export SEEDBED_BROWSER := 1
 test: compile
 	ape test tests -q -p no:cacheprovider
 
@@ -35,6 +36,9 @@ bench: compile
 
 fuzz: compile
 	HYPOTHESIS_PROFILE=deep ape test tests/system -q -s -p no:cacheprovider
+
+slither: setup
+	bash tools/slither.sh
 
 lint: setup
 	ruff check seedbed scripts tests bench

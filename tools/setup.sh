@@ -69,8 +69,23 @@ step_anvil() {
   "$bin" --version >"$LOG_DIR/anvil.log" 2>&1 || fail anvil "$bin does not run"
 }
 
+# 6. Debian's chromium, for the audit report's browser test (make test only).
+step_browser() {
+  [ "${SEEDBED_BROWSER:-0}" = 1 ] || return 0
+  command -v chromium >/dev/null && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing chromium (Debian) for the HTML report test"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+      >"$LOG_DIR/browser.log" 2>&1 || fail browser "apt-get install chromium did not succeed"
+  else
+    echo "setup: chromium is missing and cannot be installed here (not root or no apt-get);" \
+      "the HTML report's browser test will be skipped" >&2
+  fi
+}
+
 step_python
 step_npm
 step_solc
 step_openzeppelin
 step_anvil
+step_browser
