@@ -1,0 +1,191 @@
+"""Register dataset or model folders as Seedbed assets.
+
+    ape run register FOLDER [FOLDER ...] --spdx CC-BY-4.0 [--contributors people.csv]
+        [--parent ID[:SHARE] ...] [--share SHARE ...] [--license LICENSE_ID ...]
+        [--kind dataset|model|other] [--name NAME] [--description TEXT]
+        [--uri-base URI] [--out DIR] [--batch-size N] --network ... --account ...
+
+Each folder is hashed into a manifest; its contributors tree and Croissant metadata are
+saved (default `<folder>/.seedbed/`) and the asset is registered. Several folders go in
+batches through the registry's multicall. Everything is checked, and every batch simulated,
+before the first transaction; a re-run skips folders this account already registered.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import click
+from ape.cli import ConnectedProviderCommand, account_option
+
+from seedbed.cli import describe, exit_with, one_line_errors
+from seedbed.constants import KINDS
+from seedbed.errors import ChainError
+
+
+class Command(ConnectedProviderCommand):
+    """Also turns a node that cannot be reached (raised before the command runs) into one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from ape.exceptions import ProviderError
+
+        try:
+            return super().invoke(ctx)
+        except ProviderError as err:
+            exit_with(ChainError(f"Cannot connect to the network: {describe(err)}"))
+
+
+@click.command(cls=Command)
+@account_option()
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--contributors",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="CSV of address,weight (or an annotation log): one for all folders or one each. "
+    "Default: the publishing account alone.",
+)
+@click.option("--parent", "parents", multiple=True, help="Parent asset id, or ID:SHARE.")
+@click.option("--share", "shares", multiple=True, help="Share per --parent: bps or percent.")
+@click.option(
+    "--license",
+    "licenses",
+    multiple=True,
+    help="A DERIVE license id you hold, for each parent you do not own (any order).",
+)
+@click.option("--spdx", help="The data's license, as an SPDX id (e.g. CC-BY-4.0).")
+@click.option("--kind", type=click.Choice(list(KINDS)), default="dataset", show_default=True)
+@click.option("--name", help="The asset's name (default: the folder's name).")
+@click.option("--description", help="The asset's description for the Croissant metadata.")
+@click.option(
+    "--uri-base",
+    help="Where the metadata will be published: URI = this + croissant.json, with {name} "
+    "replaced by the folder's name. Default: the file:// URI of the saved file.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Output folder (several folders: one subfolder each). Default: <folder>/.seedbed",
+)
+@click.option("--batch-size", type=int, default=20, show_default=True, help="Assets per tx.")
+@one_line_errors
+def cli(
+    account: Any,
+    folders: tuple[Path, ...],
+    contributors: tuple[Path, ...],
+    parents: tuple[str, ...],
+    shares: tuple[str, ...],
+    licenses: tuple[str, ...],
+    spdx: str | None,
+    kind: str,
+    name: str | None,
+    description: str | None,
+    uri_base: str | None,
+    out: Path | None,
+    batch_size: int,
+) -> None:
+    from ape import chain, project
+
+    from seedbed import registration as reg
+    from seedbed.client import Suite
+    from seedbed.errors import InputError
+    from seedbed.spdx import canonical_license
+
+    # 1. The command line alone.
+    if spdx is None:
+        raise InputError("Name the data's license with --spdx (an SPDX id such as CC-BY-4.0).")
+    spdx = canonical_license(spdx)
+    if name is not None and len(folders) > 1:
+        raise InputError("--name names one asset; with several folders each takes its own name.")
+    if batch_size < 1:
+        raise InputError(f"--batch-size must be at least 1, not {batch_size}.")
+    lineage = reg.parse_parents(parents, shares)
+    reg.check_lineage(lineage)
+    license_ids = [reg.parse_id(text, "a license id") for text in licenses]
+    targets = reg.plan_outputs(folders, out=out, uri_base=uri_base, contributors=contributors)
+
+    # 2. The chain: parents and licenses, then the folders themselves.
+    suite = Suite.load(project, chain)
+    links = reg.check_parents(suite.registry, suite.license, account.address, lineage, license_ids)
+    with _progress(in_bytes=True) as bar:
+        items = [
+            _prepare(bar, t, KINDS[kind], spdx, account.address, name, description) for t in targets
+        ]
+    reg.check_distinct_content(items)
+    done = reg.find_registered(suite.registry, account.address, items)
+    for item in items:
+        click.echo(
+            f"{item.name}: {item.manifest.count} files, {item.manifest.total_bytes:,} bytes, "
+            f"{item.tree.count} contributors (total weight {item.tree.total}), "
+            f"content root 0x{item.content_root.hex()}"
+        )
+        if item.target.folder in done:
+            click.echo(f"{item.name}: already registered as asset {done[item.target.folder]}")
+    todo = [item for item in items if item.target.folder not in done]
+    if not todo:
+        click.echo("Nothing to register.")
+        return
+    plan = reg.plan_batches(suite.registry, account, todo, links, batch_size, describe)
+    reg.check_funds(suite.registry, account, plan)
+
+    # 3. Write, then send.
+    for item in todo:
+        reg.write_outputs(item)
+    with _progress(in_bytes=False) as bar:
+        task = bar.add_task("registering", total=len(todo))
+        for batch in plan:
+            tx, ids = reg.send_batch(suite.registry, account, batch)
+            for item in batch.items:
+                asset_id = ids[item.content_root]
+                reg.write_receipt(item, asset_id, tx, suite.chain_id)
+                click.echo(
+                    f"asset {asset_id}: {item.name}, content root 0x{item.content_root.hex()}, "
+                    f"tx {tx}"
+                )
+            bar.advance(task, len(batch.items))
+    click.echo(f"Registered {len(todo)} asset(s); metadata and trees saved next to each manifest.")
+
+
+def _progress(in_bytes: bool) -> Any:
+    """A progress bar on stderr, shown only when both outputs are a terminal: scripted and
+    piped runs get plain lines only."""
+    import sys
+
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
+
+    err = Console(stderr=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn() if in_bytes else MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not (err.is_terminal and sys.stdout.isatty()),
+    )
+
+
+def _prepare(
+    bar: Any,
+    target: Any,
+    kind: int,
+    spdx: str,
+    publisher: str,
+    name: str | None,
+    description: str | None,
+) -> Any:
+    from seedbed.registration import prepare
+
+    task = bar.add_task(f"hashing {target.name}", total=None)
+
+    def progress(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return prepare(
+        target,
+        kind=kind,
+        spdx=spdx,
+        publisher=publisher,
+        name=name,
+        description=description,
+        progress=progress,
+    )
