@@ -174,8 +174,10 @@ def run_script(chain, deployments_dir):
         if account is not None:
             cmd += ["--account", f"TEST::{account}"]
         full_env = {**os.environ, "SEEDBED_DEPLOYMENTS": str(deployments_dir), **(env or {})}
+        # No stdin: a prompt fails at once instead of waiting for the timeout.
         return subprocess.run(
             cmd,
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             env=full_env,
