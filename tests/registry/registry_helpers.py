@@ -67,3 +67,14 @@ def view_reverts(error, method, *args, **inputs):
     )
     actual = info.value.data
     assert to_bytes(hexstr=actual) == expected, f"reverted with {actual}"
+
+
+@contextmanager
+def isolated(chain):
+    """Snapshot, run, restore. Not `chain.isolate()`: in ape 0.8.51 it swallows every
+    exception raised inside it, assertion errors included, so nothing inside could fail."""
+    snapshot = chain.snapshot()
+    try:
+        yield
+    finally:
+        chain.restore(snapshot)

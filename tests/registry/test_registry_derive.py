@@ -2,7 +2,7 @@
 parent, and at least the share its terms ask for."""
 
 import pytest
-from registry_helpers import reverts
+from registry_helpers import isolated, reverts
 
 from seedbed.constants import ACCESS, DERIVE, TRAIN
 
@@ -94,7 +94,7 @@ def test_an_expired_license_is_refused(
 ):
     day = 86_400
     timed = sell_license(parent, publisher, alice, duration=day)
-    with chain.isolate():
+    with isolated(chain):
         register_asset(alice, {alice.address: 1}, parents=[(parent, 5000, timed)])
     chain.mine(timestamp=license_token.expiresAt(timed) + 1)
     assert not license_token.isValid(timed)

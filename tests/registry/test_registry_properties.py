@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from registry_helpers import write_folder
+from registry_helpers import isolated, write_folder
 
 from seedbed.constants import DATASET
 from seedbed.manifest import build_manifest
@@ -47,7 +47,7 @@ contributors = st.dictionaries(
 def test_every_registered_file_and_contributor_verifies_and_no_tampered_one_does(
     registry, publisher, chain, files, weights
 ):
-    with tempfile.TemporaryDirectory() as tmp, chain.isolate():
+    with tempfile.TemporaryDirectory() as tmp, isolated(chain):
         manifest = build_manifest(write_folder(Path(tmp) / "ds", files))
         assert sorted(f.path for f in manifest.files) == sorted(files)
         tree = ContributorTree.build(weights)
