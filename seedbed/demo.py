@@ -283,9 +283,9 @@ class Demo:
 
     def step_audit(self) -> dict[str, Any]:
         self.say("7. The audit rebuilds every flow from the chain's logs and checks it")
-        trees = {a.asset_id: a.tree_path for a in self.assets.values()}
-        from seedbed.audit.api import run_audit
+        from seedbed.audit.run import run_audit
 
+        trees = {a.asset_id: a.tree_path for a in self.assets.values()}
         result = run_audit(
             self.project,
             self.chain,
@@ -294,4 +294,12 @@ class Demo:
             self.out / "audit",
             trees,
         )
-        return {"report": str(result.html_path), "ok": result.ok, "result": result}
+        failures = result.findings.failures
+        checked = sum(t.checked for t in result.findings.tallies.values())
+        self.say(
+            f"   {result.ingest.total_events:,} events rebuilt into the ledger; "
+            f"{checked:,} checks against the chain, {len(failures)} failed"
+        )
+        for finding in failures:
+            self.say(f"   FAIL {finding.message}")
+        return {"report": str(result.paths.get("html", self.out / "audit")), "ok": result.ok}
