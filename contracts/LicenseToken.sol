@@ -32,6 +32,8 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
     uint8 internal constant ALL_SCOPES = 31;
     address internal constant ETH = address(0);
     bytes4 internal constant ERC5192_ID = 0xb45a3c0e;
+    /// @notice The longest license: a duration whose expiry fits the uint40 clock for ever.
+    uint40 public constant MAX_DURATION = 100 * 365 days;
 
     IAssetRegistry public immutable REGISTRY;
     IRoyaltyVault public immutable VAULT;
@@ -74,9 +76,6 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
     uint64 public licenseCount;
     address public meter;
 
-    /// @notice ERC-5192
-    event Locked(uint256 tokenId);
-
     constructor(IAssetRegistry registry, IRoyaltyVault vault, address wirer) ERC721("Seedbed License", "SEEDL") {
         REGISTRY = registry;
         VAULT = vault;
@@ -92,6 +91,7 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         _requireAssetOperator(t.assetId);
         if (t.scopes == 0 || t.scopes > ALL_SCOPES) revert LicenseTokenInvalidScopes(t.scopes);
         if (t.minUpstreamBps > 10_000) revert LicenseTokenInvalidMinShare(t.minUpstreamBps);
+        if (t.duration > MAX_DURATION) revert LicenseTokenInvalidDuration(t.duration, MAX_DURATION);
         if (t.currency != ETH && t.currency.code.length == 0) revert LicenseTokenInvalidCurrency(t.currency);
 
         unchecked {

@@ -69,6 +69,7 @@ interface ILicenseToken is ILicenseGate {
     error LicenseTokenNotAssetOwner(uint256 assetId, address caller);
     error LicenseTokenInvalidScopes(uint8 scopes);
     error LicenseTokenInvalidMinShare(uint16 minUpstreamBps);
+    error LicenseTokenInvalidDuration(uint40 duration, uint40 maxDuration);
     error LicenseTokenInvalidCurrency(address currency);
     error LicenseTokenUnknownOffer(uint256 offerId);
     error LicenseTokenOfferNotActive(uint256 offerId, OfferStatus status);
@@ -105,6 +106,8 @@ interface ILicenseToken is ILicenseGate {
     );
     event UsageRecorded(uint256 indexed licenseId, uint64 unitsUsed);
     event MeterWired(address indexed meter);
+    /// @notice ERC-5192: emitted when a soulbound license is minted.
+    event Locked(uint256 tokenId);
 
     /*//////////////////////////////////////////////////////////////
                                 MUTATIONS
