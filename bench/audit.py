@@ -60,7 +60,8 @@ def run(res: Results, project: Any, chain: Any, accounts: list[Any]) -> None:
                 "x",
                 5.0,
                 "higher",
-                note=f"fetch+decode: ours {m['ingest_s']:.1f} s, ape Event.query {m['naive_s']:.1f} s",
+                note=f"fetch+decode: ours {m['ingest_s']:.1f} s, "
+                f"ape Event.query {m['naive_s']:.1f} s",
             )
         else:
             res.record(

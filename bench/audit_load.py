@@ -53,8 +53,8 @@ def generate(url: str, events: int, record_path: Path) -> dict[str, Any]:
 
     with networks.parse_network_choice(url):
         from seedbed.audit.rpc import Rpc
-        from seedbed.deploy import Params, deploy
         from seedbed.client import Suite
+        from seedbed.deploy import Params, deploy
         from seedbed.treefile import ContributorTree
 
         dep = accounts.test_accounts[0]
@@ -115,7 +115,7 @@ def measure(url: str, record_path: Path, naive: bool) -> dict[str, float]:
 
         record = json.loads(record_path.read_text())
         suite = Suite.from_record(project, chain, record)
-        project.RoyaltyVault.contract_type  # load the project once, as both paths need it
+        _ = project.RoyaltyVault.contract_type  # load the project once: both paths need it
         work = Path(tempfile.mkdtemp())
         start = time.perf_counter()
         result = run_audit(project, chain, suite, work / "audit.sqlite", None)

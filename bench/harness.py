@@ -1,6 +1,7 @@
 """Named scenarios, their targets, and bench/results.json.
 
-results.json: {"scenarios": {"<name>": {"value": v, "unit": u, "target": t, "better": "lower"|"higher"}}}
+results.json: {"scenarios": {"<name>": {"value": v, "unit": u, "target": t,
+                              "better": "lower"|"higher"}}}
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class Results:
         if note:
             self.notes[name] = note
         print(
-            f"  {name:36} {_fmt(value)} {unit}  (target {_fmt(target)}) {_verdict(self.scenarios[name])}"
+            f"  {name:36} {_fmt(value)} {unit}  (target {_fmt(target)}) "
+            f"{_verdict(self.scenarios[name])}"
         )
 
     def gas(self, name: str, receipt: Any, target: int, note: str = "") -> int:

@@ -105,7 +105,8 @@ class Demo:
         )
         asset_id = receipt.events.filter(reg.AssetRegistered)[0].assetId
         self.say(
-            f"   {name}: asset #{asset_id}, {manifest.count} files, content root 0x{manifest.root.hex()[:16]}…, "
+            f"   {name}: asset #{asset_id}, {manifest.count} files, "
+            f"content root 0x{manifest.root.hex()[:16]}…, "
             f"{tree.count} contributors (total weight {tree.total}), {receipt.gas_used:,} gas"
         )
         published = Published(name, asset_id, tree, tree_path)
@@ -140,7 +141,8 @@ class Demo:
         receipt = lt.buy(offer_id, buyer, price, value=price, sender=buyer)
         license_id = receipt.events.filter(lt.LicenseBought)[0].licenseId
         self.say(
-            f"   {who} bought license #{license_id} (offer #{offer_id}) for {format_amount(price)}; "
+            f"   {who} bought license #{license_id} (offer #{offer_id}) "
+            f"for {format_amount(price)}; "
             "the price went straight to the asset's contributors and lineage"
         )
         return license_id
@@ -174,7 +176,8 @@ class Demo:
 
     def step_model(self) -> None:
         self.say(
-            "3. A model maker licenses both datasets (DERIVE) and registers a model derived from them"
+            "3. A model maker licenses both datasets (DERIVE) and registers a model "
+            "derived from them"
         )
         trees, signs = self.assets["city-trees"], self.assets["street-signs"]
         l1 = self._buy(self.modeler, trees.offers["derive"], "the model maker")
@@ -193,7 +196,8 @@ class Demo:
             "Apache-2.0",
         )
         self.say(
-            f"   lineage: 20% of the model's revenue goes upstream to city-trees, 15% to street-signs"
+            "   lineage: 20% of the model's revenue goes upstream to city-trees, "
+            "15% to street-signs"
         )
         self._offer(self.modeler, model, "infer", 10 * MILLI, MILLI // 100, 30 * 86400, INFER)
 
@@ -244,8 +248,9 @@ class Demo:
             ledger.mark_settled(v.license_id, v.cumulative_units, receipt.txn_hash)
         event = receipt.events.filter(meter.UsageSettled)[0]
         self.say(
-            f"   the gateway settled {event.units:,} calls in ONE transaction ({receipt.gas_used:,} gas): "
-            f"{format_amount(event.amount)} moved from escrow to the model's contributors and lineage"
+            f"   the gateway settled {event.units:,} calls in ONE transaction "
+            f"({receipt.gas_used:,} gas): {format_amount(event.amount)} moved from escrow "
+            "to the model's contributors and lineage"
         )
 
     def step_flow_and_claims(self) -> None:
@@ -256,13 +261,14 @@ class Demo:
         receipt = vault.flowUpstream(model.asset_id, ETH, sender=self.gateway)
         for ev in receipt.events.filter(vault.UpstreamFlowed):
             self.say(
-                f"   {format_amount(ev.amount)} flowed from asset #{ev.childId} to asset #{ev.parentId}"
+                f"   {format_amount(ev.amount)} flowed from asset #{ev.childId} "
+                f"to asset #{ev.parentId}"
             )
         self.say(f"   ({format_amount(pending)} was pending upstream of the model)")
         total_paid = 0
         for asset in self.assets.values():
             requests = []
-            for address, weight in asset.tree.items():
+            for address, _weight in asset.tree.items():
                 account = "0x" + address.hex()
                 w, proof = asset.tree.proof(address)
                 requests.append((asset.asset_id, ETH, account, w, list(proof)))

@@ -121,9 +121,7 @@ def test_a_duration_whose_expiry_would_overflow_the_clock_is_refused(
     """Without the cap, such an offer could be published but every buy would revert."""
     asset_id, _ = dataset
     cap = license_token.MAX_DURATION()
-    with ape.reverts(
-        license_token.LicenseTokenInvalidDuration, duration=cap + 1, maxDuration=cap
-    ):
+    with ape.reverts(license_token.LicenseTokenInvalidDuration, duration=cap + 1, maxDuration=cap):
         license_token.createOffer(raw_terms(asset_id, duration=cap + 1), sender=publisher)
     license_id = buy(make_offer(asset_id, duration=cap), bob)
     assert license_token.isValid(license_id)

@@ -56,8 +56,9 @@ def _many_contracts(tmp_path: Path, n: int) -> dict:
 def test_multi_file_project_with_imports_and_large_output_comes_through_whole(tmp_path):
     n = 40
     std_in = _many_contracts(tmp_path, n)
-    out = run_solc(["--standard-json", "--base-path", str(tmp_path), "--allow-paths", "."],
-                   json.dumps(std_in))
+    out = run_solc(
+        ["--standard-json", "--base-path", str(tmp_path), "--allow-paths", "."], json.dumps(std_in)
+    )
     assert out.returncode == 0, out.stderr
     assert len(out.stdout) > 300_000, "expected several hundred KB of output"
     result = json.loads(out.stdout)  # a cut stream would not parse
