@@ -10,7 +10,7 @@
 #
 # Writes out/slither/: summary.txt (every finding, one line each), findings.json (slither's
 # JSON), erc721-<Contract>.txt. Exits non-zero on any high or medium finding that is not a
-# triaged false positive (ACCEPTED below, reasons in docs/security-findings.md), on a failed
+# triaged false positive (ACCEPTED below, reasons in the README, section Security), on a failed
 # ERC-721 conformance check, or when the analysis itself fails.
 # Assumes `make setup` has run (.venv, node_modules, .solc, deps/).
 set -euo pipefail
@@ -91,7 +91,7 @@ from collections import Counter
 from pathlib import Path
 
 # Medium and high findings verified to be false positives, by detector and the function
-# they name (reasons: docs/security-findings.md). Anything else at those levels fails.
+# they name (reasons: the README, section Security). Anything else at those levels fails.
 ACCEPTED = {
     ("reentrancy-eth", "UsageMeter.settleBatch"),
     ("incorrect-equality", "AssetRegistry.verifyContributor"),

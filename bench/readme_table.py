@@ -1,0 +1,43 @@
+"""Print bench/results.json as the README's performance table (Markdown)."""
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+REFERENCE = {
+    "register_gas": "Story Protocol `register` alone: 270–290k",
+    "buy_license_gas": "Story Protocol `mintLicenseTokens`: 505–707k",
+    "register_derived_2_parents_gas": "Story Protocol derivative registration: 1.4M+",
+    "claim_first_gas": "Story Protocol vault claim: ~131k cold",
+    "pay_eth_gas": "EVM floor ≈ 29k",
+    "splits500_100_payments_total_gas": "0xSplits v1: ~3.36M per payment to 500",
+}
+
+
+def fmt(v: float | None) -> str:
+    if v is None:
+        return "–"
+    return f"{int(v):,}" if float(v).is_integer() else f"{v:,.3f}"
+
+
+def main() -> None:
+    doc = json.loads(RESULTS.read_text())
+    notes = doc.get("notes", {})
+    print("| scenario | measured | target | | reference / note |")
+    print("|---|---|---|---|---|")
+    for name, s in doc["scenarios"].items():
+        target = s["target"]
+        if target is None:
+            verdict = ""
+        elif (s["value"] <= target) if s["better"] == "lower" else (s["value"] >= target):
+            verdict = "met"
+        else:
+            verdict = "**missed**"
+        sign = "≤" if s["better"] == "lower" else "≥"
+        ref = "; ".join(x for x in (REFERENCE.get(name, ""), notes.get(name, "")) if x)
+        tgt = f"{sign} {fmt(target)} {s['unit']}" if target is not None else "–"
+        print(f"| `{name}` | {fmt(s['value'])} {s['unit']} | {tgt} | {verdict} | {ref} |")
+
+
+if __name__ == "__main__":
+    main()
