@@ -1,0 +1,105 @@
+"""The worlds the whole-suite tests act in: named actors, funded tokens, raw chain access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from suite_rpc import Chain, Errors
+from suite_world import FOT_BPS, TOKENS_EACH, World
+
+from seedbed.model import UINT256_MAX, Deployment
+
+FEE_SUITE_BPS = 250  # the second deployment charges a protocol fee
+
+
+def _world(project, chain, accounts, suite, token, fot_token, treasury, contributors_of, deployer):
+    actors = {
+        "publisher": accounts[1].address,
+        "publisher2": accounts[6].address,
+        "alice": accounts[2].address,
+        "bob": accounts[3].address,
+        "gateway": accounts[4].address,
+        "stranger": accounts[5].address,
+    }
+    # accounts[7] and [8] only ever receive: pure contributors.
+    contributors = [actors["alice"], actors["bob"], actors["publisher"]]
+    contributors += [accounts[7].address, accounts[8].address]
+    spenders = [suite.vault.address, suite.license.address, suite.meter.address]
+    for address in actors.values():
+        for erc20 in (token, fot_token):
+            if erc20.balanceOf(address) < TOKENS_EACH:
+                erc20.mint(address, TOKENS_EACH, sender=deployer)
+            for spender in spenders:
+                erc20.approve(spender, UINT256_MAX, sender=accounts[address])
+    contract_types = [
+        c.contract_type
+        for c in (suite.registry, suite.vault, suite.license, suite.meter, token, fot_token)
+    ]
+    deployment = Deployment(
+        registry=suite.registry.address,
+        vault=suite.vault.address,
+        license=suite.license.address,
+        meter=suite.meter.address,
+        treasury=treasury.address,
+        fee_bps=suite.vault.FEE_BPS(),
+        withdrawal_delay=suite.meter.WITHDRAWAL_DELAY(),
+        grace_period=suite.meter.GRACE_PERIOD(),
+    )
+    assert fot_token.FEE_BPS() == FOT_BPS
+    tracked = list(dict.fromkeys([*actors.values(), *contributors, treasury.address]))
+    tracked += [suite.vault.address, suite.meter.address, suite.license.address]
+    return World(
+        chain=Chain(chain.provider.http_uri, Errors(contract_types)),
+        deployment=deployment,
+        chain_id=chain.chain_id,
+        registry=suite.registry.address,
+        vault=suite.vault.address,
+        license=suite.license.address,
+        meter=suite.meter.address,
+        token=token.address,
+        fot=fot_token.address,
+        actors=actors,
+        contributors=contributors,
+        keys={a.address: a.private_key for a in accounts},
+        tracked=tracked,
+        contributors_of=contributors_of,
+    )
+
+
+def _fresh_suite(project, chain, deployer, treasury, fee_bps: int, label: bytes) -> Any:
+    """A suite deployed like production with its own salt: empty whatever ran before (the
+    session's `suite` may carry state that other test modules left behind)."""
+    from seedbed.client import Suite
+    from seedbed.deploy import Params, deploy
+    from seedbed.keccak import keccak
+
+    params = Params(
+        wirer=deployer.address,
+        treasury=treasury.address,
+        fee_bps=fee_bps,
+        salt="0x" + keccak(label).hex(),
+    )
+    return Suite.from_record(
+        project, chain, deploy(project, chain, deployer, params, write_record=False)
+    )
+
+
+@pytest.fixture(scope="module")
+def world(project, chain, accounts, token, fot_token, treasury, contributors_of, deployer):
+    """A fresh suite without a protocol fee."""
+    suite = _fresh_suite(project, chain, deployer, treasury, 0, b"seedbed.system.nofee")
+    return _world(
+        project, chain, accounts, suite, token, fot_token, treasury, contributors_of, deployer
+    )
+
+
+@pytest.fixture(scope="module")
+def fee_world(
+    project, chain, accounts, token, fot_token, treasury, contributors_of, deployer
+) -> Any:
+    """A second fresh suite, deployed the same way with another salt, that charges a 2.5% fee."""
+    suite = _fresh_suite(project, chain, deployer, treasury, FEE_SUITE_BPS, b"seedbed.system.fee")
+    return _world(
+        project, chain, accounts, suite, token, fot_token, treasury, contributors_of, deployer
+    )

@@ -1,0 +1,36 @@
+"""The world the whole-suite tests act in: who the actors are, where the contracts live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from suite_rpc import Chain
+
+from seedbed.constants import ETH
+from seedbed.model import Deployment
+
+TOKENS_EACH = 10**24
+FOT_BPS = 100
+
+
+@dataclass
+class World:
+    chain: Chain
+    deployment: Deployment
+    chain_id: int
+    registry: str
+    vault: str
+    license: str
+    meter: str
+    token: str  # plain 18-decimal ERC-20
+    fot: str  # burns 1% of every transfer
+    actors: dict[str, str]  # role -> address
+    contributors: list[str]  # accounts that appear in contributor trees
+    keys: dict[str, str]  # address -> private key, to sign vouchers
+    tracked: list[str]  # every address whose balances the model predicts
+    contributors_of: Any  # the session builder of contributor trees
+
+    @property
+    def currencies(self) -> list[str]:
+        return [ETH, self.token, self.fot]
