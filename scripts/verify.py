@@ -11,22 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand
 
-from seedbed.cli import describe, exit_with, one_line_errors
+from seedbed.cli import connected_command, one_line_errors
 from seedbed.errors import ChainError
 
-
-class Command(ConnectedProviderCommand):
-    """Also turns a node that cannot be reached (raised before the command runs) into one line."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        from ape.exceptions import ProviderError
-
-        try:
-            return super().invoke(ctx)
-        except ProviderError as err:
-            exit_with(ChainError(f"Cannot connect to the network: {describe(err)}"))
+Command = connected_command()
 
 
 @click.command(cls=Command)

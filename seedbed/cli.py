@@ -57,3 +57,23 @@ def one_line_errors(fn: F) -> F:
         return None
 
     return wrapper  # type: ignore[return-value]
+
+
+def connected_command() -> type:
+    """ape's ConnectedProviderCommand that also turns a node that cannot be reached (raised
+    before the command body runs, so `one_line_errors` never sees it) into one line."""
+    import click
+    from ape.cli import ConnectedProviderCommand
+    from ape.exceptions import ProviderError
+
+    from seedbed.errors import ChainError
+
+    class Command(ConnectedProviderCommand):  # type: ignore[misc]
+        def invoke(self, ctx: click.Context) -> Any:
+            try:
+                return super().invoke(ctx)
+            except ProviderError as err:
+                exit_with(ChainError(f"Cannot connect to the network: {describe(err)}"))
+                return None
+
+    return Command
