@@ -32,7 +32,7 @@ def cli(account, offer, max_price, to, approve):
         require_offer_id,
     )
     from seedbed.registration import parse_id
-    from seedbed.royalties import currency_of, simulate
+    from seedbed.royalties import currency_of, ensure_allowance, simulate
 
     suite = Suite.load(project, chain)
     lt = suite.license
@@ -58,17 +58,7 @@ def cli(account, offer, max_price, to, approve):
             f"Insufficient balance: {account.address} has {currency.format(balance)}, "
             f"the license costs {currency.format(price)}."
         )
-    if not currency.is_eth and price > 0:
-        allowance = int(currency.contract.allowance(account.address, lt.address))
-        if allowance < price:
-            if not approve:
-                raise ChainError(
-                    f"Token without allowance: the license contract may spend "
-                    f"{currency.format(allowance)} of yours but the price is "
-                    f"{currency.format(price)}; re-run with --approve to approve exactly it."
-                )
-            currency.contract.approve(lt.address, price, sender=account)
-            click.echo(f"approved the license contract to spend {currency.format(price)}")
+    ensure_allowance(currency, account, lt.address, "license contract", price, approve, click.echo)
 
     value = price if currency.is_eth else 0
     also = [suite.registry, suite.vault]

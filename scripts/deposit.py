@@ -28,7 +28,7 @@ def cli(account, amount, token, approve):
     from seedbed.client import Suite
     from seedbed.errors import ChainError, InputError
     from seedbed.meter import preflight, suite_decoder
-    from seedbed.royalties import currency_of
+    from seedbed.royalties import currency_of, ensure_allowance
 
     suite = Suite.load(project, chain)
     meter = suite.meter
@@ -44,17 +44,9 @@ def cli(account, amount, token, approve):
         )
     decoder = suite_decoder(suite)
     eth_value = value if currency.is_eth else 0
-    if not currency.is_eth:
-        allowance = int(currency.contract.allowance(account.address, meter.address))
-        if allowance < value:
-            if not approve:
-                raise InputError(
-                    f"the meter may spend only {currency.format(allowance)} of your "
-                    f"{currency.symbol}; rerun with --approve to approve {currency.format(value)} "
-                    "first (one more transaction)."
-                )
-            currency.contract.approve(meter.address, value, sender=account)
-            click.echo(f"approved the meter to spend {currency.format(value)}")
+    ensure_allowance(
+        currency, account, meter.address, "meter", value, approve, click.echo, error=InputError
+    )
     preflight(
         meter,
         "deposit",

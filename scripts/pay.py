@@ -29,7 +29,7 @@ def cli(account, asset_text, amount, token, approve):
 
     from seedbed.client import Suite, require_asset
     from seedbed.errors import ChainError, InputError
-    from seedbed.royalties import currency_of, parse_asset_id, simulate
+    from seedbed.royalties import currency_of, ensure_allowance, parse_asset_id, simulate
 
     asset_id = parse_asset_id(asset_text)
     suite = Suite.load(project, chain)
@@ -49,17 +49,7 @@ def cli(account, asset_text, amount, token, approve):
             f"Insufficient balance: {account.address} has {currency.format(balance)}, "
             f"the payment needs {currency.format(value)}."
         )
-    if not currency.is_eth:
-        allowance = int(currency.contract.allowance(account.address, vault.address))
-        if allowance < value:
-            if not approve:
-                raise ChainError(
-                    f"Token without allowance: the vault may spend {currency.format(allowance)} "
-                    f"of yours but the payment needs {currency.format(value)}; approve "
-                    f"{vault.address} for it, or re-run with --approve."
-                )
-            currency.contract.approve(vault.address, value, sender=account)
-            click.echo(f"approved the vault to spend {currency.format(value)}")
+    ensure_allowance(currency, account, vault.address, "vault", value, approve, click.echo)
 
     eth_value = value if currency.is_eth else 0
     simulate(

@@ -139,6 +139,33 @@ class Currency:
 ETHER = Currency(ETH, "ETH", 18)
 
 
+def ensure_allowance(
+    currency: Currency,
+    account: Any,
+    spender: str,
+    spender_name: str,
+    amount: int,
+    approve: bool,
+    say: Callable[[str], None],
+    error: type[ChainError] | type[InputError] = ChainError,
+) -> None:
+    """Before an ERC-20 pull: a short allowance is one clear error, or, with `approve`, one
+    approval of exactly `amount` (so nothing is left approved afterwards). ETH needs none."""
+    if currency.is_eth or amount == 0:
+        return
+    allowance = int(currency.contract.allowance(account.address, spender))
+    if allowance >= amount:
+        return
+    if not approve:
+        raise error(
+            f"Token without allowance: the {spender_name} may spend "
+            f"{currency.format(allowance)} of yours but {currency.format(amount)} is needed; "
+            "re-run with --approve to approve exactly it (one more transaction)."
+        )
+    currency.contract.approve(spender, amount, sender=account)
+    say(f"approved the {spender_name} to spend {currency.format(amount)}")
+
+
 def erc20(address: str) -> Any:
     """An ERC-20 at `address`, through a minimal ABI (any token contract will do)."""
     from ape.contracts import ContractInstance
