@@ -22,7 +22,7 @@ setup:
 	@bash tools/setup.sh
 
 compile: setup
-	@ape compile
+	@bash tools/compile.sh
 
 test: export SEEDBED_BROWSER := 1
 test: compile
@@ -41,9 +41,10 @@ slither: setup
 	bash tools/slither.sh
 
 lint: setup
+	lint-imports
 	ruff check seedbed scripts tests bench
 	ruff format --check seedbed scripts tests bench
-	mypy seedbed scripts
+	mypy seedbed scripts tests/testkit
 
 clean:
 	rm -rf .venv node_modules .solc deps .setup-logs contracts/.cache .build

@@ -52,10 +52,10 @@ def generate(url: str, events: int, record_path: Path) -> dict[str, Any]:
     from ape import accounts, chain, networks, project
 
     with networks.parse_network_choice(url):
-        from seedbed.audit.rpc import Rpc
-        from seedbed.client import Suite
-        from seedbed.deploy import Params, deploy
-        from seedbed.treefile import ContributorTree
+        from seedbed.chain.client import Suite
+        from seedbed.chain.deploy import Params, deploy
+        from seedbed.chain.rpc import Rpc
+        from seedbed.core.treefile import ContributorTree
 
         dep = accounts.test_accounts[0]
         record = deploy(
@@ -109,9 +109,9 @@ def measure(url: str, record_path: Path, naive: bool) -> dict[str, float]:
 
     out: dict[str, float] = {}
     with networks.parse_network_choice(url):
-        from seedbed.audit.naive import fetch_naive
-        from seedbed.audit.run import ingest_only, run_audit
-        from seedbed.client import Suite
+        from seedbed.chain.client import Suite
+        from seedbed.workflows.audit.naive import fetch_naive
+        from seedbed.workflows.audit.run import ingest_only, run_audit
 
         record = json.loads(record_path.read_text())
         suite = Suite.from_record(project, chain, record)

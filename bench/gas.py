@@ -11,9 +11,9 @@ import os
 from typing import Any
 
 from bench.harness import Results
-from seedbed.constants import DERIVE, ETH, INFER
-from seedbed.treefile import ContributorTree
-from seedbed.vouchers import Voucher, sign
+from seedbed.core.constants import DERIVE, ETH, INFER
+from seedbed.core.treefile import ContributorTree
+from seedbed.core.vouchers import Voucher, sign
 
 URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/croissant.json"
 META = b"\x42" * 32
@@ -23,8 +23,8 @@ class GasBench:
     def __init__(
         self, project: Any, chain: Any, accounts: list[Any], keys: list[str], big: ContributorTree
     ):
-        from seedbed.client import Suite
-        from seedbed.deploy import Params, deploy
+        from seedbed.chain.client import Suite
+        from seedbed.chain.deploy import Params, deploy
 
         self.project, self.chain, self.keys = project, chain, keys
         self.deployer, self.publisher, self.alice, self.bob, self.gateway, self.buyer = accounts[:6]

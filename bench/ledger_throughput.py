@@ -17,8 +17,8 @@ from eth_account import Account
 from eth_keys import KeyAPI
 from eth_utils import keccak
 
-from seedbed.ledger import VoucherLedger
-from seedbed.vouchers import SignedVoucher, Voucher, VoucherDomain, sign
+from seedbed.core.vouchers import SignedVoucher, Voucher, VoucherDomain, sign
+from seedbed.workflows.ledger import VoucherLedger
 
 CHAIN_ID = 31337
 METER = "0x5FbDB2315678afecb367f032d93F642f64180aa3"

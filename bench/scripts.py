@@ -28,7 +28,7 @@ def _folders(base: Path, count: int) -> list[Path]:
 
 
 def run(res: Results, project: Any, chain: Any, accounts: list[Any]) -> None:
-    from seedbed.deploy import Params, deploy
+    from seedbed.chain.deploy import Params, deploy
 
     deployer = accounts[0]
     params = Params(wirer=deployer.address, treasury=deployer.address)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from bench.harness import Results
-from seedbed.treefile import ContributorTree
+from seedbed.core.treefile import ContributorTree
 
 WORK = Path(__file__).resolve().parent / "work"
 
@@ -37,7 +37,7 @@ def make_files(folder: Path, count: int = 10_000, total: int = 1 << 30) -> Path:
 
 
 def hashing(res: Results) -> None:
-    from seedbed.manifest import build_manifest
+    from seedbed.core.manifest import build_manifest
 
     folder = make_files(WORK / "files-10k")
     files = sorted(str(p) for p in folder.rglob("*.bin"))
@@ -102,8 +102,8 @@ def trees(res: Results, tree: ContributorTree, build_s: float, probe: str) -> No
 def ledger(res: Results, chain_id: int, meter: str) -> None:
     from eth_account import Account
 
-    from seedbed.ledger import VoucherLedger
-    from seedbed.vouchers import SignedVoucher, Voucher, sign
+    from seedbed.core.vouchers import SignedVoucher, Voucher, sign
+    from seedbed.workflows.ledger import VoucherLedger
 
     acct = Account.create()
     deadline = int(time.time()) + 86400

@@ -15,8 +15,8 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand
 
-from seedbed.cli import one_line_errors
-from seedbed.errors import InputError
+from seedbed.cli.errors import one_line_errors
+from seedbed.core.errors import InputError
 
 
 def _parse_trees(values: tuple[str, ...]) -> dict[int, str]:
@@ -53,9 +53,9 @@ def cli(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn
 
-    from seedbed.audit.report import failure_lines, print_summary
-    from seedbed.audit.run import AuditFailed, run_audit
-    from seedbed.client import Suite
+    from seedbed.chain.client import Suite
+    from seedbed.workflows.audit.report import failure_lines, print_summary
+    from seedbed.workflows.audit.run import AuditFailed, run_audit
 
     tree_files = _parse_trees(trees)
     suite = Suite.load(project, chain)

@@ -3,7 +3,7 @@
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from seedbed.cli import one_line_errors
+from seedbed.cli.errors import one_line_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -21,18 +21,18 @@ def cli(account, offer, max_price, to, approve):
     """Buy a license from OFFER: the price goes to the asset's contributors through the vault."""
     from ape import chain, project
 
-    from seedbed.addresses import parse_address, to_checksum_address
-    from seedbed.client import Suite
-    from seedbed.errors import ChainError
-    from seedbed.licensing import (
+    from seedbed.chain.client import Suite
+    from seedbed.core.addresses import parse_address, to_checksum_address
+    from seedbed.core.errors import ChainError
+    from seedbed.workflows.licensing import (
         OfferState,
         check_buyable,
         describe_expiry,
         describe_terms,
         require_offer_id,
     )
-    from seedbed.registration import parse_id
-    from seedbed.royalties import currency_of, ensure_allowance, simulate
+    from seedbed.workflows.registration import parse_id
+    from seedbed.workflows.royalties import currency_of, ensure_allowance, simulate
 
     suite = Suite.load(project, chain)
     lt = suite.license

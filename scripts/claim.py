@@ -3,7 +3,7 @@
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from seedbed.cli import one_line_errors
+from seedbed.cli.errors import one_line_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -25,10 +25,10 @@ def cli(account, tree_paths, asset_ids, tokens, for_address):
     """
     from ape import chain, project
 
-    from seedbed.addresses import parse_address, to_checksum_address
-    from seedbed.client import Suite
-    from seedbed.errors import ChainError
-    from seedbed.royalties import (
+    from seedbed.chain.client import Suite
+    from seedbed.core.addresses import parse_address, to_checksum_address
+    from seedbed.core.errors import ChainError
+    from seedbed.workflows.royalties import (
         cascade,
         claim_request,
         flow_text,

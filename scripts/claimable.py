@@ -3,7 +3,7 @@
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from seedbed.cli import one_line_errors
+from seedbed.cli.errors import one_line_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -21,10 +21,10 @@ def cli(account, address, tree_paths, asset_ids, tokens):
     """
     from ape import chain, project
 
-    from seedbed.addresses import parse_address, to_checksum_address
-    from seedbed.client import Suite
-    from seedbed.errors import InputError
-    from seedbed.royalties import format_table, parse_asset_id, positions, share_text
+    from seedbed.chain.client import Suite
+    from seedbed.core.addresses import parse_address, to_checksum_address
+    from seedbed.core.errors import InputError
+    from seedbed.workflows.royalties import format_table, parse_asset_id, positions, share_text
 
     if address is None and account is None:
         raise InputError("Name the ADDRESS to look up (or pass --account).")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand
 
-from seedbed.cli import one_line_errors
+from seedbed.cli.errors import one_line_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -20,7 +20,7 @@ from seedbed.cli import one_line_errors
 def cli(out):
     from ape import accounts, chain, project
 
-    from seedbed.demo import Demo
+    from seedbed.workflows.demo import Demo
 
     start = time.perf_counter()
     demo = Demo(project, chain, list(accounts.test_accounts)[:6], Path(out), click.echo)

@@ -10,9 +10,9 @@ what is already deployed. Writes deployments/<chain-id>.json.
 import click
 from ape.cli import ConnectedProviderCommand
 
-from seedbed.accounts import resolve_account, signer_option
-from seedbed.cli import one_line_errors
-from seedbed.errors import ChainError
+from seedbed.chain.accounts import resolve_account, signer_option
+from seedbed.cli.errors import one_line_errors
+from seedbed.core.errors import ChainError
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -37,9 +37,9 @@ def cli(account_alias, treasury, fee_bps, withdrawal_delay, grace_period, salt):
     from ape import chain, project
     from eth_utils import is_address, to_checksum_address
 
-    from seedbed.deploy import DEFAULT_SALT, Params, deploy, record_path
-    from seedbed.errors import InputError
-    from seedbed.units import format_amount, parse_duration
+    from seedbed.chain.deploy import DEFAULT_SALT, Params, deploy, record_path
+    from seedbed.core.errors import InputError
+    from seedbed.core.units import format_amount, parse_duration
 
     account = resolve_account(account_alias)
     if treasury is not None and not is_address(treasury):

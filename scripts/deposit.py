@@ -3,7 +3,7 @@
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from seedbed.cli import one_line_errors
+from seedbed.cli.errors import one_line_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -25,10 +25,10 @@ def cli(account, amount, token, approve):
     """
     from ape import chain, project
 
-    from seedbed.client import Suite
-    from seedbed.errors import ChainError, InputError
-    from seedbed.meter import preflight, suite_decoder
-    from seedbed.royalties import currency_of, ensure_allowance
+    from seedbed.chain.client import Suite
+    from seedbed.core.errors import ChainError, InputError
+    from seedbed.workflows.meter import preflight, suite_decoder
+    from seedbed.workflows.royalties import currency_of, ensure_allowance
 
     suite = Suite.load(project, chain)
     meter = suite.meter

@@ -3,7 +3,7 @@
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from seedbed.cli import one_line_errors
+from seedbed.cli.errors import one_line_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -25,9 +25,9 @@ def cli(account, asset_text, token, all_levels):
     """
     from ape import chain, project
 
-    from seedbed.client import Suite, require_asset
-    from seedbed.errors import ChainError
-    from seedbed.royalties import (
+    from seedbed.chain.client import Suite, require_asset
+    from seedbed.core.errors import ChainError
+    from seedbed.workflows.royalties import (
         cascade,
         currency_of,
         flow_text,

@@ -9,8 +9,8 @@ with the reason when the license would not serve.
 import click
 from ape.cli import ConnectedProviderCommand
 
-from seedbed.accounts import signer_option
-from seedbed.cli import one_line_errors
+from seedbed.chain.accounts import signer_option
+from seedbed.cli.errors import one_line_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -26,19 +26,19 @@ def cli(account_alias, address, check_id, for_address, scopes, asset, share):
     """List ADDRESS's licenses (default: the --account's), or check one with --check."""
     from ape import chain, project
 
-    from seedbed.accounts import resolve_account
-    from seedbed.addresses import parse_address, to_checksum_address
-    from seedbed.client import Suite
-    from seedbed.errors import ChainError, InputError
-    from seedbed.licensing import (
+    from seedbed.chain.accounts import resolve_account
+    from seedbed.chain.client import Suite
+    from seedbed.core.addresses import parse_address, to_checksum_address
+    from seedbed.core.errors import ChainError, InputError
+    from seedbed.core.units import format_scopes, parse_scopes
+    from seedbed.workflows.licensing import (
         LicenseState,
         check_license,
         describe_license,
         format_bps,
         parse_bps,
     )
-    from seedbed.registration import parse_id
-    from seedbed.units import format_scopes, parse_scopes
+    from seedbed.workflows.registration import parse_id
 
     suite = Suite.load(project, chain)
     lt = suite.license

@@ -7,7 +7,7 @@ status; terms never change once published, and sold licenses keep theirs.
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from seedbed.cli import one_line_errors
+from seedbed.cli.errors import one_line_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -33,18 +33,18 @@ def cli(
     """Publish an offer for ASSET (you must own it or be an operator the owner approved)."""
     from ape import chain, project
 
-    from seedbed.client import Suite, require_asset
-    from seedbed.constants import OFFER_ACTIVE, OFFER_PAUSED, OFFER_RETIRED
-    from seedbed.errors import InputError
-    from seedbed.licensing import (
+    from seedbed.chain.client import Suite, require_asset
+    from seedbed.core.constants import OFFER_ACTIVE, OFFER_PAUSED, OFFER_RETIRED
+    from seedbed.core.errors import InputError
+    from seedbed.workflows.licensing import (
         OfferState,
         build_terms,
         check_status_change,
         describe_terms,
         require_offer_id,
     )
-    from seedbed.registration import parse_id
-    from seedbed.royalties import currency_of, simulate
+    from seedbed.workflows.registration import parse_id
+    from seedbed.workflows.royalties import currency_of, simulate
 
     changes = {
         OFFER_PAUSED: pause_id,
@@ -101,7 +101,7 @@ def cli(
 
 def _require_operator(registry, asset_id: int, address: str) -> None:
     """The asset's owner, or an operator the owner approved (for all, or for this asset)."""
-    from seedbed.errors import ChainError
+    from seedbed.core.errors import ChainError
 
     owner = str(registry.ownerOf(asset_id))
     if address.lower() == owner.lower() or registry.isApprovedForAll(owner, address):

@@ -3,7 +3,7 @@
 import click
 from ape.cli import ConnectedProviderCommand
 
-from seedbed.cli import one_line_errors
+from seedbed.cli.errors import one_line_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -13,10 +13,10 @@ def cli(asset):
     """List offers with their status, price, scopes, duration and sales."""
     from ape import chain, project
 
-    from seedbed.client import Suite, require_asset
-    from seedbed.licensing import OfferState, describe_offer
-    from seedbed.registration import parse_id
-    from seedbed.royalties import Currency, currency_of
+    from seedbed.chain.client import Suite, require_asset
+    from seedbed.workflows.licensing import OfferState, describe_offer
+    from seedbed.workflows.registration import parse_id
+    from seedbed.workflows.royalties import Currency, currency_of
 
     suite = Suite.load(project, chain)
     lt = suite.license

@@ -3,7 +3,7 @@
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from seedbed.cli import one_line_errors
+from seedbed.cli.errors import one_line_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -27,9 +27,9 @@ def cli(account, asset_text, amount, token, approve):
     """
     from ape import chain, project
 
-    from seedbed.client import Suite, require_asset
-    from seedbed.errors import ChainError, InputError
-    from seedbed.royalties import currency_of, ensure_allowance, parse_asset_id, simulate
+    from seedbed.chain.client import Suite, require_asset
+    from seedbed.core.errors import ChainError, InputError
+    from seedbed.workflows.royalties import currency_of, ensure_allowance, parse_asset_id, simulate
 
     asset_id = parse_asset_id(asset_text)
     suite = Suite.load(project, chain)

@@ -17,8 +17,8 @@ from typing import Any
 import click
 from ape.cli import account_option
 
-from seedbed.cli import connected_command, describe, one_line_errors
-from seedbed.constants import KINDS
+from seedbed.cli.errors import connected_command, describe, one_line_errors
+from seedbed.core.constants import KINDS
 
 Command = connected_command()
 
@@ -74,10 +74,10 @@ def cli(
 ) -> None:
     from ape import chain, project
 
-    from seedbed import registration as reg
-    from seedbed.client import Suite
-    from seedbed.errors import InputError
-    from seedbed.spdx import canonical_license
+    from seedbed.chain.client import Suite
+    from seedbed.core.errors import InputError
+    from seedbed.core.spdx import canonical_license
+    from seedbed.workflows import registration as reg
 
     # 1. The command line alone.
     if spdx is None:
@@ -162,7 +162,7 @@ def _prepare(
     name: str | None,
     description: str | None,
 ) -> Any:
-    from seedbed.registration import prepare
+    from seedbed.workflows.registration import prepare
 
     task = bar.add_task(f"hashing {target.name}", total=None)
 

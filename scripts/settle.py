@@ -4,7 +4,7 @@ voucher a gateway's ledger holds that the chain has not settled yet."""
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from seedbed.cli import one_line_errors
+from seedbed.cli.errors import one_line_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -26,10 +26,16 @@ def cli(account, ledger_path, batch_size, import_path):
 
     from ape import chain, project
 
-    from seedbed.client import Suite
-    from seedbed.errors import InputError
-    from seedbed.ledger import VoucherLedger
-    from seedbed.meter import check_batch_size, plan, reconcile, settle_batches, suite_decoder
+    from seedbed.chain.client import Suite
+    from seedbed.core.errors import InputError
+    from seedbed.workflows.ledger import VoucherLedger
+    from seedbed.workflows.meter import (
+        check_batch_size,
+        plan,
+        reconcile,
+        settle_batches,
+        suite_decoder,
+    )
 
     path = Path(ledger_path)
     if not path.is_file() and import_path is None:
@@ -62,10 +68,10 @@ def import_vouchers(ledger, path, suite, chain):
     """Accept a JSON list of signed vouchers (as `ape run sign_voucher --out` writes them)."""
     import json
 
-    from seedbed.errors import ChainError, InputError
-    from seedbed.ledger import Rejected
-    from seedbed.meter import license_usage
-    from seedbed.vouchers import SignedVoucher
+    from seedbed.core.errors import ChainError, InputError
+    from seedbed.core.vouchers import SignedVoucher
+    from seedbed.workflows.ledger import Rejected
+    from seedbed.workflows.meter import license_usage
 
     try:
         entries = json.loads(path.read_text())
@@ -90,8 +96,8 @@ def import_vouchers(ledger, path, suite, chain):
 
 
 def print_report(report, chain):
-    from seedbed.meter import explain
-    from seedbed.royalties import currency_of
+    from seedbed.workflows.meter import explain
+    from seedbed.workflows.royalties import currency_of
 
     currencies = {}
 

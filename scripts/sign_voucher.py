@@ -4,7 +4,7 @@
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from seedbed.cli import one_line_errors
+from seedbed.cli.errors import one_line_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -25,12 +25,12 @@ def cli(account, license_id, units, deadline, ledger_path, out_path):
 
     from ape import chain, project
 
-    from seedbed.client import Suite
-    from seedbed.errors import InputError
-    from seedbed.meter import format_time, license_usage, sign_with_account
-    from seedbed.royalties import currency_of
-    from seedbed.units import parse_duration
-    from seedbed.vouchers import SignedVoucher, Voucher
+    from seedbed.chain.client import Suite
+    from seedbed.core.errors import InputError
+    from seedbed.core.units import parse_duration
+    from seedbed.core.vouchers import SignedVoucher, Voucher
+    from seedbed.workflows.meter import format_time, license_usage, sign_with_account
+    from seedbed.workflows.royalties import currency_of
 
     if (ledger_path is None) == (out_path is None):
         raise InputError("say where the voucher goes: --ledger FILE or --out FILE.json (one).")
@@ -74,7 +74,7 @@ def cli(account, license_id, units, deadline, ledger_path, out_path):
 
 
 def add_to_ledger(path, signed, suite, holder, now):
-    from seedbed.ledger import VoucherLedger
+    from seedbed.workflows.ledger import VoucherLedger
 
     with VoucherLedger(path, suite.chain_id, suite.meter.address) as ledger:
         ledger.accept(signed, expected_signer=holder, now=now)
@@ -83,8 +83,8 @@ def add_to_ledger(path, signed, suite, holder, now):
 def append_json(path, signed):
     import json
 
-    from seedbed.atomic import write_atomic
-    from seedbed.errors import InputError
+    from seedbed.core.atomic import write_atomic
+    from seedbed.core.errors import InputError
 
     entries = []
     if path.exists():

@@ -4,7 +4,7 @@ vouchers for it can still be settled. Reads only."""
 import click
 from ape.cli import ConnectedProviderCommand
 
-from seedbed.cli import one_line_errors
+from seedbed.cli.errors import one_line_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -14,10 +14,10 @@ def cli(license_id):
     """Show units used and left, unit price, the holder's escrow, expiry and grace status."""
     from ape import chain, project
 
-    from seedbed.client import Suite
-    from seedbed.meter import format_time, format_wait, license_usage
-    from seedbed.royalties import currency_of
-    from seedbed.units import format_scopes
+    from seedbed.chain.client import Suite
+    from seedbed.core.units import format_scopes
+    from seedbed.workflows.meter import format_time, format_wait, license_usage
+    from seedbed.workflows.royalties import currency_of
 
     suite = Suite.load(project, chain)
     usage = license_usage(suite, license_id)
@@ -46,7 +46,7 @@ def cli(license_id):
 
 
 def status_line(usage, now):
-    from seedbed.meter import format_time, format_wait
+    from seedbed.workflows.meter import format_time, format_wait
 
     if usage.expires_at == 0:
         return "perpetual, settleable any time"

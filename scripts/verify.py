@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from seedbed.cli import connected_command, one_line_errors
-from seedbed.errors import ChainError
+from seedbed.cli.errors import connected_command, one_line_errors
+from seedbed.core.errors import ChainError
 
 Command = connected_command()
 
@@ -26,10 +26,10 @@ Command = connected_command()
 def cli(folder: Path, asset_id: str, manifest: Path | None) -> None:
     from ape import chain, project
 
-    from seedbed.client import Suite, require_asset
-    from seedbed.errors import InputError
-    from seedbed.manifest import read_manifest, verify
-    from seedbed.registration import parse_id, saved_manifest
+    from seedbed.chain.client import Suite, require_asset
+    from seedbed.core.errors import InputError
+    from seedbed.core.manifest import read_manifest, verify
+    from seedbed.workflows.registration import parse_id, saved_manifest
 
     aid = parse_id(asset_id, "an asset id")
     if not folder.is_dir():

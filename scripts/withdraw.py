@@ -4,7 +4,7 @@ from the usage meter in two steps; with neither option, show the escrow and any 
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from seedbed.cli import one_line_errors
+from seedbed.cli.errors import one_line_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -22,9 +22,9 @@ def cli(account, request, complete, token):
     """
     from ape import chain, project
 
-    from seedbed.client import Suite
-    from seedbed.errors import InputError
-    from seedbed.royalties import currency_of
+    from seedbed.chain.client import Suite
+    from seedbed.core.errors import InputError
+    from seedbed.workflows.royalties import currency_of
 
     if request is not None and complete:
         raise InputError("use either --request AMOUNT or --complete, not both.")
@@ -42,7 +42,7 @@ class Escrow:
     """One account's escrow in one currency, read once from the chain."""
 
     def __init__(self, suite, chain, account, currency):
-        from seedbed.meter import suite_decoder
+        from seedbed.workflows.meter import suite_decoder
 
         self.meter, self.account, self.currency = suite.meter, account, currency
         self.decoder = suite_decoder(suite)
@@ -55,9 +55,9 @@ class Escrow:
         return self.currency.format(amount)
 
     def request(self, text):
-        from seedbed.errors import InputError
-        from seedbed.meter import format_time, preflight
-        from seedbed.units import format_duration
+        from seedbed.core.errors import InputError
+        from seedbed.core.units import format_duration
+        from seedbed.workflows.meter import format_time, preflight
 
         amount = self.balance if text.strip().lower() == "all" else self.currency.parse(text)
         if amount == 0:
@@ -88,8 +88,8 @@ class Escrow:
         click.echo("until then, vouchers may still be settled from this escrow")
 
     def complete(self):
-        from seedbed.errors import InputError
-        from seedbed.meter import format_time, format_wait, preflight
+        from seedbed.core.errors import InputError
+        from seedbed.workflows.meter import format_time, format_wait, preflight
 
         if self.ready_at == 0:
             raise InputError(
@@ -119,7 +119,7 @@ class Escrow:
         click.echo(f"withdrew {self.fmt(log.amount)}; escrow left {self.fmt(log.escrow)}")
 
     def status(self):
-        from seedbed.meter import format_time, format_wait
+        from seedbed.workflows.meter import format_time, format_wait
 
         click.echo(f"escrow of {self.account.address}: {self.fmt(self.balance)}")
         if self.ready_at == 0:

@@ -45,7 +45,7 @@ def stranger(accounts):
 
 # -- the deployed suite ------------------------------------------------------------------------
 
-from seedbed.constants import DATASET  # noqa: E402
+from seedbed.core.constants import DATASET  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -56,8 +56,8 @@ def treasury(accounts):
 @pytest.fixture(scope="session")
 def suite(project, chain, deployer, treasury):
     """The four contracts, deployed through the CREATE2 proxy exactly as `ape run deploy` does."""
-    from seedbed.client import Suite  # noqa: I001
-    from seedbed.deploy import Params, deploy
+    from seedbed.chain.client import Suite  # noqa: I001
+    from seedbed.chain.deploy import Params, deploy
 
     params = Params(wirer=deployer.address, treasury=treasury.address)
     record = deploy(project, chain, deployer, params, write_record=False)
@@ -103,7 +103,7 @@ class Contributors:
     """A contributors tree built in memory, with proofs shaped for the contracts."""
 
     def __init__(self, weights):
-        from seedbed.treefile import ContributorTree
+        from seedbed.core.treefile import ContributorTree
 
         self.weights = {str(a): int(w) for a, w in weights.items()}
         raw = {bytes.fromhex(a[2:]): w for a, w in self.weights.items()}

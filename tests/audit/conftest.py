@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from seedbed.constants import ACCESS, DERIVE, ETH, INFER, MODEL
+from seedbed.core.constants import ACCESS, DERIVE, ETH, INFER, MODEL
 
 DAY = 86_400
 UNIT_PRICE = 10**9
@@ -14,7 +14,7 @@ PRICE = 10**15
 @pytest.fixture
 def audit(project, chain, suite, tmp_path):
     """audit(**kwargs) -> AuditResult: run_audit on the test chain with a per-test database."""
-    from seedbed.audit import run_audit
+    from seedbed.workflows.audit import run_audit
 
     def run(**kwargs):
         kwargs.setdefault("db_path", tmp_path / "events.sqlite")
@@ -63,7 +63,7 @@ def economy(
     """Every kind of flow once: two assets in a lineage, a license sale, metered usage by
     `meter` and by voucher, direct payments in ETH and a token, an upstream flow, claims and
     an escrow withdrawal. Returns the ids, trees (also saved as files) and amounts."""
-    from seedbed.vouchers import Voucher, sign
+    from seedbed.core.vouchers import Voucher, sign
 
     vault, license_token, meter = suite.vault, suite.license, suite.meter
     dataset, d_people = register_asset(publisher, {alice.address: 1, bob.address: 3})

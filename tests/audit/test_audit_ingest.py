@@ -4,13 +4,13 @@ import sqlite3
 
 import pytest
 
-from seedbed.audit import ingest_only
-from seedbed.audit.abi import Decoders, project_specs
-from seedbed.audit.ingest import Ingestor
-from seedbed.audit.rpc import Rpc, RpcError
-from seedbed.audit.run import audit_addresses
-from seedbed.audit.store import EventStore
-from seedbed.constants import ETH
+from seedbed.chain.rpc import Rpc, RpcError
+from seedbed.core.constants import ETH
+from seedbed.workflows.audit import ingest_only
+from seedbed.workflows.audit.abi import Decoders, project_specs
+from seedbed.workflows.audit.ingest import Ingestor
+from seedbed.workflows.audit.run import audit_addresses
+from seedbed.workflows.audit.store import EventStore
 
 
 def keys(db):
@@ -172,7 +172,7 @@ def test_other_contracts_or_start_block_rebuild_the_index(project, chain, suite,
 
 
 def test_naive_ape_query_path_sees_the_same_events(project, chain, suite, economy, tmp_path):
-    from seedbed.audit.naive import fetch_naive
+    from seedbed.workflows.audit.naive import fetch_naive
 
     fast = ingest_only(project, chain, suite, tmp_path / "events.sqlite")
     assert fetch_naive(suite, suite.record["block"]) == fast.total_events

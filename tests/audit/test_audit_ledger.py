@@ -1,6 +1,6 @@
 """The rebuilt ledger equals the chain for an economy with every kind of flow."""
 
-from seedbed.constants import ETH
+from seedbed.core.constants import ETH
 
 
 def test_honest_economy_passes_and_ledger_matches_views(audit, economy, vault, meter, gateway):

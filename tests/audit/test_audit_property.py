@@ -6,7 +6,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from seedbed.constants import ETH, MODEL
+from seedbed.core.constants import ETH, MODEL
 
 CURRENCIES = ("eth", "token")
 OPS = st.one_of(

@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 
-from seedbed.constants import ETH
+from seedbed.core.constants import ETH
 
 
 def test_json_and_csv_carry_the_exact_ledger(audit, economy, vault):

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from seedbed.constants import ETH
+from seedbed.core.constants import ETH
 
 
 def test_clean_audit_writes_reports_and_exits_zero(run_script, economy, chain, tmp_path):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from seedbed.constants import ETH
+from seedbed.core.constants import ETH
 
 
 def failed_checks(result):
@@ -107,7 +107,7 @@ def test_wrong_tree_fails_naming_the_asset(audit, economy):
 
 
 def test_unknown_asset_for_a_tree_is_an_input_error(audit, economy):
-    from seedbed.errors import InputError
+    from seedbed.core.errors import InputError
 
     with pytest.raises(InputError, match="Asset 99 is not registered"):
         audit(trees={99: economy.trees[economy.model]})

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from seedbed.audit.findings import Findings
-from seedbed.audit.ledger import Ledger, Params
+from seedbed.workflows.audit.findings import Findings
+from seedbed.workflows.audit.ledger import Ledger, Params
 
 ETH = "0x" + "00" * 20
 LICENSE, METER = "0x" + "11" * 20, "0x" + "22" * 20

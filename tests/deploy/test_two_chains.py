@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from seedbed.constants import ETH, INFER
-from seedbed.vouchers import Voucher, sign
+from seedbed.core.constants import ETH, INFER
+from seedbed.core.vouchers import Voucher, sign
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 # anvil's first default key (the same mnemonic ape's test accounts use).
@@ -108,8 +108,8 @@ def test_register_buy_settle_claim_on_each_chain(
 ):
     from ape_accounts.accounts import ApeSigner
 
-    from seedbed.client import Suite
-    from seedbed.deploy import Params, deploy
+    from seedbed.chain.client import Suite
+    from seedbed.chain.deploy import Params, deploy
 
     publisher = ApeSigner(private_key=DEPLOYER_KEY)
     consumer = ApeSigner(private_key=CONSUMER_KEY)

@@ -4,7 +4,7 @@ usage meter is a test account (so tests can record units directly)."""
 import pytest
 from license_helpers import raw_terms
 
-from seedbed.constants import ETH
+from seedbed.core.constants import ETH
 
 
 @pytest.fixture(scope="session")

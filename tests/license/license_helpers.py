@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 
-from seedbed.constants import ACCESS, ETH
+from seedbed.core.constants import ACCESS, ETH
 
 # ILicenseToken.Terms field order; tests build raw tuples so they can also send terms the
 # Python Terms class would refuse (scopes 0, a share above 100%...).

@@ -5,7 +5,7 @@ import ape
 import pytest
 from license_helpers import block_time
 
-from seedbed.constants import BPS, ETH, OFFER_PAUSED, OFFER_RETIRED
+from seedbed.core.constants import BPS, ETH, OFFER_PAUSED, OFFER_RETIRED
 
 PRICE = 10**17 + 3  # odd, so any rounding in the split shows
 

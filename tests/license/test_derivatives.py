@@ -5,7 +5,7 @@ import ape
 import pytest
 from license_helpers import warp_to
 
-from seedbed.constants import BPS, DERIVE, ETH, MODEL, TRAIN
+from seedbed.core.constants import BPS, DERIVE, ETH, MODEL, TRAIN
 
 
 def test_model_from_two_licensed_datasets_pays_every_contributor_what_was_promised(

@@ -5,7 +5,15 @@ import re
 
 import pytest
 
-from seedbed.constants import DERIVE, ETH, INFER, OFFER_ACTIVE, OFFER_PAUSED, OFFER_RETIRED, TRAIN
+from seedbed.core.constants import (
+    DERIVE,
+    ETH,
+    INFER,
+    OFFER_ACTIVE,
+    OFFER_PAUSED,
+    OFFER_RETIRED,
+    TRAIN,
+)
 
 PUBLISHER, ALICE, BOB, STRANGER = 1, 2, 3, 5
 

@@ -1,11 +1,20 @@
-"""seedbed.licensing without a chain: terms from human input, the checks scripts run before
+"""seedbed.workflows.licensing without a chain: terms from human input, the checks scripts
+run before
 sending, and how licenses and offers read."""
 
 import pytest
 
-from seedbed.constants import DERIVE, ETH, INFER, OFFER_ACTIVE, OFFER_PAUSED, OFFER_RETIRED, TRAIN
-from seedbed.errors import ChainError, InputError
-from seedbed.licensing import (
+from seedbed.core.constants import (
+    DERIVE,
+    ETH,
+    INFER,
+    OFFER_ACTIVE,
+    OFFER_PAUSED,
+    OFFER_RETIRED,
+    TRAIN,
+)
+from seedbed.core.errors import ChainError, InputError
+from seedbed.workflows.licensing import (
     LicenseState,
     OfferState,
     Terms,
@@ -24,7 +33,7 @@ from seedbed.licensing import (
     parse_count,
     require_offer_id,
 )
-from seedbed.royalties import ETHER, Currency
+from seedbed.workflows.royalties import ETHER, Currency
 
 USDC = Currency("0x" + "11" * 20, "USDC", 6)
 BOB, ALICE = "0x" + "b0" * 20, "0x" + "a1" * 20

@@ -4,7 +4,7 @@ import ape
 import pytest
 from license_helpers import raw_terms, terms_dict
 
-from seedbed.constants import (
+from seedbed.core.constants import (
     DERIVE,
     ETH,
     INFER,

@@ -8,7 +8,7 @@ import ape
 import pytest
 from license_helpers import block_time, terms_dict, warp_to
 
-from seedbed.constants import (
+from seedbed.core.constants import (
     ACCESS,
     COMMERCIAL,
     DERIVE,

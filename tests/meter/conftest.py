@@ -3,8 +3,8 @@
 import pytest
 from meterkit import FAR, UNIT_PRICE
 
-from seedbed.constants import ETH, INFER, TRAIN
-from seedbed.vouchers import SignedVoucher, Voucher, sign
+from seedbed.core.constants import ETH, INFER, TRAIN
+from seedbed.core.vouchers import SignedVoucher, Voucher, sign
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ import json
 import sys
 import time
 
-from seedbed.ledger import VoucherLedger
-from seedbed.vouchers import SignedVoucher
+from seedbed.core.vouchers import SignedVoucher
+from seedbed.workflows.ledger import VoucherLedger
 
 
 def main(ledger_path, chain_id, meter, vouchers_path):

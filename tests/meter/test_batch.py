@@ -7,8 +7,8 @@ from eth_abi import encode
 from eth_utils import keccak
 from meterkit import DAY, FAR
 
-from seedbed.constants import COMMERCIAL, ETH
-from seedbed.meter import batch_args, suite_decoder
+from seedbed.core.constants import COMMERCIAL, ETH
+from seedbed.workflows.meter import batch_args, suite_decoder
 
 
 def error(signature, *values):

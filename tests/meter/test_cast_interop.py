@@ -1,4 +1,4 @@
-"""An independent EIP-712 implementation (Foundry's cast) agrees with seedbed.vouchers and
+"""An independent EIP-712 implementation (Foundry's cast) agrees with seedbed.core.vouchers and
 with the meter: same digest, same signature, and each side's signature verifies on the other."""
 
 import json
@@ -8,8 +8,8 @@ import subprocess
 import pytest
 from meterkit import FAR, as_args
 
-from seedbed.constants import ETH
-from seedbed.vouchers import (
+from seedbed.core.constants import ETH
+from seedbed.core.vouchers import (
     VOUCHER_TYPE,
     VOUCHER_TYPEHASH,
     SignedVoucher,

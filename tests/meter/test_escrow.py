@@ -6,7 +6,7 @@ import pytest
 from eth_utils import keccak
 from meterkit import DAY, as_args
 
-from seedbed.constants import ETH
+from seedbed.core.constants import ETH
 
 # -------------------------------------------------------------------------------- deposits
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from meterkit import as_args
 
-from seedbed.constants import ETH
-from seedbed.ledger import VoucherLedger
+from seedbed.core.constants import ETH
+from seedbed.workflows.ledger import VoucherLedger
 
 GATEWAY = 4
 PRICE = 10**9

@@ -5,7 +5,7 @@ import ape
 import pytest
 from meterkit import DAY, as_args
 
-from seedbed.constants import ETH
+from seedbed.core.constants import ETH
 
 
 @pytest.fixture

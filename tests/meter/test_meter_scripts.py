@@ -6,7 +6,7 @@ import json
 import pytest
 from meterkit import DAY
 
-from seedbed.constants import ETH
+from seedbed.core.constants import ETH
 
 ALICE, BOB, GATEWAY = 2, 3, 4  # account indexes behind the fixtures of the same names
 

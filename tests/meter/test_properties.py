@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from meterkit import isolated
 
-from seedbed.constants import ETH
-from seedbed.meter import batch_args, suite_decoder
+from seedbed.core.constants import ETH
+from seedbed.workflows.meter import batch_args, suite_decoder
 
 HOUR = 3_600
 DELAY_H = 24

@@ -6,9 +6,9 @@ import pytest
 from eth_keys import keys
 from meterkit import DAY, as_args
 
-from seedbed.constants import COMMERCIAL, DERIVE, ETH, INFER
-from seedbed.errors import InputError
-from seedbed.vouchers import SECP256K1_N, digest, recover
+from seedbed.core.constants import COMMERCIAL, DERIVE, ETH, INFER
+from seedbed.core.errors import InputError
+from seedbed.core.vouchers import SECP256K1_N, digest, recover
 
 UINT64_MAX = 2**64 - 1
 

@@ -1,14 +1,16 @@
-"""seedbed.meter: settling a ledger in batches (reconciled with the chain first), reasons for
+"""seedbed.workflows.meter: settling a ledger in batches (reconciled with the chain first),
+reasons for
 skipped vouchers decoded from the contracts' ABIs, signing with an ape account, preflight."""
 
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
-from seedbed.constants import COMMERCIAL, ETH
-from seedbed.errors import ChainError, InputError
-from seedbed.ledger import VoucherLedger
-from seedbed.meter import (
+from seedbed.core.constants import COMMERCIAL, ETH
+from seedbed.core.errors import ChainError, InputError
+from seedbed.core.vouchers import Voucher, recover, sign
+from seedbed.workflows.ledger import VoucherLedger
+from seedbed.workflows.meter import (
     DecodedError,
     ErrorDecoder,
     explain,
@@ -18,7 +20,6 @@ from seedbed.meter import (
     sign_with_account,
     suite_decoder,
 )
-from seedbed.vouchers import Voucher, recover, sign
 
 PRICE = 10
 

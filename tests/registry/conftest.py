@@ -3,7 +3,7 @@
 import pytest
 from registry_helpers import write_folder
 
-from seedbed.constants import DERIVE, ETH
+from seedbed.core.constants import DERIVE, ETH
 
 # ILicenseToken.Terms, in field order.
 TERM_DEFAULTS = dict(

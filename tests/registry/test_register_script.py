@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from registry_helpers import assert_one_error, write_folder
 
-from seedbed.constants import MODEL
-from seedbed.keccak import keccak
-from seedbed.manifest import build_manifest
+from seedbed.core.constants import MODEL
+from seedbed.core.keccak import keccak
+from seedbed.core.manifest import build_manifest
 
 LINE = re.compile(r"^asset (\d+): (\S+), content root (0x[0-9a-f]{64}), tx (0x[0-9a-f]{64})$", re.M)
 

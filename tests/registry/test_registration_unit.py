@@ -1,4 +1,4 @@
-"""seedbed.registration without a chain: parsing, lineage rules, license matching, output
+"""seedbed.workflows.registration without a chain: parsing, lineage rules, license matching, output
 layout, preparing a folder, writing outputs, and the chain checks against fake contracts."""
 
 import json
@@ -7,12 +7,12 @@ from types import SimpleNamespace
 import pytest
 from registry_helpers import write_folder
 
-from seedbed import registration as reg
-from seedbed.constants import MODEL
-from seedbed.errors import ChainError, InputError
-from seedbed.keccak import keccak
-from seedbed.manifest import build_manifest, read_manifest
-from seedbed.treefile import ContributorTree
+from seedbed.core.constants import MODEL
+from seedbed.core.errors import ChainError, InputError
+from seedbed.core.keccak import keccak
+from seedbed.core.manifest import build_manifest, read_manifest
+from seedbed.core.treefile import ContributorTree
+from seedbed.workflows import registration as reg
 
 ME = "0x" + "11" * 20
 YOU = "0x" + "22" * 20

@@ -8,7 +8,7 @@ import os
 import pytest
 from registry_helpers import reverts, view_reverts
 
-from seedbed.constants import DATASET, MODEL
+from seedbed.core.constants import DATASET, MODEL
 
 META = b"\x07" * 32
 

@@ -4,7 +4,7 @@ parent, and at least the share its terms ask for."""
 import pytest
 from registry_helpers import isolated, reverts
 
-from seedbed.constants import ACCESS, DERIVE, TRAIN
+from seedbed.core.constants import ACCESS, DERIVE, TRAIN
 
 MIN_BPS = 2000
 

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from registry_helpers import isolated, write_folder
 
-from seedbed.constants import DATASET
-from seedbed.manifest import build_manifest
-from seedbed.treefile import ContributorTree
+from seedbed.core.constants import DATASET
+from seedbed.core.manifest import build_manifest
+from seedbed.core.treefile import ContributorTree
 
 # File names: letters and digits of any script, "-" and "_", with an optional extension.
 _stem = st.text(

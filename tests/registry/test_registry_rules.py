@@ -5,7 +5,7 @@ import os
 import pytest
 from registry_helpers import reverts
 
-from seedbed.constants import BPS, DATASET, MAX_PARENTS, MODEL, OTHER
+from seedbed.core.constants import BPS, DATASET, MAX_PARENTS, MODEL, OTHER
 
 URI = "ipfs://bafy-seedbed/croissant.json"
 META = b"\x42" * 32

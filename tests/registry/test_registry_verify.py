@@ -6,9 +6,9 @@ import os
 import pytest
 from registry_helpers import write_folder
 
-from seedbed.constants import DATASET
-from seedbed.manifest import build_manifest
-from seedbed.treefile import ContributorTree
+from seedbed.core.constants import DATASET
+from seedbed.core.manifest import build_manifest
+from seedbed.core.treefile import ContributorTree
 
 FILES = {
     "README.md": b"# birds\n",

@@ -1,6 +1,6 @@
 """The suite deploys through the proxy and a dataset registers, pays and claims end to end."""
 
-from seedbed.constants import ETH
+from seedbed.core.constants import ETH
 
 
 def test_register_pay_claim_roundtrip(suite, register_asset, publisher, alice, bob, stranger):

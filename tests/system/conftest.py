@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 from suite_rpc import Chain, Errors
 from suite_world import FOT_BPS, TOKENS_EACH, World
-
-from seedbed.model import UINT256_MAX, Deployment
+from testkit.model import UINT256_MAX, Deployment
 
 FEE_SUITE_BPS = 250  # the second deployment charges a protocol fee
 
@@ -70,9 +69,9 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
 def _fresh_suite(project, chain, deployer, treasury, fee_bps: int, label: bytes) -> Any:
     """A suite deployed like production with its own salt: empty whatever ran before (the
     session's `suite` may carry state that other test modules left behind)."""
-    from seedbed.client import Suite
-    from seedbed.deploy import Params, deploy
-    from seedbed.keccak import keccak
+    from seedbed.chain.client import Suite
+    from seedbed.chain.deploy import Params, deploy
+    from seedbed.core.keccak import keccak
 
     params = Params(
         wirer=deployer.address,

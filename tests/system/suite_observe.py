@@ -12,8 +12,7 @@ from typing import Any
 
 import suite_abi as abi
 from suite_rpc import RpcError, eth_call, get_balance
-
-from seedbed.model import ETH, Protocol, Revert
+from testkit.model import ETH, Protocol, Revert
 
 Label = tuple[Any, ...]
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from suite_rpc import Chain
+from testkit.model import Deployment
 
-from seedbed.constants import ETH
-from seedbed.model import Deployment
+from seedbed.core.constants import ETH
 
 TOKENS_EACH = 10**24
 FOT_BPS = 100

@@ -18,8 +18,8 @@ import pytest
 from ape.exceptions import ContractLogicError
 from eth_utils import keccak
 
-from seedbed.constants import ACCESS, DATASET, DERIVE, ETH, MODEL, OFFER_PAUSED
-from seedbed.vouchers import Voucher, sign
+from seedbed.core.constants import ACCESS, DATASET, DERIVE, ETH, MODEL, OFFER_PAUSED
+from seedbed.core.vouchers import Voucher, sign
 
 ROLES = ("owner", "publisher", "buyer", "stranger", "gateway")
 OK = ("ok", ())

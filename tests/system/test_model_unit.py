@@ -7,8 +7,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from seedbed.model import (
+from testkit.model import (
     ETH,
     MAX_DURATION,
     PAUSED,

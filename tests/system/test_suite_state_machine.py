@@ -2,7 +2,7 @@
 
 Each step is one action (register, offer, buy, transfer, deposit, withdraw, sign, settle,
 meter, pay, flow, claim, delist, jump time ...) by one of six actors. Before sending it, the
-plain-Python model (seedbed.model) predicts its outcome: the exact custom error, or success
+plain-Python model (testkit.model) predicts its outcome: the exact custom error, or success
 and every balance afterwards. After every step the invariants compare model and chain and
 check the money rules on the chain's own numbers. Each example starts from a snapshot of
 the freshly deployed suite and is reverted at the end.
@@ -40,9 +40,7 @@ from suite_draws import extra_value, mostly, rarely, recent, small_amounts, weig
 from suite_observe import Observation, Probes, observe
 from suite_rpc import Outcome, eth_call, logs_of
 from suite_world import FOT_BPS, World
-
-from seedbed.constants import DATASET, MODEL
-from seedbed.model import (
+from testkit.model import (
     ETH,
     MAX_DURATION,
     RETIRED,
@@ -55,7 +53,9 @@ from seedbed.model import (
     SignedVoucher,
     Terms,
 )
-from seedbed.vouchers import Voucher, sign
+
+from seedbed.core.constants import DATASET, MODEL
+from seedbed.core.vouchers import Voucher, sign
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 # (examples, steps per example) for each deployment: ci keeps `make test` short (~1 min);

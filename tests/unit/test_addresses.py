@@ -5,8 +5,8 @@ from eth_utils import to_checksum_address as reference_checksum
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seedbed.addresses import parse_address, to_checksum_address
-from seedbed.errors import InputError
+from seedbed.core.addresses import parse_address, to_checksum_address
+from seedbed.core.errors import InputError
 
 # The EIP-55 test vectors.
 EIP55 = [

@@ -2,9 +2,9 @@
 
 import pytest
 
-from seedbed.addresses import to_checksum_address
-from seedbed.contributors import parse_contributors, read_contributors
-from seedbed.errors import InputError
+from seedbed.core.addresses import to_checksum_address
+from seedbed.core.contributors import parse_contributors, read_contributors
+from seedbed.core.errors import InputError
 
 A = "0x" + "11" * 20
 B = "0x" + "22" * 20

@@ -5,9 +5,9 @@ import json
 import pytest
 from treeref import K
 
-from seedbed.croissant import encoding_format
-from seedbed.errors import InputError
-from seedbed.manifest import (
+from seedbed.core.croissant import encoding_format
+from seedbed.core.errors import InputError
+from seedbed.core.manifest import (
     FileEntry,
     Manifest,
     canonical_json,
@@ -15,7 +15,7 @@ from seedbed.manifest import (
     metadata_hash,
     write_croissant,
 )
-from seedbed.spdx import SPDX_IDS, canonical_license, license_value
+from seedbed.core.spdx import SPDX_IDS, canonical_license, license_value
 
 MANIFEST = Manifest.from_files(
     [

@@ -14,9 +14,9 @@ from eth_utils import keccak
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seedbed.errors import InputError
-from seedbed.ledger import MAX_UNITS, Accepted, Rejected, VoucherLedger
-from seedbed.vouchers import SignedVoucher, Voucher, sign
+from seedbed.core.errors import InputError
+from seedbed.core.vouchers import SignedVoucher, Voucher, sign
+from seedbed.workflows.ledger import MAX_UNITS, Accepted, Rejected, VoucherLedger
 
 CHAIN_ID = 31337
 METER = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -296,8 +296,8 @@ _CHILD = textwrap.dedent(
     import sys, time
     from eth_account import Account
     from eth_utils import keccak
-    from seedbed.ledger import VoucherLedger
-    from seedbed.vouchers import SignedVoucher, Voucher, sign
+    from seedbed.workflows.ledger import VoucherLedger
+    from seedbed.core.vouchers import SignedVoucher, Voucher, sign
 
     path, chain_id, meter = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     key = Account.from_key(keccak(b"alice")).key

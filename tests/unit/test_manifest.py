@@ -7,9 +7,9 @@ import os
 import pytest
 from treeref import K, u
 
-from seedbed import manifest as manifest_module
-from seedbed.errors import InputError
-from seedbed.manifest import (
+from seedbed.core import manifest as manifest_module
+from seedbed.core.errors import InputError
+from seedbed.core.manifest import (
     CHUNK,
     FileEntry,
     Manifest,
@@ -18,7 +18,7 @@ from seedbed.manifest import (
     verify,
     write_manifest,
 )
-from seedbed.merkle import verify_proof
+from seedbed.core.merkle import verify_proof
 
 BIG = bytes(range(256)) * (CHUNK // 256 * 2 + 37)  # > 2 MiB, not a whole number of chunks
 

@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from treeref import K, sha256, u
 
-from seedbed.errors import InputError
-from seedbed.merkle import (
+from seedbed.core.errors import InputError
+from seedbed.core.merkle import (
     build_levels,
     file_leaf,
     merkle_proof,

@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from treeref import K, u
 
-from seedbed.errors import InputError
-from seedbed.sumtree import (
+from seedbed.core.errors import InputError
+from seedbed.core.sumtree import (
     MAX_WEIGHT,
     build_packed,
     proof_as_contract_args,
@@ -16,7 +16,7 @@ from seedbed.sumtree import (
     unpack,
     verify_sum_proof,
 )
-from seedbed.treefile import ContributorTree
+from seedbed.core.treefile import ContributorTree
 
 # Given out of order on purpose: leaves are ordered by address.
 PEOPLE = {

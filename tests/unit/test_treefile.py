@@ -4,11 +4,11 @@ import os
 
 import pytest
 
-from seedbed.addresses import to_checksum_address
-from seedbed.contributors import ContributorTree
-from seedbed.errors import InputError
-from seedbed.sumtree import verify_sum_proof
-from seedbed.treefile import HEADER_SIZE, level_sizes
+from seedbed.core.addresses import to_checksum_address
+from seedbed.core.contributors import ContributorTree
+from seedbed.core.errors import InputError
+from seedbed.core.sumtree import verify_sum_proof
+from seedbed.core.treefile import HEADER_SIZE, level_sizes
 
 WEIGHTS = {bytes([i]) * 20: i * 3 for i in range(1, 12)}
 

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seedbed.errors import InputError
-from seedbed.units import (
+from seedbed.core.errors import InputError
+from seedbed.core.units import (
     UINT256_MAX,
     Scope,
     format_amount,

@@ -11,8 +11,8 @@ from eth_utils import keccak
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seedbed.errors import InputError
-from seedbed.vouchers import (
+from seedbed.core.errors import InputError
+from seedbed.core.vouchers import (
     SECP256K1_N,
     UINT256_MAX,
     SignedVoucher,
@@ -34,7 +34,7 @@ vouchers = st.builds(Voucher, uint256, uint256, uint256)
 
 
 def hand_digest(voucher: Voucher, chain_id: int, meter: str) -> bytes:
-    """EIP-712 written out from the spec, sharing no code with seedbed.vouchers."""
+    """EIP-712 written out from the spec, sharing no code with seedbed.core.vouchers."""
     domain_typehash = keccak(
         b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
     )

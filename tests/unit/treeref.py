@@ -1,6 +1,6 @@
 """Reference hashing for the tree tests, independent of the code under test.
 
-pycryptodome's keccak, not the pysha3 binding `seedbed.keccak` uses, so a broken binding
+pycryptodome's keccak, not the pysha3 binding `seedbed.core.keccak` uses, so a broken binding
 cannot agree with itself.
 """
 

@@ -5,7 +5,7 @@ import ape
 import pytest
 from vault_helpers import ETH, balance_of, books_balanced, pay, reverts
 
-from seedbed.sumtree import SumNode
+from seedbed.core.sumtree import SumNode
 
 
 @pytest.fixture

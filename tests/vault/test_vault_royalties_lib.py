@@ -1,4 +1,4 @@
-"""seedbed.royalties without a chain: the split arithmetic, lineage, tree matching, claim
+"""seedbed.workflows.royalties without a chain: the split arithmetic, lineage, tree matching, claim
 planning and formatting."""
 
 from fractions import Fraction
@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seedbed.errors import InputError
-from seedbed.royalties import (
+from seedbed.core.errors import InputError
+from seedbed.core.treefile import ContributorTree
+from seedbed.workflows.royalties import (
     ETHER,
     AssetNode,
     ClaimLine,
@@ -25,7 +26,6 @@ from seedbed.royalties import (
     share_text,
     split,
 )
-from seedbed.treefile import ContributorTree
 
 A, B = b"\xaa" * 20, b"\xbb" * 20
 
@@ -130,7 +130,7 @@ def test_trees_match_by_root_and_total(tmp_path):
 def test_decode_error_names_the_custom_error_and_its_values(project):
     from vault_helpers import error_data
 
-    from seedbed.royalties import decode_error
+    from seedbed.workflows.royalties import decode_error
 
     data = error_data("RoyaltyVaultNothingToFlow(uint256,address)", 7, "0x" + "00" * 20)
     shown = decode_error([project.RoyaltyVault], data)

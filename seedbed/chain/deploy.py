@@ -1,0 +1,213 @@
+"""Deterministic deployment of the whole suite through the CREATE2 deployment proxy.
+
+The proxy at PROXY (present on anvil and most chains) deploys `init code` at
+`keccak(0xff ‖ proxy ‖ salt ‖ keccak(init code))[12:]`. The four contracts are deployed in an
+order without cycles (registry → vault → license → meter), each one's address computed from
+the previous ones, then wired once by the `wirer` (the deploying account). Same salt, same
+parameters and same wirer: same addresses on every chain.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from seedbed.core.atomic import write_atomic
+from seedbed.core.errors import ChainError, InputError
+from seedbed.core.keccak import keccak
+
+PROXY = "0x4e59b44847b379578588920cA78FbF26c0B4956C"
+DEFAULT_SALT = "0x" + keccak(b"seedbed.v1").hex()
+ORDER = ("AssetRegistry", "RoyaltyVault", "LicenseToken", "UsageMeter")
+
+
+def deployments_dir() -> Path:
+    """Where deployment records live: $SEEDBED_DEPLOYMENTS, or ./deployments."""
+    return Path(os.environ.get("SEEDBED_DEPLOYMENTS", "deployments"))
+
+
+@dataclass(frozen=True)
+class Params:
+    """Constructor parameters; all but `wirer` are the same on every chain by default."""
+
+    wirer: str
+    treasury: str
+    fee_bps: int = 0
+    withdrawal_delay: int = 24 * 3600
+    grace_period: int = 7 * 24 * 3600
+    salt: str = DEFAULT_SALT
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.fee_bps <= 500:
+            raise InputError(f"The protocol fee must be between 0 and 500 bps, not {self.fee_bps}.")
+        for what in ("withdrawal_delay", "grace_period"):
+            if getattr(self, what) < 0:
+                raise InputError(f"{what.replace('_', ' ')} cannot be negative.")
+
+
+@dataclass
+class Planned:
+    name: str
+    address: str
+    init_code: bytes
+    args: tuple[Any, ...] = field(default_factory=tuple)
+
+
+def create2_address(salt: bytes, init_code: bytes, deployer: str = PROXY) -> str:
+    raw = keccak(b"\xff" + bytes.fromhex(deployer[2:]) + salt + keccak(init_code))[12:]
+    return to_checksum_address(raw)
+
+
+def plan(project: Any, params: Params) -> list[Planned]:
+    """Init code and predicted address of each contract, in deployment order."""
+    salt = bytes.fromhex(params.salt.removeprefix("0x"))
+    if len(salt) != 32:
+        raise InputError("The salt must be 32 bytes of hex.")
+    out: list[Planned] = []
+    addr: dict[str, str] = {}
+
+    def add(name: str, *args: Any) -> None:
+        container = getattr(project, name)
+        code = bytes.fromhex(container.contract_type.deployment_bytecode.bytecode[2:])
+        init = code + bytes(container.constructor.encode_input(*args))
+        addr[name] = create2_address(salt, init)
+        out.append(Planned(name, addr[name], init, args))
+
+    add("AssetRegistry", params.wirer)
+    add("RoyaltyVault", addr["AssetRegistry"], params.treasury, params.fee_bps)
+    add("LicenseToken", addr["AssetRegistry"], addr["RoyaltyVault"], params.wirer)
+    add(
+        "UsageMeter",
+        addr["LicenseToken"],
+        addr["RoyaltyVault"],
+        params.withdrawal_delay,
+        params.grace_period,
+    )
+    return out
+
+
+def _simulated_runtime(project: Any, provider: Any, salt: bytes, init_code: bytes) -> bytes:
+    """The runtime code the proxy would leave at the predicted address, by running the
+    creation in an eth_call (see contracts/tooling/Create2Probe.sol); nothing is sent."""
+    probe = project.Create2Probe
+    code = bytes.fromhex(probe.contract_type.deployment_bytecode.bytecode[2:])
+    data = code + bytes(probe.constructor.encode_input(PROXY, salt + init_code))
+    return bytes(provider.web3.eth.call({"data": "0x" + data.hex()}))
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=5
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def record_path(chain_id: int, folder: Path | None = None) -> Path:
+    return (folder or deployments_dir()) / f"{chain_id}.json"
+
+
+def deploy(
+    project: Any,
+    chain: Any,
+    account: Any,
+    params: Params,
+    folder: Path | None = None,
+    write_record: bool = True,
+    say: Callable[[str], None] = lambda _m: None,
+) -> dict[str, Any]:
+    """Deploy (or find) the suite, wire it, verify the code, and write the record.
+
+    Re-running is safe: a contract already at its predicted address is verified and skipped.
+    """
+    provider = chain.provider
+    if len(provider.get_code(PROXY)) == 0:
+        raise ChainError(
+            f"Chain {provider.chain_id} has no deterministic deployment proxy at {PROXY}; "
+            "deploy it first (see README, 'Deploy to a real network')."
+        )
+    if to_checksum_address(account.address) != to_checksum_address(params.wirer):
+        raise InputError("The deploying account must be the wirer named in the parameters.")
+    salt = bytes.fromhex(params.salt.removeprefix("0x"))
+    contracts: dict[str, dict[str, Any]] = {}
+    first_block: int | None = None
+    for item in plan(project, params):
+        present = bytes(provider.get_code(item.address))
+        if present:
+            # Code at a CREATE2 address can only come from this exact init code, and our
+            # constructors are deterministic: it is ours.
+            say(f"{item.name} already at {item.address}, skipped")
+        else:
+            expected = _simulated_runtime(project, provider, salt, item.init_code)
+            receipt = account.transfer(PROXY, 0, data=salt + item.init_code)
+            first_block = receipt.block_number if first_block is None else first_block
+            present = bytes(provider.get_code(item.address))
+            if not present or present != expected:
+                raise ChainError(
+                    f"The code at {item.address} is not the {item.name} that was simulated "
+                    "before sending: the deployment did not go as planned."
+                )
+            say(f"{item.name} deployed at {item.address} ({receipt.gas_used:,} gas)")
+        contracts[item.name] = {
+            "address": item.address,
+            "code_hash": "0x" + keccak(present).hex(),
+            "args": [a if isinstance(a, int) else str(a) for a in item.args],
+        }
+
+    registry = project.AssetRegistry.at(contracts["AssetRegistry"]["address"])
+    license_ = project.LicenseToken.at(contracts["LicenseToken"]["address"])
+    _wire(registry, "licenseGate", "wireLicenseGate", license_.address, account, say)
+    _wire(license_, "meter", "wireMeter", contracts["UsageMeter"]["address"], account, say)
+
+    old = load_record(provider.chain_id, folder) if write_record else None
+    if first_block is None:
+        first_block = old["block"] if old and old.get("salt") == params.salt else 0
+    record = {
+        "chain_id": provider.chain_id,
+        "block": first_block,
+        "salt": params.salt,
+        "proxy": PROXY,
+        "parameters": asdict(params),
+        "contracts": contracts,
+        "commit": _git_commit(),
+        "deployed_at": int(time.time()),
+    }
+    if write_record:
+        path = record_path(provider.chain_id, folder)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, (json.dumps(record, indent=2) + "\n").encode())
+    return record
+
+
+def _wire(
+    contract: Any, getter: str, setter: str, target: str, account: Any, say: Callable[[str], None]
+) -> None:
+    current = getattr(contract, getter)()
+    if int(str(current), 16) == 0:
+        getattr(contract, setter)(target, sender=account)
+        say(f"wired {contract.contract_type.name}.{getter} -> {target}")
+    elif to_checksum_address(str(current)) != to_checksum_address(target):
+        raise ChainError(
+            f"{contract.contract_type.name}.{getter} is wired to {current}, not {target}."
+        )
+
+
+def load_record(chain_id: int, folder: Path | None = None) -> dict[str, Any] | None:
+    path = record_path(chain_id, folder)
+    if not path.exists():
+        return None
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise InputError(f"The deployment record {path} is unreadable: {err}.") from err
+    return data

@@ -1,0 +1,391 @@
+"""The self-contained HTML report: inline CSS and server-rendered SVG, nothing fetched."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from seedbed.workflows.audit import sankey
+from seedbed.workflows.audit.report import addr, money
+
+if TYPE_CHECKING:
+    from seedbed.workflows.audit.run import AuditResult
+
+MAX_ROWS = 200  # per table; the CSV files have every row
+TOP_CONTRIBUTORS = 10
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:6px 0 14px;font-size:13px}
+th,td{border:1px solid #e2e2e2;padding:3px 8px;text-align:right;white-space:nowrap}
+td.w{white-space:normal;min-width:320px;max-width:640px}
+th{background:#f5f5f5}td.l,th.l{text-align:left}
+.verdict{display:inline-block;padding:4px 10px;border-radius:4px;font-weight:600;color:#fff}
+.pass{background:#2e7d32}.fail{background:#c62828}.warn{background:#ef6c00}
+tr.fail td{background:#fdecea}tr.warn td{background:#fff4e5}
+.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
+svg.sankey{max-width:100%;height:auto;background:#fff}
+svg.sankey text{font-size:12px;fill:#222;paint-order:stroke;stroke:#fff;stroke-width:3px}
+details{margin:8px 0}.scroll{overflow-x:auto;max-width:100%}figure{margin:8px 0}
+summary{cursor:pointer;font-weight:600}.note{color:#666}
+"""
+
+_COLORS = {
+    "license": "#4e79a7",
+    "meter": "#f28e2b",
+    "direct": "#59a14f",
+    "asset": "#76b7b2",
+    "fees": "#e15759",
+    "pending": "#b07aa1",
+    "unclaimed": "#bab0ac",
+    "contributor": "#edc948",
+}
+_KINDS = {0: "dataset", 1: "model", 2: "other"}
+
+
+def _short(value: str | None) -> str:
+    """0x1234…abcd for addresses and hashes in narrow cells (the CSV has them whole)."""
+    return "" if not value else f"{value[:6]}…{value[-4:]}"
+
+
+def _symbol(result: AuditResult, currency: str | None) -> str:
+    if not currency:
+        return ""
+    return result.tokens.get(currency.lower(), (_short(currency), 18))[0]
+
+
+def _date(timestamp: int) -> str:
+    if not timestamp:
+        return "never"
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _table(
+    headers: list[str],
+    rows: list[list[Any]],
+    left: int = 1,
+    cls: list[str] | None = None,
+    wrap: int | None = None,
+) -> str:
+    """A table; the first `left` columns align left, column `wrap` wraps its text."""
+    out = ['<div class="scroll"><table><tr>']
+    out += [
+        f'<th class="{"l" if i < left else ""}">{escape(h)}</th>' for i, h in enumerate(headers)
+    ]
+    out.append("</tr>")
+    for n, row in enumerate(rows[:MAX_ROWS]):
+        klass = f' class="{cls[n]}"' if cls and cls[n] else ""
+        out.append(f"<tr{klass}>")
+        out += [
+            f'<td class="{"l" if i < left else ""}">{escape(str(v))}</td>'
+            for i, v in enumerate(row)
+        ]
+        out.append("</tr>")
+    out.append("</table></div>")
+    if len(rows) > MAX_ROWS:
+        out.append(f'<p class="note">{len(rows) - MAX_ROWS} more rows in the CSV files.</p>')
+    return "".join(out)
+
+
+def flow_chart(result: AuditResult, currency: str) -> str:
+    """Revenue sources → assets (by lineage depth) → lineage edges → contributors, as SVG."""
+    ledger = result.ledger
+    wanted = result.assets
+    pools = {
+        a: p for (a, c), p in ledger.pools.items() if c == currency and (not wanted or a in wanted)
+    }
+    edges = {
+        (ch, pa): e
+        for (ch, pa, c), e in ledger.edges.items()
+        if c == currency and ch in pools and pa in pools
+    }
+    children: dict[int, list[int]] = defaultdict(list)
+    for ch, pa in edges:
+        children[pa].append(ch)
+    depth: dict[int, int] = {}
+    for a in sorted(pools, reverse=True):  # a child's id is always above its parents'
+        depth[a] = max((depth.get(ch, 0) + 1 for ch in children[a]), default=0)
+    sink_col = 2 + max(depth.values(), default=0)
+
+    nodes = [
+        sankey.Node("src:license", "License sales", 0, _COLORS["license"]),
+        sankey.Node("src:meter", "Metered usage", 0, _COLORS["meter"]),
+        sankey.Node("src:direct", "Direct payments", 0, _COLORS["direct"]),
+    ]
+    links: list[sankey.Link] = []
+    for a in sorted(pools):
+        kind = _KINDS.get(ledger.assets[a].kind, "asset") if a in ledger.assets else "asset"
+        nodes.append(
+            sankey.Node(f"asset:{a}", f"Asset {a} ({kind})", 1 + depth[a], _COLORS["asset"])
+        )
+        p = pools[a]
+        links += [
+            sankey.Link("src:license", f"asset:{a}", p.from_license),
+            sankey.Link("src:meter", f"asset:{a}", p.from_meter),
+            sankey.Link("src:direct", f"asset:{a}", p.direct),
+            sankey.Link(f"asset:{a}", "sink:fees", p.fees),
+            sankey.Link(f"asset:{a}", "sink:pending", p.pending),
+            sankey.Link(f"asset:{a}", "sink:unclaimed", p.unclaimed),
+        ]
+    for (ch, pa), e in sorted(edges.items()):
+        links.append(sankey.Link(f"asset:{ch}", f"asset:{pa}", e.amount))
+
+    per_account: dict[str, int] = defaultdict(int)
+    for (a, c, account), cl in ledger.claimants.items():
+        if c == currency and a in pools:
+            per_account[account] += cl.claimed
+    top = set(sorted(per_account, key=lambda k: -per_account[k])[:TOP_CONTRIBUTORS])
+    for account in sorted(top, key=lambda k: -per_account[k]):
+        short = addr(account)
+        label = f"{short[:6]}…{short[-4:]}"
+        nodes.append(sankey.Node(f"acct:{account}", label, sink_col, _COLORS["contributor"]))
+    nodes.append(sankey.Node("acct:other", "Other contributors", sink_col, _COLORS["contributor"]))
+    for (a, c, account), cl in ledger.claimants.items():
+        if c == currency and a in pools:
+            target = f"acct:{account}" if account in top else "acct:other"
+            links.append(sankey.Link(f"asset:{a}", target, cl.claimed))
+    nodes += [
+        sankey.Node("sink:unclaimed", "Not yet claimed", sink_col, _COLORS["unclaimed"]),
+        sankey.Node("sink:pending", "Pending upstream", sink_col, _COLORS["pending"]),
+        sankey.Node("sink:fees", "Protocol fees", sink_col, _COLORS["fees"]),
+    ]
+    return sankey.render(nodes, links, lambda v: money(result, currency, v))
+
+
+def render_html(result: AuditResult, data: dict[str, Any]) -> str:
+    f = result.findings
+    fails, warns = len(f.failures), len(f.warnings)
+    verdict = "fail" if fails else ("warn" if warns else "pass")
+    word = {"fail": "FAILED", "warn": "PASSED with warnings", "pass": "PASSED"}[verdict]
+    title = f"Seedbed royalty audit · chain {result.chain_id} · block {result.block}"
+    out = [
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width,initial-scale=1">',
+        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        f'<p><span class="verdict {verdict}" id="verdict">{word}</span> '
+        f"{data['summary']['checks']} checks, {fails} failed, {warns} warnings; "
+        f"{result.ledger.events} events rebuilt.</p>",
+    ]
+    if f.items:
+        rows = data["findings"]
+        out += [
+            "<h2>Failures and warnings</h2>",
+            _table(
+                ["status", "check", "asset", "account", "currency", "what", "tx"],
+                [
+                    [
+                        r["status"],
+                        r["check"],
+                        r["asset"] or "",
+                        _short(r["account"]),
+                        _symbol(result, r["currency"]),
+                        r["message"],
+                        _short(r["tx"]),
+                    ]
+                    for r in rows
+                ],
+                left=7,
+                wrap=5,
+                cls=[r["status"] for r in rows],
+            ),
+        ]
+
+    out.append("<h2>Revenue flows</h2>")
+    for cur in sorted(result.ledger.books):
+        symbol = result.tokens.get(cur, ("?", 18))[0]
+        out.append(f"<figure><figcaption>{escape(symbol)} ({addr(cur)})</figcaption>")
+        out.append(flow_chart(result, cur))
+        out.append("</figure>")
+    if not result.ledger.books:
+        out.append('<p class="note">No payments yet.</p>')
+
+    out += [
+        "<h2>Checks</h2>",
+        _table(
+            ["check", "checked", "failed", "warnings"],
+            [[r["check"], r["checked"], r["failed"], r["warnings"]] for r in data["checks"]],
+            cls=[
+                "fail" if r["failed"] else ("warn" if r["warnings"] else "") for r in data["checks"]
+            ],
+        ),
+    ]
+    out.append("<h2>Contracts</h2>")
+    out.append(
+        _table(
+            ["contract", "address"],
+            [[role, addr(a)] for role, a in result.addresses.items()],
+        ),
+    )
+    out.append("<h2>Currencies</h2>")
+    out.append(
+        _table(
+            [
+                "currency",
+                "paid in",
+                "fees earned",
+                "fees withdrawn",
+                "claimed",
+                "held",
+                "escrow",
+                "swept",
+            ],
+            [
+                [
+                    r["symbol"],
+                    *(
+                        money(result, r["currency"].lower(), r[k])
+                        for k in (
+                            "paid_in",
+                            "fees_earned",
+                            "fees_withdrawn",
+                            "claimed",
+                            "held",
+                            "escrow",
+                            "excess_swept",
+                        )
+                    ),
+                ]
+                for r in data["currencies"]
+            ],
+        )
+    )
+    out.append("<h2>Assets</h2>")
+    accounts: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in data["accounts"]:
+        accounts[r["asset"]].append(r)
+    pools: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in data["pools"]:
+        pools[r["asset"]].append(r)
+    for asset_id in sorted(pools)[:MAX_ROWS]:
+        a = result.ledger.assets.get(asset_id)
+        head = f"Asset {asset_id}"
+        if a is not None:
+            head += f" · {_KINDS.get(a.kind, '?')} · owner {addr(a.owner)}"
+            if a.parents:
+                head += " · parents " + ", ".join(f"{p[0]} ({p[1] / 100:g}%)" for p in a.parents)
+        out.append(f"<details open><summary>{escape(head)}</summary>")
+        out.append(
+            _table(
+                [
+                    "currency",
+                    "license sales",
+                    "metered",
+                    "direct",
+                    "fees",
+                    "upstream in",
+                    "upstream out",
+                    "accrued",
+                    "claimed",
+                    "unclaimed",
+                    "pending upstream",
+                ],
+                [
+                    [
+                        r["symbol"],
+                        *(
+                            money(result, r["currency"].lower(), r[k])
+                            for k in (
+                                "license_sales",
+                                "metered_usage",
+                                "direct_payments",
+                                "fees",
+                                "upstream_in",
+                                "upstream_out",
+                                "accrued",
+                                "claimed",
+                                "unclaimed",
+                                "pending_upstream",
+                            )
+                        ),
+                    ]
+                    for r in pools[asset_id]
+                ],
+            )
+        )
+        rows = accounts.get(asset_id, [])
+        if rows:
+            out.append(
+                _table(
+                    ["contributor", "currency", "weight", "entitled", "claimed", "claimable"],
+                    [
+                        [
+                            r["account"],
+                            _symbol(result, r["currency"]),
+                            f"{r['weight']}/{r['total_weight']}",
+                            *(
+                                money(result, r["currency"].lower(), r[k])
+                                for k in ("entitled", "claimed", "claimable")
+                            ),
+                        ]
+                        for r in rows
+                    ],
+                    left=2,
+                )
+            )
+        out.append("</details>")
+
+    if data["flows"]:
+        out.append("<h2>Lineage flows</h2>")
+        out.append(
+            _table(
+                ["child → parent", "currency", "amount", "to contributors", "to upstream", "flows"],
+                [
+                    [
+                        f"{r['child']} → {r['parent']}",
+                        _symbol(result, r["currency"]),
+                        *(
+                            money(result, r["currency"].lower(), r[k])
+                            for k in ("amount", "to_contributors", "to_upstream")
+                        ),
+                        r["flows"],
+                    ]
+                    for r in data["flows"]
+                ],
+                left=2,
+            )
+        )
+    if data["escrow"]:
+        out.append("<h2>Usage escrow</h2>")
+        out.append(
+            _table(
+                ["consumer", "currency", "deposited", "withdrawn", "settled", "escrow"],
+                [
+                    [
+                        r["account"],
+                        _symbol(result, r["currency"]),
+                        *(
+                            money(result, r["currency"].lower(), r[k])
+                            for k in ("deposited", "withdrawn", "settled", "escrow")
+                        ),
+                    ]
+                    for r in data["escrow"]
+                ],
+                left=2,
+            )
+        )
+    if data["licenses"]:
+        out.append("<h2>Licenses</h2>")
+        out.append(
+            _table(
+                ["license", "asset", "holder", "price", "expires", "units settled", "settled"],
+                [
+                    [
+                        r["license"],
+                        r["asset"],
+                        r["holder"],
+                        money(result, r["currency"].lower(), r["price"]),
+                        _date(r["expires_at"]),
+                        r["units_settled"],
+                        money(result, r["currency"].lower(), r["amount_settled"]),
+                    ]
+                    for r in data["licenses"]
+                ],
+                left=3,
+            )
+        )
+    out.append("</body></html>\n")
+    return "".join(out)

@@ -1,0 +1,241 @@
+"""The audit end to end: ingest, rebuild, check against the chain, write the reports."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from seedbed.chain.chainread import ChainReader, selector
+from seedbed.chain.rpc import Rpc
+from seedbed.core.errors import ChainError, InputError, SeedbedError
+from seedbed.core.treefile import ContributorTree
+from seedbed.workflows.audit.abi import ROLES, Decoders, project_specs
+from seedbed.workflows.audit.checks import (
+    check_balances,
+    check_conservation,
+    check_trees,
+    check_views,
+)
+from seedbed.workflows.audit.findings import Findings
+from seedbed.workflows.audit.ingest import Ingestor, IngestStats, Progress
+from seedbed.workflows.audit.ledger import LEDGER_VERSION, Ledger, Params
+from seedbed.workflows.audit.store import EventStore
+from seedbed.workflows.audit.transfers import investigate
+
+
+@dataclass
+class AuditResult:
+    ok: bool
+    findings: Findings
+    ledger: Ledger
+    chain_id: int
+    block: int
+    addresses: dict[str, str]
+    tokens: dict[str, tuple[str, int]]
+    ingest: IngestStats
+    trees: dict[int, ContributorTree]
+    assets: set[int] | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def audit_addresses(rpc: Rpc, suite: Any, vault: str | None = None) -> dict[str, str]:
+    """Role -> lower-case address; `vault` audits another vault wired to the same registry."""
+    names = {"registry": "AssetRegistry", "vault": "RoyaltyVault"}
+    names |= {"license": "LicenseToken", "meter": "UsageMeter"}
+    out = {role: suite.addresses[names[role]].lower() for role in ROLES}
+    if vault is not None:
+        try:
+            address = to_checksum_address(vault).lower()
+        except ValueError as err:
+            raise InputError(f"{vault!r} is not an address.") from err
+        if rpc.call("eth_getCode", [address, "latest"]) in (None, "0x"):
+            raise InputError(f"There is no contract at {vault}.")
+        reply = rpc.call(
+            "eth_call", [{"to": address, "data": "0x" + selector("REGISTRY()").hex()}, "latest"]
+        )
+        if not reply or len(reply) < 66 or "0x" + reply[-40:] != out["registry"]:
+            raise InputError(f"{vault} is not a royalty vault of this suite's registry.")
+        out["vault"] = address
+    return out
+
+
+def _open(
+    project: Any,
+    chain: Any,
+    suite: Any,
+    db_path: str | Path,
+    from_block: int | None,
+    vault: str | None,
+    **ingest_options: Any,
+) -> tuple[Rpc, dict[str, str], EventStore, Ingestor]:
+    rpc = Rpc(chain.provider)
+    addresses = audit_addresses(rpc, suite, vault)
+    start = int(suite.record.get("block", 0)) if from_block is None else from_block
+    if start < 0:
+        raise InputError(f"--from-block must be 0 or more, not {start}.")
+    identity = {"chain_id": int(chain.chain_id), "contracts": addresses, "start_block": start}
+    store = EventStore(db_path, identity)
+    decoders = Decoders(addresses, project_specs(project))
+    return rpc, addresses, store, Ingestor(rpc, store, decoders, **ingest_options)
+
+
+def ingest_only(
+    project: Any,
+    chain: Any,
+    suite: Any,
+    db_path: str | Path,
+    from_block: int | None = None,
+    vault: str | None = None,
+    progress: Progress | None = None,
+    initial_range: int = 16,
+    max_range: int = 10_000,
+    before_commit: Callable[[int], None] | None = None,
+) -> IngestStats:
+    """Bring the event index up to the chain head (for benchmarks and warm-up).
+
+    `before_commit(i)` runs inside range i's transaction, before it commits (tests inject
+    crashes there)."""
+    _rpc, _addr, store, ingestor = _open(
+        project,
+        chain,
+        suite,
+        db_path,
+        from_block,
+        vault,
+        initial_range=initial_range,
+        max_range=max_range,
+    )
+    with store:
+        return ingestor.run(progress=progress, before_commit=before_commit)
+
+
+TreeSources = Mapping[int, str | Path | ContributorTree]
+
+
+def load_trees(trees: TreeSources | None) -> dict[int, ContributorTree]:
+    out = {}
+    for asset_id, tree in (trees or {}).items():
+        out[int(asset_id)] = (
+            tree if isinstance(tree, ContributorTree) else ContributorTree.load(tree)
+        )
+    return out
+
+
+def run_audit(
+    project: Any,
+    chain: Any,
+    suite: Any,
+    db_path: str | Path,
+    out_dir: str | Path | None,
+    trees: TreeSources | None = None,
+    from_block: int | None = None,
+    assets: list[int] | set[int] | None = None,
+    vault: str | None = None,
+    progress: Progress | None = None,
+) -> AuditResult:
+    """Ingest, rebuild, check and (when `out_dir` is given) write JSON, CSV and HTML."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    loaded = load_trees(trees)  # bad files fail before any work
+    rpc, addresses, store, ingestor = _open(project, chain, suite, db_path, from_block, vault)
+    with store:
+        stats = ingestor.run(progress=progress)
+        timings["ingest"] = time.perf_counter() - clock
+        tip = store.last_block
+        reader = ChainReader(rpc, max(tip, 0))
+        fee_bps, grace = _params(reader, addresses)
+        params = Params(
+            fee_bps=fee_bps,
+            grace_period=grace,
+            license=addresses["license"],
+            meter=addresses["meter"],
+            vault_is_suite=addresses["vault"] == suite.addresses["RoyaltyVault"].lower(),
+        )
+        ledger, findings = _rebuild(store, params)
+        timings["rebuild"] = time.perf_counter() - clock - timings["ingest"]
+
+        wanted = None if assets is None else {int(a) for a in assets}
+        for asset_id in sorted((wanted or set()) | set(loaded)):
+            if asset_id not in ledger.assets:
+                raise InputError(f"Asset {asset_id} is not registered on chain {chain.chain_id}.")
+        check_views(ledger, reader, addresses, findings, wanted)
+        check_conservation(ledger, findings)
+        check_trees(ledger, loaded, findings)
+        for excess in check_balances(ledger, reader, addresses, findings):
+            investigate(
+                rpc,
+                store.events(),
+                excess.role,
+                excess.holder,
+                excess.currency,
+                excess.amount,
+                store.start_block,
+                tip,
+                findings,
+                step=ingestor.max_range,
+            )
+        tokens = reader.token_info(sorted(ledger.currencies | set(ledger.books)))
+        timings["check"] = time.perf_counter() - clock - timings["ingest"] - timings["rebuild"]
+
+    result = AuditResult(
+        ok=findings.ok,
+        findings=findings,
+        ledger=ledger,
+        chain_id=int(chain.chain_id),
+        block=tip,
+        addresses=addresses,
+        tokens=tokens,
+        ingest=stats,
+        trees=loaded,
+        assets=wanted,
+        seconds=timings,
+    )
+    if out_dir is not None:
+        from seedbed.workflows.audit.report import write_reports
+
+        started = time.perf_counter()
+        result.paths = write_reports(result, Path(out_dir))
+        timings["report"] = time.perf_counter() - started
+    return result
+
+
+def _rebuild(store: EventStore, params: Params) -> tuple[Ledger, Findings]:
+    """The ledger at the store's last block: from the saved snapshot plus newer events when
+    there is one for these parameters, else from every event; then saved again."""
+    key = json.dumps({"ledger": LEDGER_VERSION, "params": asdict(params)}, sort_keys=True)
+    snapshot = store.load_snapshot(key)
+    findings = Findings()
+    ledger = Ledger(params, findings)
+    after = -1
+    if snapshot is not None:
+        after, data = snapshot
+        state = json.loads(data)
+        findings = Findings.from_state(state["findings"])
+        ledger = Ledger(params, findings)
+        ledger.restore(state["ledger"])
+    ledger.apply_rows(store.events(after=after))
+    if store.last_block != after:
+        state = {"ledger": ledger.state(), "findings": findings.state()}
+        store.save_snapshot(store.last_block, key, json.dumps(state, separators=(",", ":")))
+    return ledger, findings
+
+
+def _params(reader: ChainReader, addresses: dict[str, str]) -> tuple[int, int]:
+    fee = reader.words(addresses["vault"], "FEE_BPS()", [[]])[0]
+    grace = reader.words(addresses["meter"], "GRACE_PERIOD()", [[]])[0]
+    if fee is None or grace is None:
+        raise ChainError("The vault or meter does not answer FEE_BPS() / GRACE_PERIOD().")
+    return fee, grace
+
+
+class AuditFailed(SeedbedError):
+    """At least one check failed (the findings say which)."""
+
+    exit_code = 1

@@ -1,0 +1,226 @@
+"""Where did a contract's unexplained balance come from? Token movements versus the books.
+
+Only run when a contract's balance differs from what its events say it holds: then every
+transaction that moved the currency in or out of it is compared with the events it emitted.
+ERC-20 movements are read from the token's Transfer logs; ETH movements from call traces
+(`debug_traceTransaction` with the callTracer), when the node has them. A payout event whose
+transfer moved a different amount is a failure (e.g. a vault skimming claims); tokens that
+arrived outside any payment were sent directly (a warning: `sweepExcess` returns them).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from seedbed.chain.rpc import Rpc, RpcError
+from seedbed.core.constants import ETH
+from seedbed.core.keccak import keccak
+from seedbed.workflows.audit.findings import Findings
+
+TRANSFER = "0x" + keccak(b"Transfer(address,address,uint256)").hex()
+MAX_TRACES = 20_000
+
+# (role, event) -> (index of currency, index of amount, +1 in / -1 out, index of account)
+_BOOK: dict[tuple[str, str], tuple[int, int, int, int | None]] = {
+    ("vault", "Paid"): (1, 3, +1, None),
+    ("vault", "Claimed"): (1, 3, -1, 2),
+    ("vault", "FeesWithdrawn"): (0, 2, -1, 1),
+    ("vault", "ExcessSwept"): (0, 2, -1, 1),
+    ("meter", "Deposited"): (1, 2, +1, 0),
+    ("meter", "Withdrawn"): (1, 2, -1, 0),
+    ("meter", "UsageSettled"): (3, 5, -1, 2),
+}
+
+
+class _Tx:
+    __slots__ = ("book_in", "book_out", "real_in", "real_out", "asset", "account", "names")
+
+    def __init__(self) -> None:
+        self.book_in = self.book_out = self.real_in = self.real_out = 0
+        self.asset: int | None = None
+        self.account: str | None = None
+        self.names: list[str] = []
+
+
+def book_moves(
+    rows: Iterable[tuple[int, int, int, str, str, str, str]], role: str, currency: str
+) -> dict[str, _Tx]:
+    """Per transaction: what the contract's events say came in and went out."""
+    txs: dict[str, _Tx] = {}
+    for _b, _i, _t, tx, r, name, args in rows:
+        spec = _BOOK.get((r, name)) if r == role else None
+        if spec is None:
+            continue
+        a = json.loads(args)
+        cur_i, amount_i, sign, account_i = spec
+        if a[cur_i] != currency:
+            continue
+        t = txs.get(tx) or txs.setdefault(tx, _Tx())
+        if sign > 0:
+            t.book_in += a[amount_i]
+        else:
+            t.book_out += a[amount_i]
+        if name in ("Claimed", "Paid", "UsageSettled"):
+            t.asset = a[0] if name != "UsageSettled" else a[1]
+        if account_i is not None:
+            t.account = a[account_i]
+        t.names.append(name)
+    return txs
+
+
+def token_moves(
+    rpc: Rpc, token: str, holder: str, start: int, end: int, txs: dict[str, _Tx], step: int
+) -> None:
+    """Add the token's Transfer logs in and out of `holder` to `txs`."""
+    padded = "0x" + "0" * 24 + holder[2:].lower()
+    for topics, inbound in (([TRANSFER, padded], False), ([TRANSFER, None, padded], True)):
+        lo = start
+        size = step
+        while lo <= end:
+            hi = min(lo + size - 1, end)
+            try:
+                logs = rpc.call(
+                    "eth_getLogs",
+                    [
+                        {
+                            "fromBlock": hex(lo),
+                            "toBlock": hex(hi),
+                            "address": token,
+                            "topics": topics,
+                        }
+                    ],
+                )
+            except RpcError:
+                if size == 1:
+                    raise
+                size = max(1, size // 2)
+                continue
+            for log in logs:
+                if len(log["topics"]) != 3 or log.get("removed"):
+                    continue  # an ERC-721 Transfer has the id as a fourth topic
+                value = int(log["data"], 16)
+                t = txs.get(log["transactionHash"]) or txs.setdefault(log["transactionHash"], _Tx())
+                if inbound:
+                    t.real_in += value
+                else:
+                    t.real_out += value
+            lo = hi + 1
+
+
+def eth_moves(rpc: Rpc, holder: str, txs: dict[str, _Tx]) -> bool:
+    """Add ETH moved in and out of `holder` by each transaction (from call traces).
+    False when the node has no callTracer."""
+    holder = holder.lower()
+    hashes = list(txs)[:MAX_TRACES]
+    replies = rpc.batch([("debug_traceTransaction", [h, {"tracer": "callTracer"}]) for h in hashes])
+    for h, reply in zip(hashes, replies, strict=True):
+        if isinstance(reply, RpcError) or not isinstance(reply, dict):
+            return False
+        t = txs[h]
+        stack: list[dict[str, Any]] = [reply]
+        while stack:
+            frame = stack.pop()
+            if frame.get("error"):
+                continue  # reverted: its value moves were undone, and its children's too
+            if frame.get("type") in ("CALL", "CREATE", "CREATE2", "SELFDESTRUCT"):
+                value = int(frame.get("value") or "0x0", 16)
+                if (frame.get("to") or "").lower() == holder:
+                    t.real_in += value
+                if (frame.get("from") or "").lower() == holder:
+                    t.real_out += value
+            stack.extend(frame.get("calls") or [])
+    return True
+
+
+def investigate(
+    rpc: Rpc,
+    rows: Iterable[tuple[int, int, int, str, str, str, str]],
+    role: str,
+    holder: str,
+    currency: str,
+    excess: int,
+    start: int,
+    end: int,
+    findings: Findings,
+    step: int = 10_000,
+) -> None:
+    """Explain `excess` (balance minus books) of `holder` in `currency`, as findings."""
+    where = {"currency": currency}
+    what = {"vault": "vault", "meter": "usage meter"}[role]
+    txs = book_moves(rows, role, currency)
+    if currency == ETH:
+        if not eth_moves(rpc, holder, txs):
+            findings.warn(
+                f"{role} balance explained",
+                f"The {what} holds {excess} wei of ETH beyond its books, and the node has no "
+                "call traces to see which transaction left it there.",
+                expected=0,
+                found=excess,
+                **where,
+            )
+            return
+    else:
+        token_moves(rpc, currency, holder, start, end, txs, step)
+
+    direct = 0
+    explained = 0
+    for tx, t in txs.items():
+        explained += (t.real_in - t.book_in) - (t.real_out - t.book_out)
+        ids = {"asset": t.asset, "account": t.account, "tx": tx}
+        if t.real_out != t.book_out:
+            findings.fail(
+                f"{role} payouts match transfers",
+                f"{'/'.join(t.names) or 'A transaction'} of the {what} says {t.book_out} went "
+                f"out but {t.real_out} left it.",
+                expected=t.book_out,
+                found=t.real_out,
+                **ids,
+                **where,
+            )
+        else:
+            findings.passed(f"{role} payouts match transfers")
+        if t.real_in < t.book_in:
+            findings.fail(
+                f"{role} payments arrived",
+                f"{'/'.join(t.names)} of the {what} credits {t.book_in} but only {t.real_in} "
+                "arrived.",
+                expected=t.book_in,
+                found=t.real_in,
+                **ids,
+                **where,
+            )
+        else:
+            direct += t.real_in - t.book_in
+    swept = sum(t.book_out for t in txs.values() if "ExcessSwept" in t.names)
+    # balance - books = what arrived beyond the books - payout mismatches - what was swept
+    residual = excess - (explained - swept)
+    if direct - swept > 0:
+        findings.warn(
+            f"{role} excess",
+            f"{direct - swept} arrived at the {what} outside any payment (sent directly); "
+            "nobody's revenue, sweepExcess returns it to the treasury.",
+            expected=0,
+            found=direct - swept,
+            **where,
+        )
+    if residual > 0 and currency == ETH:
+        findings.warn(
+            f"{role} excess",
+            f"{residual} wei of ETH reached the {what} without a call (selfdestruct or block "
+            "reward).",
+            expected=0,
+            found=residual,
+            **where,
+        )
+    elif residual == 0:
+        findings.passed(f"{role} balance explained")
+    else:
+        findings.fail(
+            f"{role} balance explained",
+            f"{residual} of the {what}'s balance is explained by no transfer.",
+            expected=0,
+            found=residual,
+            **where,
+        )

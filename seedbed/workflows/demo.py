@@ -1,0 +1,311 @@
+"""The end-to-end story `make demo` tells, on a local chain.
+
+Two publishers register example datasets with their annotators; a model maker licenses both
+(DERIVE) and registers a model derived from them; an app licenses the model (INFER), funds
+escrow and makes 10,000 metered calls, each acknowledged by a gateway with a signed cumulative
+voucher; the gateway settles all of them in one transaction; revenue flows upstream; every
+contributor is paid; the audit rebuilds every wei from the logs and checks it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+
+from seedbed.chain.client import Suite
+from seedbed.chain.deploy import Params, deploy
+from seedbed.core.constants import DATASET, DERIVE, ETH, INFER, MODEL, TRAIN
+from seedbed.core.contributors import read_contributors
+from seedbed.core.croissant import croissant, write_croissant
+from seedbed.core.manifest import build_manifest, write_manifest
+from seedbed.core.treefile import ContributorTree
+from seedbed.core.units import format_amount
+from seedbed.core.vouchers import SignedVoucher, Voucher, VoucherDomain
+from seedbed.workflows.ledger import VoucherLedger
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+CALLS = 10_000
+MILLI = 10**15  # 0.001 ETH
+
+
+@dataclass
+class Published:
+    name: str
+    asset_id: int
+    tree: ContributorTree
+    tree_path: Path
+    offers: dict[str, int] = field(default_factory=dict)
+
+
+class Demo:
+    def __init__(
+        self, project: Any, chain: Any, accounts: list[Any], out: Path, say: Callable[[str], None]
+    ):
+        self.project, self.chain, self.out, self.say = project, chain, out, say
+        (self.operator, self.trees_pub, self.signs_pub, self.modeler, self.app, self.gateway) = (
+            accounts[:6]
+        )
+        self.app_key = accounts[4].private_key
+        self.assets: dict[str, Published] = {}
+        self.suite: Suite
+
+    # -- steps -----------------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.step_deploy()
+        self.step_publish_datasets()
+        self.step_model()
+        license_id = self.step_consumer()
+        self.step_calls_and_settle(license_id)
+        self.step_flow_and_claims()
+        return self.step_audit()
+
+    def step_deploy(self) -> None:
+        self.say("1. Deploying Seedbed through the CREATE2 proxy (same addresses on every chain)")
+        params = Params(wirer=self.operator.address, treasury=self.operator.address)
+        record = deploy(self.project, self.chain, self.operator, params, write_record=False)
+        (self.out / "deployment.json").write_text(json.dumps(record, indent=2) + "\n")
+        self.suite = Suite.from_record(self.project, self.chain, record)
+        for name, address in self.suite.addresses.items():
+            self.say(f"   {name:14} {address}")
+
+    def _register(
+        self,
+        publisher: Any,
+        name: str,
+        folder: Path,
+        contributors: Path | dict[bytes, int],
+        kind: int,
+        parents: list[tuple[int, int, int]],
+        license_spdx: str,
+    ) -> Published:
+        manifest = build_manifest(folder)
+        weights = (
+            read_contributors(contributors) if isinstance(contributors, Path) else contributors
+        )
+        tree = ContributorTree.build(weights)
+        target = self.out / name
+        target.mkdir(parents=True, exist_ok=True)
+        write_manifest(manifest, target / "manifest.json")
+        doc = croissant(manifest, name, f"Seedbed demo asset {name}", license_spdx)
+        meta_hash = write_croissant(doc, target / "croissant.json")
+        tree_path = target / "contributors.sbtree"
+        tree.save(tree_path)
+        uri = (target / "croissant.json").resolve().as_uri()
+        reg = self.suite.registry
+        receipt = reg.register(
+            kind, manifest.root, tree.root, tree.total, uri, meta_hash, parents, sender=publisher
+        )
+        asset_id = receipt.events.filter(reg.AssetRegistered)[0].assetId
+        self.say(
+            f"   {name}: asset #{asset_id}, {manifest.count} files, "
+            f"content root 0x{manifest.root.hex()[:16]}…, "
+            f"{tree.count} contributors (total weight {tree.total}), {receipt.gas_used:,} gas"
+        )
+        published = Published(name, asset_id, tree, tree_path)
+        self.assets[name] = published
+        return published
+
+    def _offer(
+        self,
+        publisher: Any,
+        asset: Published,
+        label: str,
+        price: int,
+        unit_price: int,
+        duration: int,
+        scopes: int,
+        min_share: int = 0,
+    ) -> int:
+        lt = self.suite.license
+        terms = (asset.asset_id, ETH, price, unit_price, duration, 0, scopes, min_share, False, 0)
+        offer_id = lt.createOffer(terms, sender=publisher).events.filter(lt.OfferCreated)[0].offerId
+        asset.offers[label] = offer_id
+        self.say(
+            f"   offer #{offer_id} on {asset.name}: {label}, {format_amount(price)}"
+            + (f", {format_amount(unit_price)} per call" if unit_price else "")
+            + (f", derivatives pass back ≥ {min_share / 100:g}%" if min_share else "")
+        )
+        return offer_id
+
+    def _buy(self, buyer: Any, offer_id: int, who: str) -> int:
+        lt = self.suite.license
+        price = lt.offer(offer_id).terms.price
+        receipt = lt.buy(offer_id, buyer, price, value=price, sender=buyer)
+        license_id = receipt.events.filter(lt.LicenseBought)[0].licenseId
+        self.say(
+            f"   {who} bought license #{license_id} (offer #{offer_id}) "
+            f"for {format_amount(price)}; "
+            "the price went straight to the asset's contributors and lineage"
+        )
+        return license_id
+
+    def step_publish_datasets(self) -> None:
+        self.say(
+            "2. Two publishers register example datasets with their annotators, and offer licenses"
+        )
+        ds = EXAMPLES / "datasets"
+        trees = self._register(
+            self.trees_pub,
+            "city-trees",
+            ds / "city-trees",
+            EXAMPLES / "contributors" / "city-trees.csv",
+            DATASET,
+            [],
+            "CC-BY-4.0",
+        )
+        signs = self._register(
+            self.signs_pub,
+            "street-signs",
+            ds / "street-signs",
+            EXAMPLES / "contributors" / "street-signs-log.csv",
+            DATASET,
+            [],
+            "CC-BY-SA-4.0",
+        )
+        for pub, asset in ((self.trees_pub, trees), (self.signs_pub, signs)):
+            self._offer(pub, asset, "train", 50 * MILLI, 0, 365 * 86400, TRAIN)
+            self._offer(pub, asset, "derive", 200 * MILLI, 0, 0, DERIVE | TRAIN, min_share=1500)
+
+    def step_model(self) -> None:
+        self.say(
+            "3. A model maker licenses both datasets (DERIVE) and registers a model "
+            "derived from them"
+        )
+        trees, signs = self.assets["city-trees"], self.assets["street-signs"]
+        l1 = self._buy(self.modeler, trees.offers["derive"], "the model maker")
+        l2 = self._buy(self.modeler, signs.offers["derive"], "the model maker")
+        team = {
+            bytes.fromhex(Account.from_key(bytes([9]) * 31 + bytes([i])).address[2:]): w
+            for i, w in ((1, 50), (2, 30), (3, 20))
+        }
+        model = self._register(
+            self.modeler,
+            "sign-tree-model",
+            EXAMPLES / "model",
+            team,
+            MODEL,
+            [(trees.asset_id, 2000, l1), (signs.asset_id, 1500, l2)],
+            "Apache-2.0",
+        )
+        self.say(
+            "   lineage: 20% of the model's revenue goes upstream to city-trees, "
+            "15% to street-signs"
+        )
+        self._offer(self.modeler, model, "infer", 10 * MILLI, MILLI // 100, 30 * 86400, INFER)
+
+    def step_consumer(self) -> int:
+        self.say("4. An app licenses the model for inference and funds its usage escrow")
+        model = self.assets["sign-tree-model"]
+        license_id = self._buy(self.app, model.offers["infer"], "the app")
+        deposit = 200 * MILLI
+        self.suite.meter.deposit(ETH, deposit, value=deposit, sender=self.app)
+        self.say(f"   the app deposited {format_amount(deposit)} of escrow in the usage meter")
+        return license_id
+
+    def step_calls_and_settle(self, license_id: int) -> None:
+        self.say(
+            f"5. {CALLS:,} metered calls: the app signs a cumulative voucher per call, the gateway "
+            "records each one"
+        )
+        meter = self.suite.meter
+        chain_id = self.chain.provider.chain_id
+        domain = VoucherDomain(chain_id, meter.address)
+        deadline = self.chain.pending_timestamp + 86400
+        start = time.perf_counter()
+        signed = []
+        for units in range(1, CALLS + 1):
+            v = Voucher(license_id, units, deadline)
+            sig = Account.unsafe_sign_hash(domain.digest(v), self.app_key)
+            signed.append(SignedVoucher(v, bytes(sig.signature)))
+        ledger_path = self.out / "gateway-ledger.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{ledger_path}{suffix}").unlink(missing_ok=True)
+        holder = self.app.address  # the gateway checks each voucher against the license holder
+        with VoucherLedger(ledger_path, chain_id, meter.address, lambda _lid: holder) as ledger:
+            refused = [r for r in ledger.accept_many(signed) if not hasattr(r, "new_units")]
+            if refused:
+                raise RuntimeError(f"the gateway refused {len(refused)} vouchers")
+            latest = ledger.pending()
+            elapsed = time.perf_counter() - start
+            self.say(
+                f"   signed and recorded {CALLS:,} vouchers in {elapsed:.1f} s; "
+                f"the ledger keeps only the latest: {latest[0].voucher.cumulative_units:,} units"
+            )
+            v = latest[0].voucher
+            receipt = meter.settle(
+                (v.license_id, v.cumulative_units, v.deadline),
+                latest[0].signature,
+                sender=self.gateway,
+            )
+            ledger.mark_settled(v.license_id, v.cumulative_units, receipt.txn_hash)
+        event = receipt.events.filter(meter.UsageSettled)[0]
+        self.say(
+            f"   the gateway settled {event.units:,} calls in ONE transaction "
+            f"({receipt.gas_used:,} gas): {format_amount(event.amount)} moved from escrow "
+            "to the model's contributors and lineage"
+        )
+
+    def step_flow_and_claims(self) -> None:
+        self.say("6. Revenue flows upstream, and every contributor is paid")
+        vault = self.suite.vault
+        model = self.assets["sign-tree-model"]
+        pending = vault.pendingUpstream(model.asset_id, ETH)
+        receipt = vault.flowUpstream(model.asset_id, ETH, sender=self.gateway)
+        for ev in receipt.events.filter(vault.UpstreamFlowed):
+            self.say(
+                f"   {format_amount(ev.amount)} flowed from asset #{ev.childId} "
+                f"to asset #{ev.parentId}"
+            )
+        self.say(f"   ({format_amount(pending)} was pending upstream of the model)")
+        total_paid = 0
+        for asset in self.assets.values():
+            requests = []
+            for address, _weight in asset.tree.items():
+                account = "0x" + address.hex()
+                w, proof = asset.tree.proof(address)
+                requests.append((asset.asset_id, ETH, account, w, list(proof)))
+            paid = 0
+            for i in range(0, len(requests), 64):
+                rec = vault.claimBatch(requests[i : i + 64], sender=self.gateway)
+                paid += sum(ev.amount for ev in rec.events.filter(vault.Claimed))
+            total_paid += paid
+            self.say(
+                f"   {asset.name}: {len(requests)} contributors claimed {format_amount(paid)} "
+                f"(accrued {format_amount(vault.accrued(asset.asset_id, ETH))})"
+            )
+        self.say(
+            f"   in all, {format_amount(total_paid)} reached contributors; the vault keeps "
+            f"{format_amount(vault.held(ETH))} (rounding dust below one wei per claim, and "
+            "revenue not yet claimed)"
+        )
+
+    def step_audit(self) -> dict[str, Any]:
+        self.say("7. The audit rebuilds every flow from the chain's logs and checks it")
+        from seedbed.workflows.audit.run import run_audit
+
+        trees = {a.asset_id: a.tree_path for a in self.assets.values()}
+        result = run_audit(
+            self.project,
+            self.chain,
+            self.suite,
+            self.out / "audit.sqlite",
+            self.out / "audit",
+            trees,
+        )
+        failures = result.findings.failures
+        checked = sum(t.checked for t in result.findings.tallies.values())
+        self.say(
+            f"   {result.ingest.total_events:,} events rebuilt into the ledger; "
+            f"{checked:,} checks against the chain, {len(failures)} failed"
+        )
+        for finding in failures:
+            self.say(f"   FAIL {finding.message}")
+        return {"report": str(result.paths.get("html", self.out / "audit")), "ok": result.ok}
