@@ -4,7 +4,10 @@
                   [--db FILE] [--vault ADDRESS] --network ...
 
 Writes audit.json, CSV tables and a self-contained report.html to --out; the last line
-printed is the HTML report's path. Exits non-zero when any check fails.
+printed is the HTML report's path. Exits non-zero when any check fails. --from-block may be
+the deployment block or earlier, never later: the audit rebuilds every total since
+deployment, so it refuses (one `error:` line, nothing written) rather than audit in part.
+Amounts printed are rounded to 4 significant digits; audit.json and the CSV files are exact.
 """
 
 from __future__ import annotations
@@ -13,9 +16,8 @@ import sqlite3
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand
 
-from seedbed.cli.errors import one_line_errors
+from seedbed.cli.command import command
 from seedbed.core.errors import InputError
 
 
@@ -31,8 +33,16 @@ def _parse_trees(values: tuple[str, ...]) -> dict[int, str]:
     return trees
 
 
-@click.command(cls=ConnectedProviderCommand)
-@click.option("--from-block", type=int, default=None, help="First block (default: deployment).")
+@command()
+@click.option(
+    "--from-block",
+    type=int,
+    default=None,
+    help="First block to read (default: the deployment block). A later block is refused, "
+    "not audited in part: every check compares totals since deployment, so a ledger that "
+    "misses earlier events would report failures that are not there. A block past the "
+    "chain head is refused too.",
+)
 @click.option("--asset", "assets", type=int, multiple=True, help="Report only these assets.")
 @click.option(
     "--tree", "trees", multiple=True, help="ASSET_ID=FILE: a published contributors tree."
@@ -40,7 +50,6 @@ def _parse_trees(values: tuple[str, ...]) -> dict[int, str]:
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Report folder.")
 @click.option("--db", type=click.Path(dir_okay=False), default=None, help="Event index (SQLite).")
 @click.option("--vault", default=None, help="Audit this vault instead of the recorded one.")
-@one_line_errors
 def cli(
     from_block: int | None,
     assets: tuple[int, ...],

@@ -3,7 +3,11 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from seedbed.core.constants import ETH
+from seedbed.core.errors import InputError
+from seedbed.core.units import format_amount
 
 
 def test_clean_audit_writes_reports_and_exits_zero(run_script, economy, chain, tmp_path):
@@ -24,6 +28,12 @@ def test_clean_audit_writes_reports_and_exits_zero(run_script, economy, chain, t
         "findings.csv",
     }
     assert "FAIL" not in done.stdout and "Traceback" not in done.stderr
+    # The table rounds for people (0.001 + 0.5 ETH and a little metered use: "0.501 ETH");
+    # the JSON keeps every wei.
+    (model,) = [p for p in data["pools"] if p["asset"] == economy.model and p["symbol"] == "ETH"]
+    revenue = sum(int(model[k]) for k in ("license_sales", "metered_usage", "direct_payments"))
+    assert revenue == 10**15 + economy.units * 10**9 + 5 * 10**17
+    assert "0.501 ETH" in done.stdout and format_amount(revenue) not in done.stdout
 
     again = run_script("audit", "--out", out, account=None)  # warm: nothing new to fetch
     assert again.returncode == 0
@@ -90,3 +100,45 @@ def test_bad_arguments_are_one_line_errors(run_script, economy, tmp_path):
         assert lines[-1].startswith("error: ") and message in lines[-1], (args, lines[-1])
         assert "Traceback" not in done.stderr
     assert not Path(tmp_path / "x" / "report.html").exists()
+
+
+def test_a_start_after_deployment_or_past_the_head_is_refused_and_writes_nothing(
+    run_script, economy, chain, suite, tmp_path
+):
+    deployed, head = suite.record["block"], chain.blocks.head.number
+    cases = [
+        (deployed + 1, f"after the deployment block {deployed}, the latest block"),
+        (head, f"after the deployment block {deployed}"),
+        (head + 1, f"--from-block {head + 1} is past the chain head (block {head})"),
+        (head + 10**6, "is past the chain head"),
+        (-1, "must be 0 or more"),
+    ]
+    for start, message in cases:
+        out = tmp_path / f"from-{start}"
+        done = run_script("audit", "--out", out, f"--from-block={start}", account=None)
+        assert done.returncode == 2, (start, done.stderr[-2000:])
+        lines = done.stderr.strip().splitlines()
+        assert lines[-1].startswith("error: ") and message in lines[-1], (start, lines[-1])
+        assert "Traceback" not in done.stderr and "FAIL" not in done.stdout
+        assert not out.exists(), list(out.iterdir())  # no database, no half a report
+
+
+def test_a_start_at_or_before_deployment_audits_clean(audit, economy, suite):
+    for start in (suite.record["block"], suite.record["block"] - 1):
+        result = audit(from_block=start)
+        assert result.ok and not result.findings.items, result.findings.items
+        assert result.ledger.assets.keys() >= {economy.dataset, economy.model}
+
+
+def test_a_record_without_its_block_finds_the_deployment_from_the_code(chain, suite):
+    from seedbed.chain.rpc import Rpc
+    from seedbed.workflows.audit.run import audit_addresses, check_start, deployment_block
+
+    rpc = Rpc(chain.provider)
+    addresses = audit_addresses(rpc, suite)
+    head = chain.blocks.head.number
+    first = deployment_block(rpc, addresses, head)
+    assert first == suite.record["block"]  # the first deployment transaction's block
+    assert check_start(rpc, addresses, 0, first) == first
+    with pytest.raises(InputError, match=f"after the deployment block {first}"):
+        check_start(rpc, addresses, 0, first + 1)

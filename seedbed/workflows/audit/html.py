@@ -8,7 +8,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from seedbed.workflows.audit import sankey
-from seedbed.workflows.audit.report import addr, money
+from seedbed.workflows.audit.report import addr, base_units, money, rounded
 
 if TYPE_CHECKING:
     from seedbed.workflows.audit.run import AuditResult
@@ -27,23 +27,34 @@ th{background:#f5f5f5}td.l,th.l{text-align:left}
 .pass{background:#2e7d32}.fail{background:#c62828}.warn{background:#ef6c00}
 tr.fail td{background:#fdecea}tr.warn td{background:#fff4e5}
 .mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
-svg.sankey{max-width:100%;height:auto;background:#fff}
+svg.sankey{background:#fff}figure.chart{overflow-x:auto;max-width:100%}
 svg.sankey text{font-size:12px;fill:#222;paint-order:stroke;stroke:#fff;stroke-width:3px}
+svg.sankey text.heading{font-size:13px;font-weight:600;fill:#444}
 details{margin:8px 0}.scroll{overflow-x:auto;max-width:100%}figure{margin:8px 0}
 summary{cursor:pointer;font-weight:600}.note{color:#666}
 """
 
-_COLORS = {
-    "license": "#4e79a7",
-    "meter": "#f28e2b",
-    "direct": "#59a14f",
-    "asset": "#76b7b2",
-    "fees": "#e15759",
-    "pending": "#b07aa1",
-    "unclaimed": "#bab0ac",
-    "contributor": "#edc948",
-}
+# Flow kinds: the legend under each chart, and the colour of every band of that kind.
+FLOWS = [
+    ("license", "license sale", "#4e79a7"),
+    ("meter", "metered use", "#f28e2b"),
+    ("direct", "direct pay", "#59a14f"),
+    ("upstream", "upstream flow", "#76b7b2"),
+    ("claim", "claim", "#d4a017"),
+    ("fee", "fee", "#e15759"),
+    ("held", "held (unclaimed, pending)", "#9d8f89"),
+]
+_COLORS = {kind: color for kind, _label, color in FLOWS} | {"asset": "#5f6b7a"}
 _KINDS = {0: "dataset", 1: "model", 2: "other"}
+
+
+def asset_label(result: AuditResult, asset_id: int) -> str:
+    """The chart's and report's name for an asset: "dataset #3 (Cat photos)" when a Croissant
+    file gave its name, else "asset #3 (dataset)"."""
+    a = result.ledger.assets.get(asset_id)
+    kind = _KINDS.get(a.kind, "asset") if a is not None else "asset"
+    name = result.names.get(asset_id)
+    return f"{kind} #{asset_id} ({name})" if name else f"asset #{asset_id} ({kind})"
 
 
 def _short(value: str | None) -> str:
@@ -117,21 +128,20 @@ def flow_chart(result: AuditResult, currency: str) -> str:
     ]
     links: list[sankey.Link] = []
     for a in sorted(pools):
-        kind = _KINDS.get(ledger.assets[a].kind, "asset") if a in ledger.assets else "asset"
         nodes.append(
-            sankey.Node(f"asset:{a}", f"Asset {a} ({kind})", 1 + depth[a], _COLORS["asset"])
+            sankey.Node(f"asset:{a}", asset_label(result, a), 1 + depth[a], _COLORS["asset"])
         )
         p = pools[a]
         links += [
-            sankey.Link("src:license", f"asset:{a}", p.from_license),
-            sankey.Link("src:meter", f"asset:{a}", p.from_meter),
-            sankey.Link("src:direct", f"asset:{a}", p.direct),
-            sankey.Link(f"asset:{a}", "sink:fees", p.fees),
-            sankey.Link(f"asset:{a}", "sink:pending", p.pending),
-            sankey.Link(f"asset:{a}", "sink:unclaimed", p.unclaimed),
+            sankey.Link("src:license", f"asset:{a}", p.from_license, "license"),
+            sankey.Link("src:meter", f"asset:{a}", p.from_meter, "meter"),
+            sankey.Link("src:direct", f"asset:{a}", p.direct, "direct"),
+            sankey.Link(f"asset:{a}", "sink:fees", p.fees, "fee"),
+            sankey.Link(f"asset:{a}", "sink:pending", p.pending, "held"),
+            sankey.Link(f"asset:{a}", "sink:unclaimed", p.unclaimed, "held"),
         ]
     for (ch, pa), e in sorted(edges.items()):
-        links.append(sankey.Link(f"asset:{ch}", f"asset:{pa}", e.amount))
+        links.append(sankey.Link(f"asset:{ch}", f"asset:{pa}", e.amount, "upstream"))
 
     per_account: dict[str, int] = defaultdict(int)
     for (a, c, account), cl in ledger.claimants.items():
@@ -139,20 +149,29 @@ def flow_chart(result: AuditResult, currency: str) -> str:
             per_account[account] += cl.claimed
     top = set(sorted(per_account, key=lambda k: -per_account[k])[:TOP_CONTRIBUTORS])
     for account in sorted(top, key=lambda k: -per_account[k]):
-        short = addr(account)
-        label = f"{short[:6]}…{short[-4:]}"
-        nodes.append(sankey.Node(f"acct:{account}", label, sink_col, _COLORS["contributor"]))
-    nodes.append(sankey.Node("acct:other", "Other contributors", sink_col, _COLORS["contributor"]))
+        label = _short(addr(account))
+        nodes.append(sankey.Node(f"acct:{account}", label, sink_col, _COLORS["claim"]))
+    nodes.append(sankey.Node("acct:other", "Other contributors", sink_col, _COLORS["claim"]))
     for (a, c, account), cl in ledger.claimants.items():
         if c == currency and a in pools:
             target = f"acct:{account}" if account in top else "acct:other"
-            links.append(sankey.Link(f"asset:{a}", target, cl.claimed))
+            links.append(sankey.Link(f"asset:{a}", target, cl.claimed, "claim"))
     nodes += [
-        sankey.Node("sink:unclaimed", "Not yet claimed", sink_col, _COLORS["unclaimed"]),
-        sankey.Node("sink:pending", "Pending upstream", sink_col, _COLORS["pending"]),
-        sankey.Node("sink:fees", "Protocol fees", sink_col, _COLORS["fees"]),
+        sankey.Node("sink:unclaimed", "Not yet claimed", sink_col, _COLORS["held"]),
+        sankey.Node("sink:pending", "Pending upstream", sink_col, _COLORS["held"]),
+        sankey.Node("sink:fees", "Protocol fees", sink_col, _COLORS["fee"]),
     ]
-    return sankey.render(nodes, links, lambda v: money(result, currency, v))
+    headings = {0: "Sources", 1: "Assets", sink_col: "Recipients"}
+    for col in range(2, sink_col):
+        headings[col] = "Upstream" if sink_col == 3 else f"Upstream, level {col - 1}"
+    return sankey.render(
+        nodes,
+        links,
+        lambda v: rounded(result, currency, v),
+        exact=lambda v: f"{money(result, currency, v)} = {base_units(result, currency, v)}",
+        headings=headings,
+        legend=FLOWS,
+    )
 
 
 def render_html(result: AuditResult, data: dict[str, Any]) -> str:
@@ -197,7 +216,7 @@ def render_html(result: AuditResult, data: dict[str, Any]) -> str:
     out.append("<h2>Revenue flows</h2>")
     for cur in sorted(result.ledger.books):
         symbol = result.tokens.get(cur, ("?", 18))[0]
-        out.append(f"<figure><figcaption>{escape(symbol)} ({addr(cur)})</figcaption>")
+        out.append(f'<figure class="chart"><figcaption>{escape(symbol)} ({addr(cur)})</figcaption>')
         out.append(flow_chart(result, cur))
         out.append("</figure>")
     if not result.ledger.books:
@@ -262,9 +281,9 @@ def render_html(result: AuditResult, data: dict[str, Any]) -> str:
         pools[r["asset"]].append(r)
     for asset_id in sorted(pools)[:MAX_ROWS]:
         a = result.ledger.assets.get(asset_id)
-        head = f"Asset {asset_id}"
+        head = asset_label(result, asset_id)
         if a is not None:
-            head += f" · {_KINDS.get(a.kind, '?')} · owner {addr(a.owner)}"
+            head += f" · owner {addr(a.owner)}"
             if a.parents:
                 head += " · parents " + ", ".join(f"{p[0]} ({p[1] / 100:g}%)" for p in a.parents)
         out.append(f"<details open><summary>{escape(head)}</summary>")

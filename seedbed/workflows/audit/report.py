@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +38,45 @@ def addr(a: str) -> str:
 
 
 def money(result: AuditResult, currency: str, amount: int) -> str:
+    """Exact: every base unit shown ("0.000000000000000001 ETH")."""
     symbol, decimals = result.tokens.get(currency, (currency[:8], 18))
     return format_amount(amount, decimals, symbol)
+
+
+def rounded(result: AuditResult, currency: str, amount: int) -> str:
+    """For people: 4 significant digits ("0.2222 ETH"); the JSON and CSV stay exact."""
+    symbol, decimals = result.tokens.get(currency, (currency[:8], 18))
+    return round_amount(amount, decimals, symbol)
+
+
+def base_units(result: AuditResult, currency: str, amount: int) -> str:
+    """The exact integer, named: "222000000000000000 wei" (ETH) or "... base units"."""
+    ether = result.tokens.get(currency, ("", 18)) == ("ETH", 18)
+    return f"{amount} {'wei' if ether else 'base units'}"
+
+
+def round_amount(amount: int, decimals: int = 18, symbol: str = "", digits: int = 4) -> str:
+    """`amount` base units to `digits` significant digits: "0.2222 ETH", "1.5 USDC"; whole
+    units are never rounded away ("12,346 ETH") and tiny amounts read "3.5e-7 ETH"."""
+    unit = f" {symbol}" if symbol else ""
+    if amount == 0:
+        return f"0{unit}"
+    sign = "-" if amount < 0 else ""
+    with localcontext() as ctx:
+        ctx.prec = 100  # a uint256 has 78 digits: everything below is exact
+        value = Decimal(abs(amount)).scaleb(-decimals)
+        lead = value.adjusted()  # power of ten of the first digit
+        if lead >= digits - 1:
+            text = f"{int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)):,}"
+        elif lead >= -6:
+            step = Decimal(1).scaleb(lead - digits + 1)
+            text = f"{value.quantize(step, rounding=ROUND_HALF_UP):f}"
+            text = text.rstrip("0").rstrip(".") if "." in text else text
+        else:
+            mantissa, _, exponent = f"{value:.{digits - 1}e}".partition("e")
+            mantissa = mantissa.rstrip("0").rstrip(".")
+            text = f"{mantissa}e{int(exponent)}"
+    return f"{sign}{text}{unit}"
 
 
 def _wanted(result: AuditResult, *assets: int) -> bool:
@@ -320,7 +358,10 @@ def failure_lines(result: AuditResult, limit: int | None = None) -> list[str]:
 def print_summary(result: AuditResult, console: Console) -> None:
     from rich.table import Table
 
-    table = Table(title=f"Royalty ledger at block {result.block} (chain {result.chain_id})")
+    table = Table(
+        title=f"Royalty ledger at block {result.block} (chain {result.chain_id})",
+        caption="Rounded to 4 significant digits; audit.json and the CSV files are exact.",
+    )
     for column in ("asset", "currency", "revenue", "fees", "upstream in", "upstream out"):
         table.add_column(column, justify="right", no_wrap=True)
     for column in ("accrued", "claimed", "unclaimed", "pending"):
@@ -332,7 +373,7 @@ def print_summary(result: AuditResult, console: Console) -> None:
             str(row["asset"]),
             row["symbol"],
             *(
-                money(result, cur, row[k]) if k != "revenue" else money(result, cur, revenue)
+                rounded(result, cur, row[k] if k != "revenue" else revenue)
                 for k in (
                     "revenue",
                     "fees",

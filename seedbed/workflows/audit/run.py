@@ -12,7 +12,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from seedbed.chain.chainread import ChainReader, selector
-from seedbed.chain.rpc import Rpc
+from seedbed.chain.rpc import Rpc, RpcError
 from seedbed.core.errors import ChainError, InputError, SeedbedError
 from seedbed.core.treefile import ContributorTree
 from seedbed.workflows.audit.abi import ROLES, Decoders, project_specs
@@ -41,6 +41,7 @@ class AuditResult:
     ingest: IngestStats
     trees: dict[int, ContributorTree]
     assets: set[int] | None = None
+    names: dict[int, str] = field(default_factory=dict)  # from croissant files beside trees
     paths: dict[str, Path] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -77,13 +78,56 @@ def _open(
 ) -> tuple[Rpc, dict[str, str], EventStore, Ingestor]:
     rpc = Rpc(chain.provider)
     addresses = audit_addresses(rpc, suite, vault)
-    start = int(suite.record.get("block", 0)) if from_block is None else from_block
-    if start < 0:
-        raise InputError(f"--from-block must be 0 or more, not {start}.")
+    start = check_start(rpc, addresses, int(suite.record.get("block", 0)), from_block)
     identity = {"chain_id": int(chain.chain_id), "contracts": addresses, "start_block": start}
     store = EventStore(db_path, identity)
     decoders = Decoders(addresses, project_specs(project))
     return rpc, addresses, store, Ingestor(rpc, store, decoders, **ingest_options)
+
+
+def check_start(rpc: Rpc, addresses: dict[str, str], recorded: int, from_block: int | None) -> int:
+    """The first block to read: `from_block`, or the deployment block when it is None.
+
+    Checked before anything is written. A block past the chain head is refused, and so is one
+    after the deployment block: every check compares totals since deployment (pools, claims,
+    balances), so a ledger that misses earlier events reports failures that are not there.
+    Starting earlier is allowed (there is nothing to find before deployment)."""
+    if from_block is None:
+        return recorded
+    if from_block < 0:
+        raise InputError(f"--from-block must be 0 or more, not {from_block}.")
+    head = int(rpc.call("eth_blockNumber", []), 16)
+    if from_block > head:
+        raise InputError(f"--from-block {from_block} is past the chain head (block {head}).")
+    if from_block > recorded:
+        first = recorded or deployment_block(rpc, addresses, head)
+        if from_block > first:
+            raise InputError(
+                f"--from-block {from_block} is after the deployment block {first}, the latest "
+                "block an audit can start from: every check compares totals since deployment."
+            )
+    return from_block
+
+
+def deployment_block(rpc: Rpc, addresses: dict[str, str], head: int) -> int:
+    """The first block at which any audited contract has code (bisection on eth_getCode), for
+    a deployment record that does not name its block; 0 if the node keeps no old state."""
+    first = head
+    for address in addresses.values():
+        low, high = 0, first
+        try:
+            if rpc.call("eth_getCode", [address, hex(high)]) in (None, "0x"):
+                continue
+            while low < high:
+                mid = (low + high) // 2
+                if rpc.call("eth_getCode", [address, hex(mid)]) in (None, "0x"):
+                    low = mid + 1
+                else:
+                    high = mid
+        except RpcError:  # a pruned node cannot answer for old blocks: assume the earliest
+            return 0
+        first = low
+    return first
 
 
 def ingest_only(
@@ -126,6 +170,25 @@ def load_trees(trees: TreeSources | None) -> dict[int, ContributorTree]:
             tree if isinstance(tree, ContributorTree) else ContributorTree.load(tree)
         )
     return out
+
+
+CROISSANT_FILE = "croissant.json"  # what `ape run register` writes next to each tree
+
+
+def croissant_names(trees: TreeSources | None) -> dict[int, str]:
+    """Asset id -> its Croissant `name`, read from the croissant.json beside each tree file
+    given (where `ape run register` puts both); assets without one are left out."""
+    names = {}
+    for asset_id, tree in (trees or {}).items():
+        if isinstance(tree, ContributorTree):
+            continue
+        try:
+            name = json.loads((Path(tree).parent / CROISSANT_FILE).read_text()).get("name")
+        except (OSError, ValueError, AttributeError):
+            continue  # no croissant (a tree saved elsewhere), or not JSON: label by id
+        if isinstance(name, str) and name.strip():
+            names[int(asset_id)] = " ".join(name.split())[:60]
+    return names
 
 
 def run_audit(
@@ -195,6 +258,7 @@ def run_audit(
         ingest=stats,
         trees=loaded,
         assets=wanted,
+        names=croissant_names(trees),
         seconds=timings,
     )
     if out_dir is not None:
