@@ -9,14 +9,16 @@ export PATH := $(ANVIL_BIN):$(CAST_BIN):$(CURDIR)/.venv/bin:$(PATH)
 export PYTHONPATH := $(CURDIR)
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: help setup compile test demo bench fuzz lint slither clean
+.PHONY: help setup compile test demo bench fuzz lint slither clean node node-stop
 
 help:
 	@echo "make demo   - set up and run the end-to-end scenario on a local anvil chain"
 	@echo "make test   - set up, compile every contract and run the whole test suite on anvil"
 	@echo "make bench  - gas per operation and tooling throughput -> bench/results.json"
 	@echo "make fuzz   - the deep profile of the whole-suite state machine"
-	@echo "make lint   - ruff and mypy on seedbed/ and scripts/"
+	@echo "make node   - a local anvil that stays up (port 8545) with the suite deployed, for hand use"
+	@echo "make node-stop - stop it (its state is kept for the next make node)"
+	@echo "make lint   - layering (import-linter), ruff and mypy"
 
 setup:
 	@bash tools/setup.sh
@@ -27,6 +29,12 @@ compile: setup
 test: export SEEDBED_BROWSER := 1
 test: compile
 	ape test tests -q -p no:cacheprovider
+
+node: compile
+	@bash tools/node.sh start
+
+node-stop:
+	@bash tools/node.sh stop
 
 demo: compile
 	ape run demo
@@ -47,4 +55,7 @@ lint: setup
 	mypy seedbed scripts tests/testkit
 
 clean:
-	rm -rf .venv node_modules .solc deps .setup-logs contracts/.cache .build
+	rm -rf .venv node_modules .solc deps .setup-logs contracts/.cache .build .node
+
+abi: compile
+	python tools/abi_bundle.py

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand
+
+from seedbed.cli.command import command
 
 # bench/ is a folder of the project, not an installed package: make it importable.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -15,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 GROUPS = ("gas", "tooling", "script", "audit")
 
 
-@click.command(cls=ConnectedProviderCommand)
+@command()
 @click.option("--only", multiple=True, type=click.Choice(GROUPS), help="Run only these groups.")
 def cli(only):
     from ape import accounts, chain, project

@@ -1,18 +1,17 @@
 """`ape run claimable [ADDRESS] --tree FILE ...`: what an address can claim, as a table."""
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option
 
-from seedbed.cli.errors import one_line_errors
+from seedbed.cli.command import command
+from seedbed.cli.options import signer_option
 
 
-@click.command(cls=ConnectedProviderCommand)
-@account_option(prompt=False)
+@command()
+@signer_option(required=False)
 @click.argument("address", required=False)
 @click.option("--tree", "tree_paths", multiple=True, metavar="FILE", help="A saved tree (.sbtree).")
 @click.option("--asset", "asset_ids", multiple=True, metavar="ID")
 @click.option("--token", "tokens", multiple=True, metavar="ADDR", help="ETH or an ERC-20.")
-@one_line_errors
 def cli(account, address, tree_paths, asset_ids, tokens):
     """List what ADDRESS (default: the --account) can claim, per asset and currency.
 

@@ -7,16 +7,14 @@ import time
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand
 
-from seedbed.cli.errors import one_line_errors
+from seedbed.cli.command import command
 
 
-@click.command(cls=ConnectedProviderCommand)
+@command()
 @click.option(
     "--out", default="out/demo", show_default=True, help="Where the demo writes its files."
 )
-@one_line_errors
 def cli(out):
     from ape import accounts, chain, project
 

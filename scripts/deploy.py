@@ -8,14 +8,14 @@ what is already deployed. Writes deployments/<chain-id>.json.
 """
 
 import click
-from ape.cli import ConnectedProviderCommand
 
-from seedbed.chain.accounts import resolve_account, signer_option
-from seedbed.cli.errors import one_line_errors
+from seedbed.cli.command import command
+from seedbed.cli.options import signer_option
+from seedbed.cli.types import SALT
 from seedbed.core.errors import ChainError
 
 
-@click.command(cls=ConnectedProviderCommand)
+@command()
 @signer_option()
 @click.option(
     "--treasury",
@@ -30,10 +30,12 @@ from seedbed.core.errors import ChainError
     "--grace-period", default="7d", show_default=True, help="Settlement grace after expiry."
 )
 @click.option(
-    "--salt", default=None, help="32-byte hex CREATE2 salt (default: keccak('seedbed.v1'))."
+    "--salt",
+    default=None,
+    type=SALT,
+    help="32-byte hex CREATE2 salt (default: keccak('seedbed.v1')).",
 )
-@one_line_errors
-def cli(account_alias, treasury, fee_bps, withdrawal_delay, grace_period, salt):
+def cli(account, treasury, fee_bps, withdrawal_delay, grace_period, salt):
     from ape import chain, project
     from eth_utils import is_address, to_checksum_address
 
@@ -41,7 +43,6 @@ def cli(account_alias, treasury, fee_bps, withdrawal_delay, grace_period, salt):
     from seedbed.core.errors import InputError
     from seedbed.core.units import format_amount, parse_duration
 
-    account = resolve_account(account_alias)
     if treasury is not None and not is_address(treasury):
         raise InputError(f"--treasury {treasury} is not an address.")
     params = Params(

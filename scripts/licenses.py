@@ -7,26 +7,23 @@ with the reason when the license would not serve.
 """
 
 import click
-from ape.cli import ConnectedProviderCommand
 
-from seedbed.chain.accounts import signer_option
-from seedbed.cli.errors import one_line_errors
+from seedbed.cli.command import command
+from seedbed.cli.options import signer_option
 
 
-@click.command(cls=ConnectedProviderCommand)
-@signer_option()
+@command()
+@signer_option(required=False)
 @click.argument("address", metavar="ADDRESS", required=False)
 @click.option("--check", "check_id", metavar="ID", help="Check license ID instead of listing.")
 @click.option("--for", "for_address", metavar="ADDRESS", help="With --check: the user to check.")
 @click.option("--scopes", help="With --check: the scopes needed, e.g. train,infer.")
 @click.option("--asset", metavar="ID", help="With --check: the parent asset to derive from.")
 @click.option("--share", metavar="BPS", help="With --check: the upstream share offered.")
-@one_line_errors
-def cli(account_alias, address, check_id, for_address, scopes, asset, share):
+def cli(account, address, check_id, for_address, scopes, asset, share):
     """List ADDRESS's licenses (default: the --account's), or check one with --check."""
     from ape import chain, project
 
-    from seedbed.chain.accounts import resolve_account
     from seedbed.chain.client import Suite
     from seedbed.core.addresses import parse_address, to_checksum_address
     from seedbed.core.errors import ChainError, InputError
@@ -47,7 +44,9 @@ def cli(account_alias, address, check_id, for_address, scopes, asset, share):
     def who(text: str | None) -> str:
         if text is not None:
             return to_checksum_address(parse_address(text))
-        return str(resolve_account(account_alias).address)
+        if account is None:
+            raise InputError("Name the ADDRESS to look up (or pass --account).")
+        return str(account.address)
 
     if check_id is None:
         if any(v is not None for v in (for_address, scopes, asset, share)):
@@ -69,7 +68,7 @@ def cli(account_alias, address, check_id, for_address, scopes, asset, share):
     if (asset is None) != (share is None):
         raise InputError("--asset and --share go together: the parent and the share offered.")
     state = LicenseState.from_chain(license_id, lt.license(license_id))
-    account = who(for_address) if (for_address or account_alias) else None
+    account = who(for_address) if (for_address or account) else None
     needed = parse_scopes(scopes) if scopes else 0
     parent = parse_id(asset, "an asset id") if asset is not None else None
     share_bps = parse_bps(share, "--share") if share is not None else None

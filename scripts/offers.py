@@ -1,14 +1,12 @@
 """`ape run offers [ASSET]`: the license offers published (for one asset, or all)."""
 
 import click
-from ape.cli import ConnectedProviderCommand
 
-from seedbed.cli.errors import one_line_errors
+from seedbed.cli.command import command
 
 
-@click.command(cls=ConnectedProviderCommand)
+@command()
 @click.argument("asset", metavar="ASSET", required=False)
-@one_line_errors
 def cli(asset):
     """List offers with their status, price, scopes, duration and sales."""
     from ape import chain, project

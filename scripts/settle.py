@@ -2,101 +2,89 @@
 voucher a gateway's ledger holds that the chain has not settled yet."""
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option
 
-from seedbed.cli.errors import one_line_errors
+from seedbed.cli.command import command
+from seedbed.cli.options import json_option, signer_option
 
 
-@click.command(cls=ConnectedProviderCommand)
-@account_option()
+@command()
+@signer_option()
 @click.option("--ledger", "ledger_path", required=True, metavar="FILE", help="The voucher ledger.")
 @click.option("--batch-size", default=100, show_default=True, help="Vouchers per transaction.")
 @click.option(
     "--import", "import_path", metavar="FILE", help="First add the vouchers of this JSON list."
 )
-@one_line_errors
-def cli(account, ledger_path, batch_size, import_path):
+@json_option()
+def cli(account, ledger_path, batch_size, import_path, as_json):
     """Settle the ledger's pending vouchers in batches; safe to rerun at any time.
 
     The ledger is first brought up to date with the chain (a run that died after settling
     but before recording it is caught up), then each batch is simulated and sent only if it
-    settles something. Skipped vouchers are listed with the meter's reason.
+    settles something. Skipped vouchers are listed with the meter's reason. An import in
+    which every voucher is refused is an error and leaves the ledger as it was.
     """
-    from pathlib import Path
-
     from ape import chain, project
 
     from seedbed.chain.client import Suite
-    from seedbed.core.errors import InputError
-    from seedbed.workflows.ledger import VoucherLedger
-    from seedbed.workflows.meter import (
-        check_batch_size,
-        plan,
-        reconcile,
-        settle_batches,
-        suite_decoder,
-    )
+    from seedbed.cli.output import Out
+    from seedbed.workflows.settle import settle
 
-    path = Path(ledger_path)
-    if not path.is_file() and import_path is None:
-        raise InputError(f"there is no voucher ledger at {path}.")
-    suite = Suite.load(project, chain)
-    check_batch_size(batch_size, int(suite.meter.MAX_BATCH()))
-    with VoucherLedger(path, suite.chain_id, suite.meter.address) as ledger:
-        if import_path is not None:
-            import_vouchers(ledger, Path(import_path), suite, chain)
-        pending = ledger.pending()
-        if not pending:
-            click.echo("nothing to settle: every voucher in the ledger is settled on chain")
-            return
-        click.echo(f"{plural(len(pending), 'license')} with unsettled vouchers in {path}")
-        with click.progressbar(length=len(pending), label="checking the chain") as bar:
-            ids = [s.voucher.license_id for s in pending]
-            states, synced = reconcile(ledger, suite.license, ids, bar.update)
-        if synced:
-            click.echo(f"caught up {plural(synced, 'license')} the chain had settled further")
-        work = plan(ledger.pending(), states, int(chain.blocks.head.timestamp), batch_size)
-        with click.progressbar(length=work.voucher_count, label="settling") as bar:
-            report = settle_batches(
-                ledger, suite.meter, account, work.batches, suite_decoder(suite), bar.update
-            )
-    report.skipped[:0] = work.skipped
-    print_report(report, chain)
+    out = Out(as_json)
+    bars: dict[str, object] = {}
 
+    def step(label):
+        def advance(n):
+            bars[label].update(n)
 
-def import_vouchers(ledger, path, suite, chain):
-    """Accept a JSON list of signed vouchers (as `ape run sign_voucher --out` writes them)."""
-    import json
+        return advance
 
-    from seedbed.core.errors import ChainError, InputError
-    from seedbed.core.vouchers import SignedVoucher
-    from seedbed.workflows.ledger import Rejected
-    from seedbed.workflows.meter import license_usage
+    def on_pending(count):
+        if count and not as_json:
+            out.say(f"{plural(count, 'license')} with unsettled vouchers in {ledger_path}")
 
-    try:
-        entries = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise InputError(f"cannot read vouchers from {path}: {err}.") from None
-    if not isinstance(entries, list):
-        raise InputError(f"{path} must hold a JSON list of signed vouchers.")
-    vouchers = [SignedVoucher.from_json(e) for e in entries]
-
-    def holder(license_id):
-        try:
-            return license_usage(suite, license_id).holder
-        except ChainError as err:  # refuse this voucher, keep importing the others
-            raise InputError(err.message) from None
-
-    ledger.holder_lookup = holder
-    results = ledger.accept_many(vouchers, now=int(chain.blocks.head.timestamp))
-    refused = [r for r in results if isinstance(r, Rejected)]
-    click.echo(f"imported {len(results) - len(refused)} of {len(results)} vouchers from {path}")
-    for r in refused:
-        click.echo(f"  not imported: {r.reason}")
+    with (
+        click.progressbar(length=1, label="checking the chain", file=_bar_file(as_json)) as check,
+        click.progressbar(length=1, label="settling", file=_bar_file(as_json)) as sending,
+    ):
+        bars["check"], bars["settle"] = check, sending
+        run = settle(
+            Suite.load(project, chain), chain, account, ledger_path, batch_size=batch_size,
+            import_path=import_path, on_pending=_sized(on_pending, check, sending),
+            reconcile_step=step("check"), settle_step=step("settle"),
+        )  # fmt: skip
+    if run.imported is not None:
+        imp = run.imported
+        out.say(f"imported {imp.accepted} of {imp.accepted + len(imp.refused)} vouchers")
+        for reason in imp.refused:
+            out.say(f"  not imported: {reason}")
+    if run.report is None:
+        out.say("nothing to settle: every voucher in the ledger is settled on chain")
+        out.result(run)
+        return
+    if run.synced:
+        out.say(f"caught up {plural(run.synced, 'license')} the chain had settled further")
+    print_report(out, run.report, chain)
+    out.result(run)
 
 
-def print_report(report, chain):
-    from seedbed.workflows.meter import explain
+def _sized(on_pending, *bars):
+    def sized(count):
+        for bar in bars:
+            bar.length = max(count, 1)
+        on_pending(count)
+
+    return sized
+
+
+def _bar_file(as_json):
+    import io
+    import sys
+
+    return io.StringIO() if as_json or not sys.stderr.isatty() else sys.stderr
+
+
+def print_report(out, report, chain):
+    from seedbed.core.reverts import explain
     from seedbed.workflows.royalties import currency_of
 
     currencies = {}
@@ -107,16 +95,16 @@ def print_report(report, chain):
         return currencies[address].format(amount)
 
     for s in report.settled:
-        click.echo(
+        out.say(
             f"settled license {s.license_id}: {s.units} units, {fmt(s.amount, s.currency)} "
             f"(now {s.cumulative_units} in total)"
         )
     for k in report.skipped:
         where = "" if k.sent else " (not sent)"
-        click.echo(f"skipped license {k.license_id}{where}: {explain(k.reason)} [{k.reason}]")
+        out.say(f"skipped license {k.license_id}{where}: {explain(k.reason)} [{k.reason}]")
     totals = ", ".join(fmt(amount, address) for address, amount in report.totals().items())
     units = sum(s.units for s in report.settled)
-    click.echo(
+    out.say(
         f"done: {len(report.settled)} settled ({units} units{', ' + totals if totals else ''}) "
         f"in {plural(len(report.transactions), 'transaction')}, {len(report.skipped)} skipped"
     )

@@ -2,14 +2,12 @@
 vouchers for it can still be settled. Reads only."""
 
 import click
-from ape.cli import ConnectedProviderCommand
 
-from seedbed.cli.errors import one_line_errors
+from seedbed.cli.command import command
 
 
-@click.command(cls=ConnectedProviderCommand)
+@command()
 @click.argument("license_id", metavar="LICENSE", type=int)
-@one_line_errors
 def cli(license_id):
     """Show units used and left, unit price, the holder's escrow, expiry and grace status."""
     from ape import chain, project

@@ -21,10 +21,19 @@ def describe(err: BaseException) -> str:
     if isinstance(inputs, dict) and inputs:
         values = ", ".join(f"{k}={_short(v)}" for k, v in inputs.items())
         return f"the contract refused: {name}({values})"
-    message = str(err).strip().splitlines()[0] if str(err).strip() else name
     if "ContractLogicError" in [c.__name__ for c in type(err).__mro__]:
-        return f"the contract refused: {message}"
-    return message
+        from seedbed.chain.reverts import decode_exception
+
+        decoded = decode_exception(err)
+        if decoded is not None and decoded.name != "unknown error":
+            return f"the contract refused: {decoded}"
+        return f"the contract refused: {_first_line(err, name)}"
+    return _first_line(err, name)
+
+
+def _first_line(err: BaseException, fallback: str) -> str:
+    text = str(err).strip()
+    return " ".join(text.splitlines()[0].split()) if text else fallback
 
 
 def _short(value: Any) -> str:
@@ -40,7 +49,8 @@ def exit_with(err: BaseException) -> None:
 
 
 def one_line_errors(fn: F) -> F:
-    """Decorator for script commands: expected failures become one line and exit non-zero."""
+    """Decorator for a command body used outside `SeedbedCommand` (which already does this):
+    expected failures become one line and exit non-zero."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -60,20 +70,7 @@ def one_line_errors(fn: F) -> F:
 
 
 def connected_command() -> type:
-    """ape's ConnectedProviderCommand that also turns a node that cannot be reached (raised
-    before the command body runs, so `one_line_errors` never sees it) into one line."""
-    import click
-    from ape.cli import ConnectedProviderCommand
-    from ape.exceptions import ProviderError
+    """The command class every script uses (kept as a function for older scripts)."""
+    from seedbed.cli.command import SeedbedCommand
 
-    from seedbed.core.errors import ChainError
-
-    class Command(ConnectedProviderCommand):  # type: ignore[misc]
-        def invoke(self, ctx: click.Context) -> Any:
-            try:
-                return super().invoke(ctx)
-            except ProviderError as err:
-                exit_with(ChainError(f"Cannot connect to the network: {describe(err)}"))
-                return None
-
-    return Command
+    return SeedbedCommand

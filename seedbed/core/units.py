@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from enum import IntFlag
 
+from seedbed.core.constants import BPS
 from seedbed.core.errors import InputError
 
 UINT256_MAX = 2**256 - 1
@@ -149,3 +150,34 @@ def format_scopes(mask: int) -> str:
     if mask < 0 or mask & ~_ALL_SCOPES:
         raise InputError(f"scope mask {mask:#x} has bits outside {_VALID_SCOPES}.")
     return ",".join(s.name.lower() for s in Scope if s.name and mask & s)
+
+
+# ------------------------------------------------------------------ ids and shares
+
+_PERCENT = re.compile(r"(\d+)(?:\.(\d+))?%", re.ASCII)
+
+
+def parse_id(text: str, what: str) -> int:
+    """A positive whole number (an asset or license id)."""
+    cleaned = text.strip()
+    if not (cleaned.isascii() and cleaned.isdigit()) or int(cleaned) == 0:
+        raise InputError(f"{text!r} is not {what} (a whole number from 1).")
+    return int(cleaned)
+
+
+def parse_share(text: str) -> int:
+    """A share in basis points: "2500" (bps) or "25%" / "12.5%" (exact, at most 2 decimals)."""
+    cleaned = text.strip()
+    match = _PERCENT.fullmatch(cleaned)
+    if match:
+        whole, fraction = match[1], (match[2] or "").rstrip("0")
+        if len(fraction) > 2:
+            raise InputError(f"The share {text!r} is finer than one basis point (0.01%).")
+        bps = int(whole) * 100 + int(fraction.ljust(2, "0") or "0")
+    elif cleaned.isascii() and cleaned.isdigit():
+        bps = int(cleaned)
+    else:
+        raise InputError(f"The share {text!r} is not basis points (e.g. 2500) or a percent (25%).")
+    if not 0 < bps <= BPS:
+        raise InputError(f"A parent's share must be 1 to {BPS} bps (0.01% to 100%), not {text!r}.")
+    return bps

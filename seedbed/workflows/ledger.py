@@ -263,6 +263,10 @@ class VoucherLedger:
         voucher = Voucher(license_id, _int(row[0]), _int(row[1]))
         return SignedVoucher(voucher, bytes(row[2]))
 
+    def voucher_count(self) -> int:
+        """How many licenses the ledger holds a voucher for."""
+        return int(self._db.execute("SELECT COUNT(*) FROM vouchers").fetchone()[0])
+
     def settled_units(self, license_id: int) -> int:
         """Units recorded as settled on chain for a license (0 if none)."""
         row = self._db.execute(

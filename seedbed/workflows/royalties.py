@@ -21,10 +21,9 @@ from typing import Any
 from seedbed.core.addresses import parse_address, to_checksum_address
 from seedbed.core.constants import BPS, ETH
 from seedbed.core.errors import ChainError, InputError
-from seedbed.core.keccak import keccak
 from seedbed.core.sumtree import SumNode
 from seedbed.core.treefile import ContributorTree
-from seedbed.core.units import format_amount, parse_amount
+from seedbed.core.units import format_amount, parse_amount, parse_id
 
 # ---------------------------------------------------------------------- split arithmetic
 
@@ -82,11 +81,8 @@ def entitlement(accrued: int, weight: int, total_weight: int, claimed: int) -> i
 
 
 def parse_asset_id(text: str | int) -> int:
-    """An asset id from the command line: a positive integer."""
-    value = str(text).strip()
-    if not value.isdigit() or int(value) == 0:
-        raise InputError(f"{value!r} is not an asset id: use a positive integer such as 3.")
-    return int(value)
+    """An asset id from the command line: a positive whole number (ASCII digits only)."""
+    return parse_id(str(text), "an asset id")
 
 
 # ---------------------------------------------------------------------------- currencies
@@ -490,50 +486,6 @@ def proof_args(proof: Sequence[SumNode]) -> list[tuple[bytes, int]]:
     return [(bytes(h), int(s)) for h, s in proof]
 
 
-# ---------------------------------------------------------------------------- simulation
-
-
-def simulate(
-    contract: Any,
-    method: str,
-    *args: Any,
-    sender: str,
-    value: int = 0,
-    also: Sequence[Any] = (),
-) -> None:
-    """Runs a call as `sender` would send it, without sending; a revert becomes a ChainError
-    naming the custom error and its values (decoded with the ABIs of `contract` and of the
-    contracts in `also`, whose errors can bubble through it)."""
-    from web3.exceptions import ContractCustomError, ContractLogicError
-
-    data = getattr(contract, method).encode_input(*args)
-    tx = {"from": sender, "to": contract.address, "data": "0x" + bytes(data).hex()}
-    if value:
-        tx["value"] = hex(value)
-    try:
-        contract.provider.web3.eth.call(tx)
-    except ContractCustomError as err:
-        raw = err.data if isinstance(err.data, str) else str(err)
-        shown = decode_error([contract, *also], raw)
-        raise ChainError(f"The contract would refuse: {shown}.") from None
-    except ContractLogicError as err:
-        raise ChainError(f"The contract would refuse: {err.message or 'reverted'}.") from None
-
-
-def decode_error(contracts: Sequence[Any], data: str) -> str:
-    """`Name(arg=value, ...)` for revert data, from the ABIs of `contracts`."""
-    from eth_abi import decode
-
-    raw = bytes.fromhex(data.removeprefix("0x"))
-    for abi in (abi for c in contracts for abi in c.contract_type.errors):
-        if keccak(abi.selector.encode())[:4] == raw[:4]:  # `selector` is "Name(types)"
-            types = [i.canonical_type for i in abi.inputs]
-            values = decode(types, raw[4:])
-            shown = ", ".join(f"{i.name}={v}" for i, v in zip(abi.inputs, values, strict=True))
-            return f"{abi.name}({shown})"
-    return f"custom error 0x{raw[:4].hex()}"
-
-
 # ---------------------------------------------------------------------------- formatting
 
 
@@ -558,10 +510,11 @@ def share_text(weight: int, total: int) -> str:
     return f"{weight}/{total} ({100 * weight / total:.4g}%)"
 
 
-def flow_text(log: Any, currency: Currency) -> str:
-    """One UpstreamFlowed log as a line."""
+def flow_text(flowed: Any) -> str:
+    """One upstream flow (`seedbed.workflows.claims.Flowed`) as a line."""
+    fmt = flowed.currency.format
     return (
-        f"asset {log.childId} -> asset {log.parentId}: {currency.format(int(log.amount))} "
-        f"({currency.format(int(log.toContributors))} to its contributors, "
-        f"{currency.format(int(log.toUpstream))} pending further upstream)"
+        f"asset {flowed.child} -> asset {flowed.parent}: {fmt(flowed.amount)} "
+        f"({fmt(flowed.to_contributors)} to its contributors, "
+        f"{fmt(flowed.to_upstream)} pending further upstream)"
     )

@@ -10,10 +10,8 @@ from seedbed.core.constants import COMMERCIAL, ETH
 from seedbed.core.errors import ChainError, InputError
 from seedbed.core.vouchers import Voucher, recover, sign
 from seedbed.workflows.ledger import VoucherLedger
+from seedbed.core.reverts import DecodedError, ErrorDecoder, explain
 from seedbed.workflows.meter import (
-    DecodedError,
-    ErrorDecoder,
-    explain,
     license_usage,
     preflight,
     settle_ledger,

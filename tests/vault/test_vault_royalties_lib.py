@@ -127,15 +127,21 @@ def test_trees_match_by_root_and_total(tmp_path):
         Trees([tmp_path / "missing.sbtree"])
 
 
-def test_decode_error_names_the_custom_error_and_its_values(project):
+def test_the_project_decoder_names_any_contracts_error_with_its_values(project):
     from vault_helpers import error_data
 
-    from seedbed.workflows.royalties import decode_error
+    from seedbed.chain.reverts import project_decoder
 
     data = error_data("RoyaltyVaultNothingToFlow(uint256,address)", 7, "0x" + "00" * 20)
-    shown = decode_error([project.RoyaltyVault], data)
+    shown = str(project_decoder().decode(bytes.fromhex(data[2:])))
     assert shown == f"RoyaltyVaultNothingToFlow(assetId=7, currency=0x{'00' * 20})"
-    unknown = error_data("AssetRegistryUnknownAsset(uint256)", 9)
-    assert decode_error([project.RoyaltyVault], unknown) == "custom error " + unknown[:10]
-    both = [project.RoyaltyVault, project.AssetRegistry]
-    assert decode_error(both, unknown) == "AssetRegistryUnknownAsset(assetId=9)"
+    # An error raised by another contract and bubbled through the vault is named too.
+    other = error_data("AssetRegistryUnknownAsset(uint256)", 9)
+    assert str(project_decoder().decode(bytes.fromhex(other[2:]))) == (
+        "AssetRegistryUnknownAsset(assetId=9)"
+    )
+    # OpenZeppelin's errors are in the inherited ABIs.
+    oz = error_data("ERC721NonexistentToken(uint256)", 5)
+    assert str(project_decoder().decode(bytes.fromhex(oz[2:]))) == "ERC721NonexistentToken(tokenId=5)"
+    unknown = error_data("NoSuchError(uint256)", 1)
+    assert project_decoder().decode(bytes.fromhex(unknown[2:])).name == "unknown error"

@@ -1,0 +1,114 @@
+"""One command class for every script: ape's connected command, plus
+
+- `SEEDBED_NETWORK` as the default `--network` (set by `make node`'s environment), so a chain
+  that stays up serves every script without repeating the flag;
+- the signer (`--account` or `SEEDBED_PRIVATE_KEY`) resolved before the body runs, never a
+  prompt without a terminal;
+- every failure a user can cause, in parsing or in the body, turned into one `error:` line and
+  a non-zero exit: bad values, bad keys, an unreachable or wrong node, a stale deployment, a
+  revert (named by the project-wide decoder). Anything unexpected is one line too; set
+  `SEEDBED_DEBUG=1` to see its traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from ape.cli import ConnectedProviderCommand
+
+from seedbed.cli.errors import describe, exit_with
+from seedbed.core.errors import ChainError, InputError, SeedbedError
+
+NETWORK_ENV = "SEEDBED_NETWORK"
+DEBUG_ENV = "SEEDBED_DEBUG"
+
+
+class Lazy:
+    """A parameter value resolved when the command runs (after the network is connected)."""
+
+    def __init__(self, resolve: Callable[[], Any]) -> None:
+        self.resolve = resolve
+
+
+class SeedbedCommand(ConnectedProviderCommand):  # type: ignore[misc]
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        network = os.environ.get(NETWORK_ENV, "").strip()
+        if network and not any(a == "--network" or a.startswith("--network=") for a in args):
+            args = [*args, "--network", network]
+        return super().parse_args(ctx, args)  # type: ignore[no-any-return]
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)  # type: ignore[no-any-return]
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException as err:
+            exit_with(InputError(" ".join(err.format_message().split())))
+        except SeedbedError as err:
+            exit_with(err)
+        raise AssertionError("unreachable")
+
+    def invoke(self, ctx: click.Context) -> Any:
+        _quiet_ape_unless_asked(ctx)
+        try:
+            for key, value in list(ctx.params.items()):
+                if isinstance(value, Lazy):
+                    ctx.params[key] = value.resolve()
+            return super().invoke(ctx)
+        except (SystemExit, click.exceptions.Exit, click.Abort):
+            raise
+        except SeedbedError as err:
+            exit_with(err)
+        except click.ClickException as err:
+            exit_with(InputError(" ".join(err.format_message().split())))
+        except KeyboardInterrupt:
+            exit_with(SeedbedError("Interrupted; re-running resumes where this run stopped."))
+        except Exception as err:
+            exit_with(_classify(err))
+        return None
+
+
+def _quiet_ape_unless_asked(ctx: click.Context) -> None:
+    """ape logs INFO lines ("Connecting to a node", "Confirmed 0x…") on stdout, which would
+    corrupt `--json` output and repeat what the scripts print; keep them for `-v INFO`."""
+    from ape.logging import logger
+    from click.core import ParameterSource
+
+    if ctx.get_parameter_source("verbosity") in (None, ParameterSource.DEFAULT):
+        logger.set_level("WARNING")
+
+
+def _classify(err: Exception) -> SeedbedError:
+    """An exception from ape, web3 or the network as the one-line error a user can act on."""
+    from ape.exceptions import ApeException, ContractLogicError, ProviderError
+
+    if isinstance(err, ContractLogicError):
+        return ChainError(describe(err))
+    if isinstance(err, ProviderError | ConnectionError) or _is_connection(err):
+        return ChainError(f"Cannot reach the node: {describe(err)}")
+    if isinstance(err, ApeException):
+        return ChainError(describe(err))
+    if os.environ.get(DEBUG_ENV):
+        raise err
+    detail = describe(err)
+    return SeedbedError(
+        f"unexpected {type(err).__name__}: {detail} (set {DEBUG_ENV}=1 for the traceback)"
+    )
+
+
+def _is_connection(err: BaseException) -> bool:
+    names = {c.__name__ for c in type(err).__mro__}
+    return bool(names & {"ConnectionError", "MaxRetryError", "NewConnectionError", "Timeout"})
+
+
+def command(**kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
+    """`@command()` instead of `@click.command(cls=...)` for every Seedbed script."""
+    return click.command(cls=SeedbedCommand, **kwargs)
+
+
+def is_interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()

@@ -1,0 +1,50 @@
+"""click parameter types over the core parsers, so every script reads ids, addresses,
+durations, scopes and shares by the same rules, and a bad value is one `error:` line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from seedbed.core.addresses import parse_address, to_checksum_address
+from seedbed.core.errors import InputError
+from seedbed.core.units import parse_duration, parse_id, parse_scopes, parse_share
+
+
+class _Parsed(click.ParamType):
+    def __init__(self, name: str, parse: Callable[[str], Any]) -> None:
+        self.name = name
+        self._parse = parse
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return self._parse(value)
+        except InputError as err:
+            self.fail(err.message, param, ctx)
+
+
+ASSET_ID = _Parsed("ASSET", lambda t: parse_id(t, "an asset id"))
+LICENSE_ID = _Parsed("LICENSE", lambda t: parse_id(t, "a license id"))
+OFFER_ID = _Parsed("OFFER", lambda t: parse_id(t, "an offer id"))
+ADDRESS = _Parsed("ADDRESS", lambda t: to_checksum_address(parse_address(t)))
+DURATION = _Parsed("DURATION", parse_duration)
+SCOPES = _Parsed("SCOPES", parse_scopes)
+SHARE = _Parsed("SHARE", parse_share)
+
+
+def _salt(text: str) -> str:
+    cleaned = text.strip().removeprefix("0x")
+    try:
+        raw = bytes.fromhex(cleaned)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise InputError(f"{text!r} is not a 32-byte hex salt (64 hex digits).")
+    return "0x" + raw.hex()
+
+
+SALT = _Parsed("HEX32", _salt)

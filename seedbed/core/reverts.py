@@ -1,0 +1,134 @@
+"""Revert data back into a custom error's name and values, from contract ABIs.
+
+One decoder for every error a Seedbed call can return: the contracts' own, their libraries'
+and OpenZeppelin's (all are in the compiled ABIs), plus Solidity's Error(string) and Panic.
+Pure: no chain; `seedbed.chain.reverts` builds one from the project's build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
+from eth_utils import keccak, to_checksum_address
+
+ERROR_STRING = "Error(string)"
+PANIC = "Panic(uint256)"
+
+
+@dataclass(frozen=True)
+class DecodedError:
+    """A revert reason: the custom error's name and its values, in ABI order."""
+
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in self.args.items())
+        return f"{self.name}({shown})"
+
+
+@dataclass(frozen=True)
+class _ErrorSpec:
+    name: str
+    arg_names: tuple[str, ...]
+    types: tuple[str, ...]
+
+
+class ErrorDecoder:
+    """Revert data -> DecodedError, by 4-byte selector, from contract ABIs."""
+
+    def __init__(self, abis: Iterable[Sequence[Mapping[str, Any]]]) -> None:
+        self._specs: dict[bytes, _ErrorSpec] = {}
+        for abi in abis:
+            for item in abi:
+                if item.get("type") == "error":
+                    self._add(item)
+
+    @classmethod
+    def from_contracts(cls, *contracts: Any) -> ErrorDecoder:
+        """From ape contract instances or containers (anything with a `contract_type`)."""
+        return cls([e.model_dump(mode="json") for e in c.contract_type.errors] for c in contracts)
+
+    def _add(self, item: Mapping[str, Any]) -> None:
+        inputs = item.get("inputs", [])
+        types = tuple(_canonical(i) for i in inputs)
+        selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
+        names = tuple(i.get("name") or f"arg{n}" for n, i in enumerate(inputs))
+        self._specs[selector] = _ErrorSpec(item["name"], names, types)
+
+    def decode(self, data: bytes) -> DecodedError:
+        """Never raises: undecodable data comes back as an "unknown error" with its hex."""
+        selector, body = bytes(data[:4]), bytes(data[4:])
+        if not data:
+            return DecodedError("reverted without a reason")
+        if selector == keccak(text=ERROR_STRING)[:4]:
+            return self._try(DecodedError("Error", {}), ("message",), ("string",), body, data)
+        if selector == keccak(text=PANIC)[:4]:
+            return self._try(DecodedError("Panic", {}), ("code",), ("uint256",), body, data)
+        spec = self._specs.get(selector)
+        if spec is None:
+            return _unknown(data)
+        return self._try(DecodedError(spec.name, {}), spec.arg_names, spec.types, body, data)
+
+    @staticmethod
+    def _try(
+        base: DecodedError,
+        names: Sequence[str],
+        types: Sequence[str],
+        body: bytes,
+        data: bytes,
+    ) -> DecodedError:
+        try:
+            values = abi_decode(list(types), body)
+        except (DecodingError, OverflowError, ValueError):
+            return _unknown(data)
+        pairs = zip(types, values, strict=True)
+        shown = [to_checksum_address(v) if t == "address" else v for t, v in pairs]
+        return DecodedError(base.name, dict(zip(names, shown, strict=True)))
+
+
+def _canonical(param: Mapping[str, Any]) -> str:
+    kind = str(param["type"])
+    if kind.startswith("tuple"):
+        inner = ",".join(_canonical(c) for c in param.get("components", []))
+        return f"({inner}){kind[len('tuple') :]}"
+    return kind
+
+
+def _unknown(data: bytes) -> DecodedError:
+    return DecodedError("unknown error", {"data": "0x" + bytes(data).hex()})
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    return str(value)
+
+
+_EXPLAIN: dict[str, str] = {
+    "UsageMeterStaleVoucher": "already settled up to {unitsUsed} units",
+    "UsageMeterVoucherExpired": "its deadline {deadline} passed (chain time {nowTime})",
+    "UsageMeterLicenseClosed": "the license expired at {expiresAt} and its grace period "
+    "ended at {graceEnd}",
+    "UsageMeterScopeMissing": "the license's scopes ({scopes}) allow no metered use",
+    "UsageMeterUnitsAboveCap": "{cumulativeUnits} units exceed the cap of {maxUnits}",
+    "UsageMeterBadSignature": "not signed by the license holder {holder}",
+    "UsageMeterInsufficientEscrow": "the holder's escrow holds {available}, {needed} needed "
+    "(base units)",
+    "LicenseTokenUnknownLicense": "license {licenseId} does not exist",
+}
+
+
+def explain(err: DecodedError) -> str:
+    """A short human reason for a skipped voucher, falling back to the raw error."""
+    template = _EXPLAIN.get(err.name)
+    if template is None:
+        return str(err)
+    try:
+        return template.format(**{k: _show(v) for k, v in err.args.items()})
+    except (KeyError, IndexError):
+        return str(err)
