@@ -48,8 +48,9 @@ fuzz: compile
 slither: setup
 	bash tools/slither.sh
 
-lint: setup
+lint: compile
 	lint-imports
+	python tools/abi_bundle.py --check
 	ruff check seedbed scripts tests bench
 	ruff format --check seedbed scripts tests bench
 	mypy seedbed scripts tests/testkit

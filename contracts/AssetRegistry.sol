@@ -26,6 +26,9 @@ contract AssetRegistry is IAssetRegistry, ERC721, IERC4906, Multicall {
     /// @inheritdoc IAssetRegistry
     uint256 public constant MAX_PARENTS = 16;
     uint16 internal constant BPS = 10_000;
+    /// @dev ERC-4906 (metadata update events) has no functions, so `type(IERC4906).interfaceId`
+    /// would be 0: the standard fixes its id as this value.
+    bytes4 internal constant ERC4906_INTERFACE_ID = 0x49064906;
 
     /// @notice The account allowed to wire the license gate, once.
     address public immutable WIRER;
@@ -51,6 +54,7 @@ contract AssetRegistry is IAssetRegistry, ERC721, IERC4906, Multicall {
     mapping(uint256 assetId => mapping(uint256 index => Parent)) internal _parents;
 
     uint64 internal _lastId;
+    /// @inheritdoc IAssetRegistry
     address public licenseGate;
 
     constructor(address wirer) ERC721("Seedbed Asset", "SEED") {
@@ -227,18 +231,28 @@ contract AssetRegistry is IAssetRegistry, ERC721, IERC4906, Multicall {
         return h == _contributorsRoots[assetId] && sum == total;
     }
 
+    /// @inheritdoc IAssetRegistry
+    function multicall(bytes[] calldata data)
+        public
+        override(IAssetRegistry, Multicall)
+        returns (bytes[] memory results)
+    {
+        return super.multicall(data);
+    }
+
     /// @notice On-chain JSON stating the asset's provable facts (wallet-readable).
     function tokenURI(uint256 assetId) public view override returns (string memory) {
         return AssetURI.render(assetId, asset(assetId));
     }
 
+    /// @notice ERC-165: ERC-721, ERC-721 Metadata and ERC-4906 (0x49064906).
     function supportsInterface(bytes4 interfaceId)
         public
         view
         override(ERC721, IERC165)
         returns (bool)
     {
-        return interfaceId == bytes4(0x49064906) || super.supportsInterface(interfaceId);
+        return interfaceId == ERC4906_INTERFACE_ID || super.supportsInterface(interfaceId);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -250,8 +264,11 @@ contract AssetRegistry is IAssetRegistry, ERC721, IERC4906, Multicall {
         if (root == bytes32(0) || rec.id != assetId) revert AssetRegistryUnknownAsset(assetId);
     }
 
+    /// @dev An unknown id fails with AssetRegistryUnknownAsset, as in every view, not with
+    /// ERC-721's NonexistentToken.
     function _requireAuthorized(uint256 assetId) internal view {
-        address owner = _requireOwned(assetId);
+        _record(assetId, _contentRoots[assetId]);
+        address owner = _ownerOf(assetId);
         if (!_isAuthorized(owner, msg.sender, assetId)) {
             revert AssetRegistryNotAuthorized(assetId, msg.sender);
         }

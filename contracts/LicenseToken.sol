@@ -11,6 +11,7 @@ import {ILicenseGate} from "../interfaces/ILicenseGate.sol";
 import {ILicenseToken} from "../interfaces/ILicenseToken.sol";
 import {IRoyaltyVault} from "../interfaces/IRoyaltyVault.sol";
 import {LicenseURI} from "./libraries/LicenseURI.sol";
+import {Scopes} from "./libraries/Scopes.sol";
 
 /// @title LicenseToken
 /// @notice ERC-721 licenses sold from offers that asset owners publish. A license points at
@@ -24,18 +25,24 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
                                 CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    uint8 public constant ACCESS = 1;
-    uint8 public constant TRAIN = 2;
-    uint8 public constant INFER = 4;
-    uint8 public constant COMMERCIAL = 8;
-    uint8 public constant DERIVE = 16;
-    uint8 internal constant ALL_SCOPES = 31;
+    /// @inheritdoc ILicenseToken
+    uint8 public constant ACCESS = Scopes.ACCESS;
+    /// @inheritdoc ILicenseToken
+    uint8 public constant TRAIN = Scopes.TRAIN;
+    /// @inheritdoc ILicenseToken
+    uint8 public constant INFER = Scopes.INFER;
+    /// @inheritdoc ILicenseToken
+    uint8 public constant COMMERCIAL = Scopes.COMMERCIAL;
+    /// @inheritdoc ILicenseToken
+    uint8 public constant DERIVE = Scopes.DERIVE;
     address internal constant ETH = address(0);
     bytes4 internal constant ERC5192_ID = 0xb45a3c0e;
     /// @notice The longest license: a duration whose expiry fits the uint40 clock for ever.
     uint40 public constant MAX_DURATION = 100 * 365 days;
 
+    /// @notice The registry whose assets are licensed.
     IAssetRegistry public immutable REGISTRY;
+    /// @notice The vault every sale is paid into.
     IRoyaltyVault public immutable VAULT;
     /// @notice The account allowed to wire the usage meter, once.
     address public immutable WIRER;
@@ -72,8 +79,11 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
     mapping(uint256 offerId => Offer) internal _offers;
     mapping(uint256 offerId => address) internal _creators;
     mapping(uint256 licenseId => License) internal _licenses;
+    /// @inheritdoc ILicenseToken
     uint64 public offerCount;
+    /// @inheritdoc ILicenseToken
     uint64 public licenseCount;
+    /// @inheritdoc ILicenseToken
     address public meter;
 
     constructor(IAssetRegistry registry, IRoyaltyVault vault, address wirer) ERC721("Seedbed License", "SEEDL") {
@@ -89,7 +99,7 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
     /// @inheritdoc ILicenseToken
     function createOffer(Terms calldata t) external returns (uint256 offerId) {
         _requireAssetOperator(t.assetId);
-        if (t.scopes == 0 || t.scopes > ALL_SCOPES) revert LicenseTokenInvalidScopes(t.scopes);
+        if (t.scopes == 0 || t.scopes > Scopes.ALL) revert LicenseTokenInvalidScopes(t.scopes);
         if (t.minUpstreamBps > 10_000) revert LicenseTokenInvalidMinShare(t.minUpstreamBps);
         if (t.duration > MAX_DURATION) revert LicenseTokenInvalidDuration(t.duration, MAX_DURATION);
         if (t.currency != ETH && t.currency.code.length == 0) revert LicenseTokenInvalidCurrency(t.currency);
@@ -280,6 +290,7 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         return LicenseURI.render(licenseId, license(licenseId));
     }
 
+    /// @notice ERC-165: ERC-721, ERC-721 Metadata and ERC-5192 (0xb45a3c0e).
     function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
         return interfaceId == ERC5192_ID || super.supportsInterface(interfaceId);
     }
@@ -340,8 +351,10 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         if (l.offerId == 0) revert LicenseTokenUnknownLicense(licenseId);
     }
 
+    /// @dev `REGISTRY.asset` reverts with AssetRegistryUnknownAsset for an id that was never
+    /// registered: the same error every other call on an unknown asset gives.
     function _requireAssetOperator(uint256 assetId) internal view {
-        address owner = IERC721Like(address(REGISTRY)).ownerOf(assetId);
+        address owner = REGISTRY.asset(assetId).owner;
         if (
             msg.sender != owner && !IERC721Like(address(REGISTRY)).isApprovedForAll(owner, msg.sender)
                 && IERC721Like(address(REGISTRY)).getApproved(assetId) != msg.sender
@@ -349,9 +362,8 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
     }
 }
 
-/// @dev The registry's ERC-721 surface used for operator checks.
+/// @dev The registry's ERC-721 approvals, used for operator checks.
 interface IERC721Like {
-    function ownerOf(uint256 tokenId) external view returns (address);
     function isApprovedForAll(address owner, address operator) external view returns (bool);
     function getApproved(uint256 tokenId) external view returns (address);
 }

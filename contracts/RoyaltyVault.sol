@@ -52,13 +52,16 @@ contract RoyaltyVault is IRoyaltyVault, ReentrancyGuardTransient {
     }
 
     mapping(uint256 assetId => mapping(address currency => Pool)) internal _pools;
+    /// @inheritdoc IRoyaltyVault
     mapping(uint256 assetId => mapping(address currency => mapping(address account => uint256))) public claimed;
+    /// @inheritdoc IRoyaltyVault
     mapping(address currency => uint256) public held;
+    /// @inheritdoc IRoyaltyVault
     mapping(address currency => uint256) public fees;
 
     constructor(IAssetRegistry registry, address treasury, uint16 feeBps) {
         if (feeBps > MAX_FEE_BPS) revert RoyaltyVaultFeeTooHigh(feeBps, MAX_FEE_BPS);
-        if (treasury == address(0)) revert RoyaltyVaultTransferFailed(ETH, treasury, 0);
+        if (treasury == address(0)) revert RoyaltyVaultInvalidTreasury(treasury);
         REGISTRY = registry;
         TREASURY = treasury;
         FEE_BPS = feeBps;

@@ -10,6 +10,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {ILicenseToken} from "../interfaces/ILicenseToken.sol";
 import {IRoyaltyVault} from "../interfaces/IRoyaltyVault.sol";
 import {IUsageMeter} from "../interfaces/IUsageMeter.sol";
+import {Scopes} from "./libraries/Scopes.sol";
 
 /// @title UsageMeter
 /// @notice Escrow plus cumulative EIP-712 vouchers. The license token keeps each license's
@@ -29,10 +30,12 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
         keccak256("Voucher(uint256 licenseId,uint256 cumulativeUnits,uint256 deadline)");
     /// @inheritdoc IUsageMeter
     uint256 public constant MAX_BATCH = 256;
-    /// @notice Metered use needs one of ACCESS, TRAIN or INFER.
-    uint8 public constant USAGE_SCOPES = 1 | 2 | 4;
+    /// @notice Metered use needs one of ACCESS, TRAIN or INFER (the license's scope bits).
+    uint8 public constant USAGE_SCOPES = Scopes.METERED;
 
+    /// @notice The license contract whose licenses are charged.
     ILicenseToken public immutable LICENSE;
+    /// @notice The vault every charge is paid into.
     IRoyaltyVault public immutable VAULT;
     /// @inheritdoc IUsageMeter
     uint256 public immutable WITHDRAWAL_DELAY;
@@ -43,7 +46,9 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
+    /// @inheritdoc IUsageMeter
     mapping(address account => mapping(address currency => uint256)) public escrowOf;
+    /// @inheritdoc IUsageMeter
     mapping(address currency => uint256) public totalEscrow;
     mapping(address account => mapping(address currency => Withdrawal)) internal _withdrawals;
 
@@ -188,6 +193,24 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
     /// @inheritdoc IUsageMeter
     function withdrawalOf(address account, address currency) external view returns (Withdrawal memory) {
         return _withdrawals[account][currency];
+    }
+
+    /// @inheritdoc IUsageMeter
+    function eip712Domain()
+        public
+        view
+        override(IUsageMeter, EIP712)
+        returns (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        )
+    {
+        return super.eip712Domain();
     }
 
     /// @inheritdoc IUsageMeter

@@ -6,11 +6,15 @@ import {ILicenseGate} from "./ILicenseGate.sol";
 /// @title Seedbed license NFTs
 /// @notice Asset owners publish offers; buying one pays the asset's contributors through the
 /// vault and mints a license whose terms are those of the offer, which never change.
+/// Amounts are in the smallest unit of the offer's currency (wei for ETH = address(0));
+/// durations are seconds; times are unix seconds; scopes are a bitmask ACCESS = 1, TRAIN = 2,
+/// INFER = 4, COMMERCIAL = 8, DERIVE = 16; shares are bps of 10,000.
 interface ILicenseToken is ILicenseGate {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice 0 = None (no such offer), 1 = Active (on sale), 2 = Paused, 3 = Retired (final).
     enum OfferStatus {
         None,
         Active,
@@ -19,7 +23,10 @@ interface ILicenseToken is ILicenseGate {
     }
 
     /// @notice The terms of an offer, snapshotted into every license sold from it.
-    /// `duration` 0 = perpetual; `maxUnits` 0 = unlimited; `supplyCap` 0 = unlimited.
+    /// `currency` address(0) = ETH, else an ERC-20; `price` (per license) and `unitPrice`
+    /// (per metered unit) in the currency's smallest unit; `duration` in seconds, 0 = perpetual;
+    /// `maxUnits` 0 = unlimited; `scopes` bitmask (1..31); `minUpstreamBps` the least share a
+    /// derivative must pass back, in bps; `supplyCap` 0 = unlimited.
     struct Terms {
         uint256 assetId;
         address currency;
@@ -33,6 +40,7 @@ interface ILicenseToken is ILicenseGate {
         uint32 supplyCap;
     }
 
+    /// @notice An offer as readers see it: its terms, status, licenses sold and who created it.
     struct OfferView {
         Terms terms;
         OfferStatus status;
@@ -40,6 +48,8 @@ interface ILicenseToken is ILicenseGate {
         address creator;
     }
 
+    /// @notice A license as readers see it. `startsAt` and `expiresAt` are unix time
+    /// (`expiresAt` 0 = perpetual); `valid` = not expired and not exhausted.
     struct LicenseView {
         uint256 offerId;
         address holder;
@@ -66,34 +76,129 @@ interface ILicenseToken is ILicenseGate {
                                  ERRORS
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice The caller is neither the asset's owner nor approved for it on the registry.
+    /// @param assetId The asset.
+    /// @param caller The caller.
     error LicenseTokenNotAssetOwner(uint256 assetId, address caller);
+
+    /// @notice Scopes must be a non-zero bitmask of ACCESS 1, TRAIN 2, INFER 4, COMMERCIAL 8,
+    /// DERIVE 16 (at most 31).
+    /// @param scopes The bitmask offered.
     error LicenseTokenInvalidScopes(uint8 scopes);
+
+    /// @notice The minimum upstream share is above 10,000 bps.
+    /// @param minUpstreamBps The share offered, in bps.
     error LicenseTokenInvalidMinShare(uint16 minUpstreamBps);
+
+    /// @notice The duration is longer than the longest license.
+    /// @param duration The duration offered, in seconds.
+    /// @param maxDuration MAX_DURATION, in seconds.
     error LicenseTokenInvalidDuration(uint40 duration, uint40 maxDuration);
+
+    /// @notice The currency is neither ETH (address(0)) nor a contract.
+    /// @param currency The currency offered.
     error LicenseTokenInvalidCurrency(address currency);
+
+    /// @notice No offer has this id.
+    /// @param offerId The id asked for.
     error LicenseTokenUnknownOffer(uint256 offerId);
+
+    /// @notice The offer is not on sale (paused or retired), or status None was asked for.
+    /// @param offerId The offer.
+    /// @param status Its status (or the status asked for).
     error LicenseTokenOfferNotActive(uint256 offerId, OfferStatus status);
+
+    /// @notice The offer already has the status asked for.
+    /// @param offerId The offer.
+    /// @param status The status asked for.
     error LicenseTokenStatusUnchanged(uint256 offerId, OfferStatus status);
+
+    /// @notice The offer is retired, which is final.
+    /// @param offerId The offer.
     error LicenseTokenOfferRetired(uint256 offerId);
+
+    /// @notice Every license the offer allows has been sold.
+    /// @param offerId The offer.
+    /// @param supplyCap Its supply cap.
     error LicenseTokenSoldOut(uint256 offerId, uint32 supplyCap);
+
+    /// @notice The offer's price is above the buyer's `maxPrice`.
+    /// @param offerId The offer.
+    /// @param price Its price, in the currency's smallest unit.
+    /// @param maxPrice The buyer's limit, in the same unit.
     error LicenseTokenPriceAboveMax(uint256 offerId, uint256 price, uint256 maxPrice);
+
+    /// @notice `msg.value` must be the price for an ETH offer and 0 for an ERC-20 offer.
+    /// @param sent `msg.value`, in wei.
+    /// @param expected What was due, in wei.
     error LicenseTokenWrongValue(uint256 sent, uint256 expected);
+
+    /// @notice The ERC-20 transfer of the price delivered nothing to the license contract.
+    /// @param currency The token.
+    /// @param price The amount pulled, in the token's smallest unit.
     error LicenseTokenNothingArrived(address currency, uint256 price);
+
+    /// @notice The asset is delisted: no new licenses are sold for it.
+    /// @param assetId The asset.
     error LicenseTokenAssetDelisted(uint256 assetId);
+
+    /// @notice The license is soulbound (ERC-5192) and cannot be transferred.
+    /// @param licenseId The license.
     error LicenseTokenSoulbound(uint256 licenseId);
+
+    /// @notice No license has this id.
+    /// @param licenseId The id asked for.
     error LicenseTokenUnknownLicense(uint256 licenseId);
+
+    /// @notice Only the wired usage meter may record usage.
+    /// @param caller The caller.
     error LicenseTokenNotMeter(address caller);
+
+    /// @notice The recorded total would pass the license's unit cap.
+    /// @param licenseId The license.
+    /// @param unitsUsed The total asked for.
+    /// @param maxUnits The cap.
     error LicenseTokenUnitsExceeded(uint256 licenseId, uint256 unitsUsed, uint64 maxUnits);
+
+    /// @notice Recorded usage only grows.
+    /// @param licenseId The license.
+    /// @param unitsUsed The total asked for.
+    /// @param current The total recorded now.
     error LicenseTokenUnitsNotIncreasing(uint256 licenseId, uint256 unitsUsed, uint64 current);
+
+    /// @notice The usage meter is wired already; wiring happens once.
+    /// @param meter The meter wired before.
     error LicenseTokenAlreadyWired(address meter);
+
+    /// @notice Only the deployment's wirer may wire the usage meter.
+    /// @param caller The caller.
     error LicenseTokenNotWirer(address caller);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice An offer was published, Active from now on.
+    /// @param offerId The new offer.
+    /// @param assetId The asset it licenses.
+    /// @param creator Who published it.
+    /// @param terms Its terms, fixed for ever.
     event OfferCreated(uint256 indexed offerId, uint256 indexed assetId, address indexed creator, Terms terms);
+
+    /// @notice An offer was paused, resumed or retired.
+    /// @param offerId The offer.
+    /// @param status Its new status.
     event OfferStatusChanged(uint256 indexed offerId, OfferStatus status);
+
+    /// @notice A license was sold and its price paid into the vault for the asset.
+    /// @param licenseId The new license (ERC-721 token id).
+    /// @param offerId The offer it was sold from.
+    /// @param assetId The asset it licenses.
+    /// @param buyer Who paid.
+    /// @param holder Who received the license.
+    /// @param currency address(0) for ETH, else the ERC-20.
+    /// @param price What was charged, in the currency's smallest unit.
+    /// @param expiresAt Unix time the license ends; 0 = perpetual.
     event LicenseBought(
         uint256 indexed licenseId,
         uint256 indexed offerId,
@@ -104,47 +209,122 @@ interface ILicenseToken is ILicenseGate {
         uint256 price,
         uint40 expiresAt
     );
+
+    /// @notice The meter recorded the license's new total of units used.
+    /// @param licenseId The license.
+    /// @param unitsUsed Its total units used now.
     event UsageRecorded(uint256 indexed licenseId, uint64 unitsUsed);
+
+    /// @notice The usage meter was wired (once).
+    /// @param meter The meter.
     event MeterWired(address indexed meter);
+
     /// @notice ERC-5192: emitted when a soulbound license is minted.
+    /// @param tokenId The license.
     event Locked(uint256 tokenId);
 
     /*//////////////////////////////////////////////////////////////
                                 MUTATIONS
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice Publishes an offer for an asset (its owner or an approved operator on the
+    /// registry). The offer is Active at once.
+    /// @param terms The terms every license sold from it carries.
+    /// @return offerId The new offer, one above the previous one.
     function createOffer(Terms calldata terms) external returns (uint256 offerId);
+
+    /// @notice Pauses, resumes or retires an offer (the asset's owner or operator). Retired is
+    /// final; sold licenses are unaffected.
+    /// @param offerId The offer.
+    /// @param status Active (1), Paused (2) or Retired (3).
     function setOfferStatus(uint256 offerId, OfferStatus status) external;
+
+    /// @notice Buys a license from an Active offer of a listed asset. For ETH send the price
+    /// as `msg.value`; for an ERC-20 approve the price to this license contract first.
+    /// @param offerId The offer.
+    /// @param to Who receives the license (an ERC-721 receiver if a contract).
+    /// @param maxPrice The most the caller accepts to pay, in the currency's smallest unit.
+    /// @return licenseId The new license.
     function buy(uint256 offerId, address to, uint256 maxPrice) external payable returns (uint256 licenseId);
 
     /// @notice Called by the usage meter only: the license's total units used become `unitsUsed`.
+    /// @param licenseId The license.
+    /// @param unitsUsed The new total, above the current one and within the cap.
     function recordUsage(uint256 licenseId, uint64 unitsUsed) external;
+
+    /// @notice One-time wiring of the usage meter (the deployment's wirer only).
+    /// @param meter The usage meter.
     function wireMeter(address meter) external;
 
     /*//////////////////////////////////////////////////////////////
                                   VIEWS
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice Scope bit: access to the asset.
+    /// @return 1
     function ACCESS() external view returns (uint8);
+    /// @notice Scope bit: training on the asset.
+    /// @return 2
     function TRAIN() external view returns (uint8);
+    /// @notice Scope bit: inference with the asset.
+    /// @return 4
     function INFER() external view returns (uint8);
+    /// @notice Scope bit: commercial use.
+    /// @return 8
     function COMMERCIAL() external view returns (uint8);
+    /// @notice Scope bit: registering derivatives of the asset.
+    /// @return 16
     function DERIVE() external view returns (uint8);
 
+    /// @notice The usage meter allowed to record usage; zero until wired.
+    /// @return The meter.
     function meter() external view returns (address);
+    /// @notice How many offers exist; ids run from 1 to this number.
+    /// @return The number of offers.
     function offerCount() external view returns (uint64);
+    /// @notice How many licenses were sold; ids run from 1 to this number.
+    /// @return The number of licenses.
     function licenseCount() external view returns (uint64);
+
+    /// @notice An offer's terms and state.
+    /// @param offerId The offer.
+    /// @return The offer.
     function offer(uint256 offerId) external view returns (OfferView memory);
+
+    /// @notice A license's terms and state.
+    /// @param licenseId The license.
+    /// @return The license.
     function license(uint256 licenseId) external view returns (LicenseView memory);
+
+    /// @notice What the usage meter needs to charge a license.
+    /// @param licenseId The license.
+    /// @return The holder, asset, currency, unit price, cap, expiry, units used and scopes.
     function usageTerms(uint256 licenseId) external view returns (UsageTerms memory);
 
     /// @notice Exists, not expired and not exhausted.
+    /// @param licenseId The license.
+    /// @return Whether the license is valid now (false for an unknown id).
     function isValid(uint256 licenseId) external view returns (bool);
+
     /// @notice Valid, held by `account`, and carries every bit of `scopes`.
+    /// @param licenseId The license.
+    /// @param account The account that should hold it.
+    /// @param scopes The scope bits it must carry.
+    /// @return Whether all of that holds now (false for an unknown id).
     function isValidFor(uint256 licenseId, address account, uint8 scopes) external view returns (bool);
+
+    /// @notice When the license ends.
+    /// @param licenseId The license.
+    /// @return Unix time; 0 = perpetual.
     function expiresAt(uint256 licenseId) external view returns (uint40);
+
     /// @notice Units left before the cap; type(uint64).max when unlimited.
+    /// @param licenseId The license.
+    /// @return The units that may still be metered.
     function unitsLeft(uint256 licenseId) external view returns (uint64);
+
     /// @notice ERC-5192: soulbound licenses are locked.
+    /// @param licenseId The license.
+    /// @return Whether the license can never be transferred.
     function locked(uint256 licenseId) external view returns (bool);
 }

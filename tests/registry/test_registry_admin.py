@@ -61,9 +61,9 @@ def test_rights_follow_the_token(registry, publisher, bob, asset):
 
 def test_metadata_of_an_unknown_asset_is_refused(registry, publisher):
     missing = registry.assetCount() + 1
-    with reverts(registry.ERC721NonexistentToken, tokenId=missing):
+    with reverts(registry.AssetRegistryUnknownAsset, assetId=missing):
         registry.updateMetadata(missing, "x", META, sender=publisher)
-    with reverts(registry.ERC721NonexistentToken, tokenId=missing):
+    with reverts(registry.AssetRegistryUnknownAsset, assetId=missing):
         registry.setDelisted(missing, True, sender=publisher)
 
 

@@ -369,7 +369,7 @@ class Protocol:
 
     @_atomic
     def set_delisted(self, sender: str, asset_id: int, delisted: bool) -> None:
-        asset = self._owned_asset(asset_id)
+        asset = self.asset(asset_id)
         if asset.owner != sender:
             raise Revert("AssetRegistryNotAuthorized", asset_id, sender)
         if asset.delisted == delisted:
@@ -651,7 +651,7 @@ class Protocol:
         return self.offers[offer_id]
 
     def _require_asset_owner(self, sender: str, asset_id: int) -> None:
-        owner = self._owned_asset(asset_id).owner
+        owner = self.asset(asset_id).owner
         if sender != owner:
             raise Revert("LicenseTokenNotAssetOwner", asset_id, sender)
 

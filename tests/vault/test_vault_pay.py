@@ -237,7 +237,7 @@ def test_constructor_caps_the_fee_and_needs_a_treasury(project, deployer, regist
     assert str(info.value) == error_data("RoyaltyVaultFeeTooHigh(uint16,uint16)", 501, 500)
     with pytest.raises(ape.exceptions.ContractLogicError) as info:
         deployer.deploy(vault_type, registry, ETH, 0)
-    expected = error_data("RoyaltyVaultTransferFailed(address,address,uint256)", ETH, ETH, 0)
+    expected = error_data("RoyaltyVaultInvalidTreasury(address)", ETH)
     assert str(info.value) == expected
 
 
