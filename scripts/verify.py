@@ -1,10 +1,14 @@
 """Check a folder against a registered asset: which files differ from its content root.
 
-    ape run verify FOLDER ASSET_ID [--manifest FILE] --network ...
+    ape run verify FOLDER ASSET_ID [--manifest FILE]
+        [--exclude PATTERN ...] [--no-default-excludes] [--symlinks refuse|skip|follow]
+        --network ...
 
 The chain holds only the root. With the manifest saved at registration (default
 `<folder>/.seedbed/manifest.json`, checked to carry the same root), the differences are named
-file by file; without it, only the roots are compared. A mismatch exits non-zero.
+file by file, and the folder is walked with the exclude rules and symlink mode the manifest
+records; without it, only the roots are compared, walking with the options given (the same
+as register's). A mismatch exits non-zero.
 """
 
 from pathlib import Path
@@ -12,23 +16,43 @@ from typing import Any
 
 import click
 
-from seedbed.cli.errors import connected_command, one_line_errors
+from seedbed.cli.command import command
 from seedbed.core.errors import ChainError
+from seedbed.core.manifest import SYMLINK_MODES
 
-Command = connected_command()
 
-
-@click.command(cls=Command)
+@command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.argument("asset_id")
 @click.option("--manifest", type=click.Path(path_type=Path), help="The manifest to compare.")
-@one_line_errors
-def cli(folder: Path, asset_id: str, manifest: Path | None) -> None:
+@click.option(
+    "--exclude",
+    "excludes",
+    multiple=True,
+    metavar="PATTERN",
+    help="As for register; used only without a manifest that records its rules.",
+)
+@click.option("--no-default-excludes", is_flag=True, help="As for register (without a manifest).")
+@click.option(
+    "--symlinks",
+    type=click.Choice(SYMLINK_MODES),
+    default="refuse",
+    show_default=True,
+    help="As for register (without a manifest).",
+)
+def cli(
+    folder: Path,
+    asset_id: str,
+    manifest: Path | None,
+    excludes: tuple[str, ...],
+    no_default_excludes: bool,
+    symlinks: str,
+) -> None:
     from ape import chain, project
 
     from seedbed.chain.client import Suite, require_asset
     from seedbed.core.errors import InputError
-    from seedbed.core.manifest import read_manifest, verify
+    from seedbed.core.manifest import folder_rules, read_manifest, verify
     from seedbed.workflows.registration import parse_id, saved_manifest
 
     aid = parse_id(asset_id, "an asset id")
@@ -47,7 +71,8 @@ def cli(folder: Path, asset_id: str, manifest: Path | None) -> None:
             expected = saved
         else:
             click.echo(f"{path} describes other content than asset {aid}: comparing roots only.")
-    report = verify(folder, expected)
+    rules = folder_rules(folder, excludes, defaults=not no_default_excludes)
+    report = verify(folder, expected, rules=rules, symlinks=symlinks)
     for what, paths in (
         ("changed", report.changed),
         ("missing", report.missing),

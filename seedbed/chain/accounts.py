@@ -10,20 +10,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import click
-
 from seedbed.core.errors import InputError
 
 KEY_ENV = "SEEDBED_PRIVATE_KEY"
-
-
-def signer_option() -> Any:
-    return click.option(
-        "--account",
-        "account_alias",
-        default=None,
-        help=f"ape account alias or TEST::<n>; without it, the key in ${KEY_ENV}.",
-    )
 
 
 def resolve_account(alias: str | None) -> Any:

@@ -12,7 +12,8 @@ File format (all integers big-endian), `.sbtree`:
                        n_(k+1) = ceil(n_k / 2); each record is hash (32) || uint256 sum (32)
 
 A proof is a binary search in the address block and one record read per level, on a
-read-only memory map: microseconds, whatever the number of contributors.
+read-only memory map: microseconds, whatever the number of contributors. docs/TREEFILE.md
+specifies the tree, the file and the exported proof JSON precisely enough to re-implement.
 """
 
 import mmap

@@ -35,21 +35,25 @@ from seedbed.core.contributors import read_contributors
 from seedbed.core.croissant import canonical_json, croissant
 from seedbed.core.errors import ChainError, InputError
 from seedbed.core.keccak import keccak
-from seedbed.core.manifest import Manifest, Progress, build_manifest, write_manifest
+from seedbed.core.manifest import (
+    Manifest,
+    Progress,
+    build_manifest,
+    folder_rules,
+    write_manifest,
+)
 from seedbed.core.treefile import ContributorTree
-from seedbed.core.units import format_amount
+from seedbed.core.units import format_amount, parse_id, parse_share
 
 MANIFEST_FILE = "manifest.json"
 CROISSANT_FILE = "croissant.json"
 TREE_FILE = "contributors.sbtree"
 RECEIPT_FILE = "registration.json"
-DEFAULT_OUT = ".seedbed"  # inside the folder; the manifest skips it, so it is not content
+DEFAULT_OUT = ".seedbed"  # inside the folder; always excluded (manifest.OWN_OUTPUT)
 NAME_SLOT = "{name}"
 GAS_MARGIN = (6, 5)  # send with 20% more gas than estimated: state can move between the two
 
 # -- parents and licenses (pure) ------------------------------------------------------------
-
-_PERCENT = re.compile(r"(\d+)(?:\.(\d+))?%", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -62,32 +66,6 @@ class ParentLink:
 
     def as_args(self) -> tuple[int, int, int]:
         return (self.asset_id, self.share_bps, self.license_id)
-
-
-def parse_id(text: str, what: str) -> int:
-    """A positive whole number (an asset or license id)."""
-    cleaned = text.strip()
-    if not (cleaned.isascii() and cleaned.isdigit()) or int(cleaned) == 0:
-        raise InputError(f"{text!r} is not {what} (a whole number from 1).")
-    return int(cleaned)
-
-
-def parse_share(text: str) -> int:
-    """A share in basis points: "2500" (bps) or "25%" / "12.5%" (exact, at most 2 decimals)."""
-    cleaned = text.strip()
-    match = _PERCENT.fullmatch(cleaned)
-    if match:
-        whole, fraction = match[1], (match[2] or "").rstrip("0")
-        if len(fraction) > 2:
-            raise InputError(f"The share {text!r} is finer than one basis point (0.01%).")
-        bps = int(whole) * 100 + int(fraction.ljust(2, "0") or "0")
-    elif cleaned.isascii() and cleaned.isdigit():
-        bps = int(cleaned)
-    else:
-        raise InputError(f"The share {text!r} is not basis points (e.g. 2500) or a percent (25%).")
-    if not 0 < bps <= BPS:
-        raise InputError(f"A parent's share must be 1 to {BPS} bps (0.01% to 100%), not {text!r}.")
-    return bps
 
 
 def parse_parents(parents: Sequence[str], shares: Sequence[str]) -> list[tuple[int, int]]:
@@ -161,7 +139,7 @@ def match_licenses(
 
 @dataclass(frozen=True)
 class Target:
-    """Where one folder's outputs go and what its metadata URI will be."""
+    """Where one folder's outputs go and what its metadata URI will be ("" for none)."""
 
     folder: Path
     name: str
@@ -185,8 +163,10 @@ def plan_outputs(
 
     Outputs go to `<folder>/.seedbed/`, or to `out` (one folder) / `out/<name>` (several).
     The metadata URI is `uri_base` + "croissant.json", with "{name}" in `uri_base` replaced
-    by the folder's name (required with several folders), or else the file:// URI of the
-    saved Croissant file. `contributors` gives no file, one for every folder, or one each.
+    by the folder's name (required with several folders). Without `uri_base` no URI is
+    published (""): a path on the publisher's machine means nothing to anyone else, and the
+    URI can be set later (`seedbed.workflows.assets.update_metadata`); the metadata hash is
+    on chain either way. `contributors` gives no file, one for every folder, or one each.
     """
     if not folders:
         raise InputError("Name at least one folder to register.")
@@ -213,15 +193,36 @@ def plan_outputs(
         else:
             out_dir = Path(out) / name if several else Path(out)
             _check_outside(folder, out_dir)
-        if uri_base is not None:
-            uri = uri_base.replace(NAME_SLOT, name) + CROISSANT_FILE
-        else:
-            uri = (out_dir / CROISSANT_FILE).resolve().as_uri()
+        uri = "" if uri_base is None else uri_base.replace(NAME_SLOT, name) + CROISSANT_FILE
+        if uri:
+            check_uri(uri)
         people = Path(contributors[i if len(contributors) > 1 else 0]) if contributors else None
         targets.append(Target(folder, name, out_dir, uri, people))
     _check_distinct([t.folder.resolve() for t in targets], "folder {} is named twice")
     _check_distinct([t.out_dir.resolve() for t in targets], "two folders would write to {}")
     return targets
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:", re.ASCII)
+MAX_URI = 2048  # bytes: a URI is calldata and a log; longer than any real address needs
+
+
+def check_uri(uri: str) -> str:
+    """A metadata URI others can fetch: a scheme, no spaces, not a file on this machine."""
+    if not uri:
+        raise InputError("The metadata URI is empty.")
+    if not _SCHEME.match(uri):
+        raise InputError(f"The metadata URI {uri!r} has no scheme (such as ipfs:// or https://).")
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in uri):
+        raise InputError(f"The metadata URI {uri!r} holds spaces or control characters.")
+    if uri.lower().startswith("file:"):
+        raise InputError(
+            f"The metadata URI {uri} is a file on this machine, which no one else can read: "
+            "publish the file (ipfs://, https://, ar://...) and give that URI."
+        )
+    if len(uri.encode("utf-8")) > MAX_URI:
+        raise InputError(f"The metadata URI is longer than {MAX_URI} bytes.")
+    return uri
 
 
 def _check_outside(folder: Path, out_dir: Path) -> None:
@@ -286,16 +287,22 @@ def prepare(
     name: str | None = None,
     description: str | None = None,
     progress: Progress | None = None,
+    excludes: Sequence[str] = (),
+    default_excludes: bool = True,
+    symlinks: str = "refuse",
 ) -> Prepared:
     """Hash the folder and build its contributors tree and metadata, in memory only.
 
     Without a contributors file, the publisher alone is the contributor, with weight 1.
+    The exclude rules are `folder_rules` of the folder with `excludes` last (so they win);
+    the manifest records them and what they left out.
     """
     if target.contributors is not None:
         weights = read_contributors(target.contributors)
     else:
         weights = {parse_address(publisher): 1}
-    manifest = build_manifest(target.folder, progress=progress)
+    rules = folder_rules(target.folder, excludes, defaults=default_excludes)
+    manifest = build_manifest(target.folder, progress=progress, rules=rules, symlinks=symlinks)
     tree = ContributorTree.build(weights)
     title = name or target.name
     text = description or f"{title}, registered on Seedbed with {manifest.count} files."

@@ -1,6 +1,5 @@
 """seedbed.workflows.licensing without a chain: terms from human input, the checks scripts
-run before
-sending, and how licenses and offers read."""
+run before sending, and how licenses and offers read."""
 
 import pytest
 

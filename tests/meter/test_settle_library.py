@@ -1,6 +1,6 @@
 """seedbed.workflows.meter: settling a ledger in batches (reconciled with the chain first),
-reasons for
-skipped vouchers decoded from the contracts' ABIs, signing with an ape account, preflight."""
+reasons for skipped vouchers decoded from the contracts' ABIs, signing with an ape account,
+preflight."""
 
 import pytest
 from eth_abi import encode
@@ -8,9 +8,9 @@ from eth_utils import keccak
 
 from seedbed.core.constants import COMMERCIAL, ETH
 from seedbed.core.errors import ChainError, InputError
+from seedbed.core.reverts import DecodedError, ErrorDecoder, explain
 from seedbed.core.vouchers import Voucher, recover, sign
 from seedbed.workflows.ledger import VoucherLedger
-from seedbed.core.reverts import DecodedError, ErrorDecoder, explain
 from seedbed.workflows.meter import (
     license_usage,
     preflight,

@@ -188,12 +188,33 @@ def _fifo(tmp_path, make_folder):
     return [folder, "--spdx", "MIT"]
 
 
+def _links(tmp_path, make_folder):
+    folder = make_folder("links")
+    for name in ("a", "b", "c"):
+        os.symlink(folder / "README.md", folder / f"{name}.lnk")
+    return [folder, "--spdx", "MIT"]
+
+
+def _link_out(tmp_path, make_folder):
+    folder = make_folder("linkout")
+    (tmp_path / "secret").write_text("s")
+    os.symlink(tmp_path / "secret", folder / "s.lnk")
+    return [folder, "--spdx", "MIT", "--symlinks", "follow"]
+
+
 # Each case: (builder(tmp_path, make_folder) -> args, words of the one error line).
 ADDRESS = "0x" + "ab" * 20
 BAD = {
     "missing folder": (lambda t, m: [t / "nope", "--spdx", "MIT"], "does not exist"),
     "empty folder": (lambda t, m: [_mkdir(t / "empty"), "--spdx", "MIT"], "no files"),
-    "special file": (_fifo, "not a regular file"),
+    "special file": (_fifo, "1 special file that cannot be registered: a.pipe"),
+    "symlinks": (_links, "3 symbolic links that cannot be registered"),
+    "symlink out of the folder": (_link_out, "link out of the folder"),
+    "file uri base": (
+        lambda t, m: [m("x"), "--spdx", "MIT", "--uri-base", "file:///tmp/"],
+        "a file on this machine",
+    ),
+    "bad exclude": (lambda t, m: [m("x"), "--spdx", "MIT", "--exclude", "/"], "matches nothing"),
     "malformed csv": (
         lambda t, m: [m("x"), "--spdx", "MIT", "--contributors", _csv(t, '"0x1,2\n')],
         "malformed CSV",
@@ -330,5 +351,49 @@ def test_no_connection_is_one_line(make_folder):
     ]
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run(cmd, capture_output=True, text=True, cwd=root, timeout=300, check=False)
-    assert_one_error(result, "Cannot connect to the network")
+    assert_one_error(result, "Cannot reach the node")
     assert not (folder / ".seedbed").exists()
+
+
+def test_excluded_files_are_shown_recorded_and_kept_out_and_no_uri_is_published(
+    run_script, registry, chain, make_folder
+):
+    folder = make_folder("real")
+    write_folder(
+        folder,
+        {
+            "pkg/__pycache__/m.cpython-312.pyc": b"c",
+            "pkg/__pycache__/n.cpython-312.pyc": b"c",
+            "tool.pyc": b"c",
+            "scratch/tmp.txt": b"s",
+            "big.ckpt": b"k",
+            ".seedbedignore": b"# not content\nscratch/\n",
+        },
+    )
+    os.symlink(folder / "README.md", folder / "readme.lnk")
+    result = run_script(
+        "register", folder, "--spdx", "MIT", "--exclude", "*.ckpt", "--symlinks", "skip"
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "real: excluded 6 files: __pycache__/ (2), *.ckpt (1), *.pyc (1), <symlink> (1), "
+        "scratch/ (1)\n" in result.stdout
+    )
+    ((asset_id, root, tx),) = registered(result.stdout).values()
+    assert f"ape run metadata {asset_id} --uri URI --file " in result.stdout
+    log = chain.provider.get_receipt(tx).events.filter(registry.AssetRegistered)[0]
+    assert log.metadataURI == ""
+    saved = json.loads((folder / ".seedbed" / "manifest.json").read_text())
+    assert saved["excluded"]["symlinks"] == "skip"
+    assert {"path": "big.ckpt", "pattern": "*.ckpt"} in saved["excluded"]["paths"]
+    assert sorted(f["path"] for f in saved["files"]) == [
+        ".seedbedignore",
+        "README.md",
+        "data/test.csv",
+        "data/train.csv",
+    ]
+    assert bytes.fromhex(saved["root"][2:]) == root
+
+    (folder / "scratch" / "more.txt").write_text("still excluded")
+    ok = run_script("verify", folder, asset_id, account=None)
+    assert ok.returncode == 0, ok.stderr  # walked with the rules the manifest recorded

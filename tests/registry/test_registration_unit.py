@@ -123,8 +123,8 @@ def test_default_layout_writes_into_each_folder(two):
     targets = reg.plan_outputs([a, b])
     assert [t.out_dir for t in targets] == [a / ".seedbed", b / ".seedbed"]
     assert [t.name for t in targets] == ["alpha", "beta"]
-    assert targets[0].metadata_uri == (a / ".seedbed" / "croissant.json").resolve().as_uri()
-    assert targets[0].metadata_uri.startswith("file:///")
+    # No --uri-base: no URI at all, never a path on the publisher's machine.
+    assert [t.metadata_uri for t in targets] == ["", ""]
     assert [t.contributors for t in targets] == [None, None]
 
 
@@ -233,6 +233,33 @@ def test_prepare_refuses_bad_contributors(tmp_path, csv_text, message):
     (target,) = reg.plan_outputs([folder], contributors=[people])
     with pytest.raises(InputError, match=message):
         reg.prepare(target, kind=0, spdx="MIT", publisher=ME)
+
+
+@pytest.mark.parametrize(
+    ("uri_base", "message"),
+    [
+        ("file:///home/me/", "a file on this machine"),
+        ("no-scheme/", "has no scheme"),
+        ("https://a b/", "spaces or control characters"),
+        ("ipfs://" + "x" * 3000, "longer than"),
+    ],
+)
+def test_a_uri_base_others_cannot_fetch_is_refused(two, uri_base, message):
+    with pytest.raises(InputError, match=message):
+        reg.plan_outputs([two[0]], uri_base=uri_base)
+
+
+def test_prepare_applies_excludes_and_records_them(tmp_path):
+    folder = write_folder(
+        tmp_path / "ds",
+        {**FILES, "x.pyc": b"c", "scratch/a.txt": b"s", ".seedbedignore": b"scratch/\n"},
+    )
+    (target,) = reg.plan_outputs([folder])
+    item = reg.prepare(target, kind=0, spdx="MIT", publisher=ME, excludes=["!x.pyc"])
+    assert "x.pyc" in {f.path for f in item.manifest.files}
+    assert item.manifest.excluded.paths == (("scratch/a.txt", "scratch/"),)
+    plain = reg.prepare(target, kind=0, spdx="MIT", publisher=ME, default_excludes=False)
+    assert "x.pyc" in {f.path for f in plain.manifest.files}
 
 
 def test_prepare_refuses_an_empty_folder_and_an_unknown_license(tmp_path):

@@ -14,6 +14,7 @@ from seedbed.core.manifest import (
     FileEntry,
     Manifest,
     build_manifest,
+    folder_rules,
     read_manifest,
     verify,
     write_manifest,
@@ -31,7 +32,7 @@ CONTENT = {
     "big.bin": BIG,
     "donn\u00e9es/\u00e9t\u00e9.csv": "caf\u00e9".encode(),
     "\u65e5\u672c/\u30c7\u30fc\u30bf.txt": b"nihon",
-    "sub/.seedbed/kept.txt": b"only the top-level .seedbed is skipped",
+    "sub/.seedbed/kept.txt": b"only the top-level .seedbed is excluded",
 }
 
 
@@ -117,24 +118,181 @@ def test_folder_errors(tmp_path):
         build_manifest(tmp_path, workers=0)
 
 
-def test_symlinks_are_refused(dataset, tmp_path):
+def test_symlinks_are_refused_all_at_once_by_default(dataset, tmp_path):
     outside = tmp_path / "secret.txt"
     outside.write_text("outside")
-    os.symlink(outside, dataset / "train" / "link.txt")
-    with pytest.raises(InputError, match="train/link.txt is a symbolic link"):
-        build_manifest(dataset)
-
-
-def test_linked_folders_are_refused(dataset, tmp_path):
+    for i in range(7):
+        os.symlink(outside, dataset / "train" / f"link{i}.txt")
     os.symlink(tmp_path, dataset / "loop")
-    with pytest.raises(InputError, match="loop is a symbolic link"):
-        build_manifest(dataset)
-
-
-def test_special_files_are_refused(dataset):
     os.mkfifo(dataset / "pipe")
-    with pytest.raises(InputError, match="pipe is not a regular file"):
+    with pytest.raises(InputError) as info:
         build_manifest(dataset)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "1 special file, 8 symbolic links" in message
+    assert "loop (symbolic link), pipe (special file), train/link0.txt (symbolic link)" in message
+    assert "and 4 more" in message
+    assert "--symlinks follow" in message and "--symlinks skip" in message
+
+
+def test_skipped_links_and_special_files_are_listed_as_excluded(dataset, tmp_path):
+    os.symlink(tmp_path, dataset / "loop")
+    os.symlink(dataset / "README.md", dataset / "train" / "readme-link")
+    os.mkfifo(dataset / "pipe")
+    m = build_manifest(dataset, symlinks="skip")
+    assert m.root == hand_root(CONTENT)
+    assert m.excluded.symlinks == "skip"
+    assert m.excluded.paths == (
+        (".seedbed/manifest.json", "/.seedbed/"),
+        ("loop", "<symlink>"),
+        ("pipe", "<special file>"),
+        ("train/readme-link", "<symlink>"),
+    )
+    assert m.excluded.summary() == (
+        "excluded 4 files: <symlink> (2), /.seedbed/ (1), <special file> (1)"
+    )
+
+
+def test_followed_links_inside_the_folder_are_hashed_under_their_own_path(dataset):
+    os.symlink(dataset / "README.md", dataset / "readme-link")
+    os.symlink("deep", dataset / "train" / "shallow")  # relative, to a folder
+    m = build_manifest(dataset, symlinks="follow")
+    want = {
+        **CONTENT,
+        "readme-link": CONTENT["README.md"],
+        "train/shallow/er/x.txt": CONTENT["train/deep/er/x.txt"],
+    }
+    assert m.root == hand_root(want)
+
+
+def test_follow_refuses_links_outside_broken_looping_and_special_files(dataset, tmp_path):
+    (tmp_path / "secret.txt").write_text("outside")
+    os.symlink(tmp_path / "secret.txt", dataset / "out")
+    os.symlink(dataset / "nothing-here", dataset / "broken")
+    os.symlink("..", dataset / "train" / "up")  # the folder itself: a loop
+    os.mkfifo(dataset / "pipe")
+    with pytest.raises(InputError) as info:
+        build_manifest(dataset, symlinks="follow")
+    message = str(info.value)
+    assert "1 broken link, 1 link loop, 1 link out of the folder, 1 special file" in message
+    for part in (
+        "broken (broken link)",
+        "out (link out of the folder)",
+        "pipe (special file)",
+        "train/up (link loop)",
+    ):
+        assert part in message
+    assert "only links to files or folders inside the folder can be followed" in message
+
+
+def test_special_files_are_refused_unless_skipped(dataset):
+    os.mkfifo(dataset / "pipe")
+    with pytest.raises(InputError, match=r"1 special file that cannot be registered: pipe"):
+        build_manifest(dataset)
+    with pytest.raises(InputError, match="pipe \\(special file\\)"):
+        build_manifest(dataset, symlinks="follow")
+    assert build_manifest(dataset, symlinks="skip").root == hand_root(CONTENT)
+
+
+def test_a_symlink_matched_by_an_exclude_rule_is_excluded_not_refused(dataset, tmp_path):
+    os.symlink(tmp_path, dataset / "cache")
+    m = build_manifest(dataset, rules=["/.seedbed/", "cache"])
+    assert ("cache", "cache") in m.excluded.paths
+
+
+def test_unknown_symlink_mode_is_refused(dataset):
+    with pytest.raises(InputError, match="symlinks must be one of"):
+        build_manifest(dataset, symlinks="sometimes")
+
+
+def test_default_excludes_are_recorded_with_the_rule_of_each_path(dataset):
+    make(
+        dataset,
+        {
+            "pkg/__pycache__/a.cpython-312.pyc": b"x",
+            "pkg/__pycache__/b.cpython-312.pyc": b"x",
+            "tool.pyc": b"x",
+            ".git/HEAD": b"ref",
+            ".git/objects/ab/cdef": b"obj",
+            "train/.DS_Store": b"mac",
+        },
+    )
+    m = build_manifest(dataset)
+    assert m.root == hand_root(CONTENT)
+    assert dict(m.excluded.counts) == {
+        "__pycache__/": 2,
+        ".git/": 2,
+        "/.seedbed/": 1,
+        "*.pyc": 1,
+        ".DS_Store": 1,
+    }
+    assert ("pkg/__pycache__/a.cpython-312.pyc", "__pycache__/") in m.excluded.paths
+    assert m.excluded.summary().startswith("excluded 7 files: .git/ (2), __pycache__/ (2), ")
+    assert m.excluded.rules == ("/.seedbed/", "__pycache__/", "*.pyc", ".git/", ".DS_Store")
+
+
+def test_no_default_excludes_keeps_everything_but_our_own_folder(dataset):
+    extra = {"tool.pyc": b"x", ".git/HEAD": b"ref"}
+    make(dataset, extra)
+    m = build_manifest(dataset, rules=folder_rules(dataset, defaults=False))
+    assert m.root == hand_root({**CONTENT, **extra})
+    assert m.excluded.paths == ((".seedbed/manifest.json", "/.seedbed/"),)
+
+
+def test_ignore_file_and_extra_patterns_apply_in_order(dataset):
+    make(
+        dataset,
+        {
+            ".seedbedignore": b"# scratch\n\n*.tmp\nlogs/\n!keep.tmp\n",
+            "a.tmp": b"t",
+            "train/keep.tmp": b"k",
+            "logs/run.txt": b"l",
+            "notes.bak": b"b",
+        },
+    )
+    rules = folder_rules(dataset, ["*.bak", "!notes.bak", "*.bak"])
+    assert rules[-6:] == ["*.tmp", "logs/", "!keep.tmp", "*.bak", "!notes.bak", "*.bak"]
+    m = build_manifest(dataset, rules=rules)
+    paths = {f.path for f in m.files}
+    assert ".seedbedignore" in paths and "train/keep.tmp" in paths
+    assert not paths & {"a.tmp", "logs/run.txt", "notes.bak"}
+    assert dict(m.excluded.paths or ())["notes.bak"] == "*.bak"
+
+
+def test_excluded_listing_becomes_counts_beyond_the_limit(dataset, monkeypatch):
+    monkeypatch.setattr(manifest_module, "LISTED_LIMIT", 3)
+    make(dataset, {f"cache/{i}.bin": b"x" for i in range(5)})
+    m = build_manifest(dataset, rules=["/.seedbed/", "cache/"])
+    assert m.excluded.paths is None
+    assert dict(m.excluded.counts) == {"cache/": 5, "/.seedbed/": 1}
+    assert "paths" not in m.to_json()["excluded"]
+    assert m.to_json()["excluded"]["count"] == 6
+
+
+def test_excluded_section_round_trips_through_the_json_file(dataset, tmp_path):
+    make(dataset, {"x.pyc": b"x"})
+    m = build_manifest(dataset)
+    path = tmp_path / "manifest.json"
+    write_manifest(m, path)
+    data = json.loads(path.read_text())
+    assert data["excluded"]["paths"][-1] == {"path": "x.pyc", "pattern": "*.pyc"}
+    assert read_manifest(path) == m
+
+
+def test_a_manifest_without_an_excluded_section_still_reads(dataset, tmp_path):
+    data = build_manifest(dataset).to_json()
+    del data["excluded"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data))
+    assert read_manifest(path).excluded is None
+
+
+def test_verify_walks_with_the_rules_the_manifest_records(dataset):
+    make(dataset, {"scratch/a.txt": b"a"})
+    m = build_manifest(dataset, rules=["/.seedbed/", "scratch/"])
+    make(dataset, {"scratch/b.txt": b"b"})  # still excluded: verify uses the recorded rules
+    assert verify(dataset, m).ok
+    assert not verify(dataset, m.root).ok  # a bare root: the default rules keep scratch/
 
 
 def test_unreadable_file_is_named(dataset, monkeypatch):

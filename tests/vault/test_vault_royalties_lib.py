@@ -142,6 +142,8 @@ def test_the_project_decoder_names_any_contracts_error_with_its_values(project):
     )
     # OpenZeppelin's errors are in the inherited ABIs.
     oz = error_data("ERC721NonexistentToken(uint256)", 5)
-    assert str(project_decoder().decode(bytes.fromhex(oz[2:]))) == "ERC721NonexistentToken(tokenId=5)"
+    assert (
+        str(project_decoder().decode(bytes.fromhex(oz[2:]))) == "ERC721NonexistentToken(tokenId=5)"
+    )
     unknown = error_data("NoSuchError(uint256)", 1)
     assert project_decoder().decode(bytes.fromhex(unknown[2:])).name == "unknown error"
