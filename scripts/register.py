@@ -106,34 +106,13 @@ def cli(
 
     from seedbed.chain.client import Suite
     from seedbed.core.errors import InputError
-    from seedbed.core.spdx import canonical_license
-    from seedbed.workflows import registration as reg
+    from seedbed.workflows.register import register_folders
 
-    # 1. The command line alone.
     if spdx is None:
         raise InputError("Name the data's license with --spdx (an SPDX id such as CC-BY-4.0).")
-    spdx = canonical_license(spdx)
-    if name is not None and len(folders) > 1:
-        raise InputError("--name names one asset; with several folders each takes its own name.")
-    if batch_size < 1:
-        raise InputError(f"--batch-size must be at least 1, not {batch_size}.")
-    lineage = reg.parse_parents(parents, shares)
-    reg.check_lineage(lineage)
-    license_ids = [reg.parse_id(text, "a license id") for text in licenses]
-    targets = reg.plan_outputs(folders, out=out, uri_base=uri_base, contributors=contributors)
-    walk = {"excludes": excludes, "default_excludes": not no_default_excludes, "symlinks": symlinks}
-
-    # 2. The chain: parents and licenses, then the folders themselves.
     suite = Suite.load(project, chain)
-    links = reg.check_parents(suite.registry, suite.license, account.address, lineage, license_ids)
-    with _progress(in_bytes=True) as bar:
-        items = [
-            _prepare(bar, t, KINDS[kind], spdx, account.address, name, description, walk)
-            for t in targets
-        ]
-    reg.check_distinct_content(items)
-    done = reg.find_registered(suite.registry, account.address, items)
-    for item in items:
+
+    def prepared(item: Any, already: int | None) -> None:
         click.echo(
             f"{item.name}: {item.manifest.count} files, {item.manifest.total_bytes:,} bytes, "
             f"{item.tree.count} contributors (total weight {item.tree.total}), "
@@ -141,37 +120,38 @@ def cli(
         )
         if item.manifest.excluded is not None:
             click.echo(f"{item.name}: {item.manifest.excluded.summary()}")
-        if item.target.folder in done:
-            click.echo(f"{item.name}: already registered as asset {done[item.target.folder]}")
-    todo = [item for item in items if item.target.folder not in done]
-    if not todo:
+        if already is not None:
+            click.echo(f"{item.name}: already registered as asset {already}")
+
+    def landed(asset: Any) -> None:
+        click.echo(
+            f"asset {asset.asset_id}: {asset.name}, content root 0x{asset.content_root.hex()}, "
+            f"tx {asset.tx}"
+        )
+
+    with _progress(in_bytes=True) as bar:
+
+        def hashing(target: Any) -> Any:
+            task = bar.add_task(f"hashing {target.name}", total=None)
+            return lambda done, total: bar.update(task, completed=done, total=total)
+
+        run = register_folders(
+            suite, account, folders, spdx=spdx, contributors=contributors, parents=parents,
+            shares=shares, licenses=licenses, kind=kind, name=name, description=description,
+            uri_base=uri_base, out=out, batch_size=batch_size, excludes=excludes,
+            default_excludes=not no_default_excludes, symlinks=symlinks, describe=describe,
+            on_prepared=prepared, hashing=hashing, sent=landed,
+        )  # fmt: skip
+    if not run.new:
         click.echo("Nothing to register.")
         return
-    plan = reg.plan_batches(suite.registry, account, todo, links, batch_size, describe)
-    reg.check_funds(suite.registry, account, plan)
-
-    # 3. Write, then send.
-    for item in todo:
-        reg.write_outputs(item)
-    sent: list[tuple[int, Any]] = []
-    with _progress(in_bytes=False) as bar:
-        task = bar.add_task("registering", total=len(todo))
-        for batch in plan:
-            tx, ids = reg.send_batch(suite.registry, account, batch)
-            for item in batch.items:
-                asset_id = ids[item.content_root]
-                reg.write_receipt(item, asset_id, tx, suite.chain_id)
-                sent.append((asset_id, item))
-                click.echo(
-                    f"asset {asset_id}: {item.name}, content root 0x{item.content_root.hex()}, "
-                    f"tx {tx}"
-                )
-            bar.advance(task, len(batch.items))
-    click.echo(f"Registered {len(todo)} asset(s); metadata and trees saved next to each manifest.")
+    click.echo(
+        f"Registered {len(run.new)} asset(s); metadata and trees saved next to each manifest."
+    )
     if uri_base is None:
-        asset_id, item = sent[0]
-        which = f"{asset_id}" if len(sent) == 1 else "ASSET"
-        path = item.target.croissant_path if len(sent) == 1 else "<out>/croissant.json"
+        first = run.new[0]
+        which = f"{first.asset_id}" if len(run.new) == 1 else "ASSET"
+        path = first.croissant if len(run.new) == 1 else "<out>/croissant.json"
         click.echo(
             "No metadata URI published (no --uri-base; the metadata hash is on chain): once "
             f"the file is online, run `ape run metadata {which} --uri URI --file {path}`."
@@ -194,33 +174,4 @@ def _progress(in_bytes: bool) -> Any:
         console=err,
         transient=True,
         disable=not (err.is_terminal and sys.stdout.isatty()),
-    )
-
-
-def _prepare(
-    bar: Any,
-    target: Any,
-    kind: int,
-    spdx: str,
-    publisher: str,
-    name: str | None,
-    description: str | None,
-    walk: dict[str, Any],
-) -> Any:
-    from seedbed.workflows.registration import prepare
-
-    task = bar.add_task(f"hashing {target.name}", total=None)
-
-    def progress(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-
-    return prepare(
-        target,
-        kind=kind,
-        spdx=spdx,
-        publisher=publisher,
-        name=name,
-        description=description,
-        progress=progress,
-        **walk,
     )

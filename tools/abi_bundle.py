@@ -135,7 +135,11 @@ def abi_files(types: Mapping[str, Any]) -> dict[str, str]:
     out = {}
     for name in CONTRACTS:
         abi = sorted(types[name]["abi"], key=lambda i: (i["type"], i.get("name", ""), signature(i)))
-        out[f"abi/{name}.json"] = json.dumps(abi, indent=2, sort_keys=True) + "\n"
+        text = json.dumps(abi, indent=2, sort_keys=True) + "\n"
+        out[f"docs/abi/{name}.json"] = text
+        # The same ABIs inside the package, so `pip install` gives a library that talks to a
+        # deployment from any folder (seedbed.chain.contracts loads them).
+        out[f"seedbed/chain/abi/{name}.json"] = text
     return out
 
 
@@ -237,7 +241,7 @@ def errors_md(types: Mapping[str, Any]) -> str:
 
 def generate(types: Mapping[str, Any]) -> dict[str, str]:
     files = abi_files(types)
-    files["errors.md"] = errors_md(types)
+    files["docs/errors.md"] = errors_md(types)
     return files
 
 
@@ -290,26 +294,27 @@ def main(argv: list[str]) -> int:
         files = generate(types)
         if check:
             for rel, content in files.items():
-                path = DOCS / rel
+                path = ROOT / rel
                 if not path.is_file() or path.read_text() != content:
-                    print(f"docs/{rel} differs from the build: run `make abi` and commit it.")
+                    print(f"{rel} differs from the build: run `make abi` and commit it.")
                     return 1
-            stale = sorted(
-                p.name for p in (DOCS / "abi").glob("*.json") if f"abi/{p.name}" not in files
-            )
-            if stale:
-                print(f"docs/abi/{stale[0]} is not a contract of the bundle: remove it.")
-                return 1
+            for folder in ("docs/abi", "seedbed/chain/abi"):
+                stale = sorted(
+                    p.name for p in (ROOT / folder).glob("*.json") if f"{folder}/{p.name}" not in files
+                )
+                if stale:
+                    print(f"{folder}/{stale[0]} is not a contract of the bundle: remove it.")
+                    return 1
             problems = integrating_problems(types)
             if problems:
                 print(problems[0])
                 return 1
             return 0
         for rel, content in files.items():
-            path = DOCS / rel
+            path = ROOT / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content)
-        print(f"Wrote {len(files)} files under docs/ from {BUILD.relative_to(ROOT)}.")
+        print(f"Wrote {len(files)} files (docs/, seedbed/chain/abi/) from {BUILD.relative_to(ROOT)}.")
         return 0
     except BundleError as err:
         print(err)

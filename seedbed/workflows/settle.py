@@ -84,20 +84,24 @@ def settle(
     *,
     batch_size: int = 100,
     import_path: str | Path | None = None,
+    vouchers: list[SignedVoucher] | None = None,
     on_pending: Callable[[int], None] = lambda _: None,
     reconcile_step: Step = lambda _: None,
     settle_step: Step = lambda _: None,
 ) -> SettleRun:
-    """Settle every voucher in the ledger that the chain has not settled yet."""
+    """Settle every voucher in the ledger that the chain has not settled yet, after adding
+    the vouchers of `import_path` (a JSON list) or `vouchers`."""
     path = Path(ledger_path)
-    if not path.is_file() and import_path is None:
+    if not path.is_file() and import_path is None and not vouchers:
         raise InputError(f"there is no voucher ledger at {path}.")
     check_batch_size(batch_size, int(suite.meter.MAX_BATCH()))
-    vouchers = read_vouchers(Path(import_path)) if import_path is not None else None
+    if import_path is not None:
+        vouchers = read_vouchers(Path(import_path))
+    source = str(import_path) if import_path is not None else "the vouchers given"
     created = not path.exists()
     try:
         with VoucherLedger(path, suite.chain_id, suite.meter.address) as ledger:
-            return _settle(suite, chain, sender, ledger, vouchers, str(import_path), batch_size,
+            return _settle(suite, chain, sender, ledger, vouchers or None, source, batch_size,
                            on_pending, reconcile_step, settle_step, str(path))  # fmt: skip
     except BaseException:
         if created:

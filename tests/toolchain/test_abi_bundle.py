@@ -66,6 +66,8 @@ def test_a_drifted_doc_fails_the_check_with_one_line(tmp_path, monkeypatch, caps
     tool = _tool()
     docs = tmp_path / "docs"
     shutil.copytree(ROOT / "docs", docs)
+    shutil.copytree(ROOT / "seedbed" / "chain" / "abi", tmp_path / "seedbed" / "chain" / "abi")
+    monkeypatch.setattr(tool, "ROOT", tmp_path)
     monkeypatch.setattr(tool, "DOCS", docs)
     monkeypatch.setattr(tool, "INTEGRATING", docs / "INTEGRATING.md")
     assert tool.main(["--check"]) == 0
@@ -74,6 +76,13 @@ def test_a_drifted_doc_fails_the_check_with_one_line(tmp_path, monkeypatch, caps
     assert tool.main(["--check"]) == 1
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "docs/errors.md differs" in out
+    # The package's copy of an ABI is held to the build as well.
+    path.write_text(path.read_text().replace("No such asset", "No asset has this id"))
+    assert tool.main(["--check"]) == 0
+    packaged = tmp_path / "seedbed" / "chain" / "abi" / "UsageMeter.json"
+    packaged.write_text("[]\n")
+    assert tool.main(["--check"]) == 1
+    assert "seedbed/chain/abi/UsageMeter.json differs" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
