@@ -63,6 +63,7 @@ def run(res: Results, project: Any, chain: Any, accounts: list[Any]) -> None:
         registry = project.AssetRegistry.at(record["contracts"]["AssetRegistry"]["address"])
         assert registry.assetCount() >= 1000
         shutil.rmtree(work / "data", ignore_errors=True)
+        startup(res, chain, work / "deployments")
     res.record(
         "register_1000_script_s",
         elapsed,
@@ -70,3 +71,44 @@ def run(res: Results, project: Any, chain: Any, accounts: list[Any]) -> None:
         60.0,
         note="whole `ape run register` process: hashing, trees, 10 multicall batches",
     )
+
+
+_API_READ = (
+    "import sys; from seedbed import Seedbed; "
+    "s = Seedbed.connect(sys.argv[1], deployment=sys.argv[2]); "
+    "print(int(s.suite.license.offerCount())); s.close()"
+)
+
+
+def startup(res: Results, chain: Any, record_dir: Path, runs: int = 5) -> None:
+    """A script's start-up: `ape run offers` (connect, load the deployment, one read) against
+    the same read through the Python API, and `--help` (no connection), medians of `runs`."""
+    import statistics
+    import sys
+
+    env = {**os.environ, "SEEDBED_DEPLOYMENTS": str(record_dir)}
+    env.pop("SEEDBED_NETWORK", None)
+    url = chain.provider.http_uri
+    commands = {
+        "script_startup_s": ["ape", "run", "offers", "--network", url],
+        "script_help_s": ["ape", "run", "offers", "--help"],
+        "api_same_read_s": [sys.executable, "-c", _API_READ, url, str(record_dir)],
+    }
+    medians = {}
+    for name, cmd in commands.items():
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+            times.append(time.perf_counter() - start)
+            if done.returncode != 0:
+                raise RuntimeError(f"{name} failed: {done.stderr.strip().splitlines()[-1:]}")
+        medians[name] = statistics.median(times)
+    res.record("script_startup_s", medians["script_startup_s"], "s", None,
+               note="`ape run offers` against a running node, median of 5")  # fmt: skip
+    res.record("script_help_s", medians["script_help_s"], "s", None,
+               note="`ape run offers --help`: ape's own start-up, no connection")  # fmt: skip
+    res.record("api_same_read_s", medians["api_same_read_s"], "s", None,
+               note="the same read through Seedbed.connect in a fresh Python")  # fmt: skip
+    res.record("script_vs_api_ratio", medians["script_startup_s"] / medians["api_same_read_s"],
+               "x", None, note="script start-up over the API's, same run")  # fmt: skip
