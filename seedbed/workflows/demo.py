@@ -20,18 +20,20 @@ from eth_account import Account
 
 from seedbed.chain.client import Suite
 from seedbed.chain.deploy import Params, deploy
-from seedbed.core.constants import DATASET, DERIVE, ETH, INFER, MODEL, TRAIN
-from seedbed.core.contributors import read_contributors
-from seedbed.core.croissant import croissant, write_croissant
-from seedbed.core.manifest import build_manifest, write_manifest
+from seedbed.core.constants import ETH
 from seedbed.core.treefile import ContributorTree
 from seedbed.core.units import format_amount
 from seedbed.core.vouchers import SignedVoucher, Voucher, VoucherDomain
+from seedbed.workflows.claims import flow
+from seedbed.workflows.escrow import deposit
 from seedbed.workflows.ledger import VoucherLedger
+from seedbed.workflows.licenses import buy_license
+from seedbed.workflows.offers import publish_offer
+from seedbed.workflows.register import register_folders
+from seedbed.workflows.settle import settle
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CALLS = 10_000
-MILLI = 10**15  # 0.001 ETH
 
 
 @dataclass
@@ -81,98 +83,69 @@ class Demo:
         publisher: Any,
         name: str,
         folder: Path,
-        contributors: Path | dict[bytes, int],
-        kind: int,
-        parents: list[tuple[int, int, int]],
-        license_spdx: str,
+        contributors: Path,
+        kind: str,
+        spdx: str,
+        parents: tuple[str, ...] = (),
+        licenses: tuple[int, ...] = (),
     ) -> Published:
-        manifest = build_manifest(folder)
-        weights = (
-            read_contributors(contributors) if isinstance(contributors, Path) else contributors
-        )
-        tree = ContributorTree.build(weights)
-        target = self.out / name
-        target.mkdir(parents=True, exist_ok=True)
-        write_manifest(manifest, target / "manifest.json")
-        doc = croissant(manifest, name, f"Seedbed demo asset {name}", license_spdx)
-        meta_hash = write_croissant(doc, target / "croissant.json")
-        tree_path = target / "contributors.sbtree"
-        tree.save(tree_path)
-        uri = (target / "croissant.json").resolve().as_uri()
-        reg = self.suite.registry
-        receipt = reg.register(
-            kind, manifest.root, tree.root, tree.total, uri, meta_hash, parents, sender=publisher
-        )
-        asset_id = receipt.events.filter(reg.AssetRegistered)[0].assetId
+        """Through the register workflow, as `ape run register` does."""
+        run = register_folders(
+            self.suite, publisher, [folder], spdx=spdx, contributors=[contributors], kind=kind,
+            name=name, description=f"Seedbed demo asset {name}", out=self.out / name,
+            parents=parents, licenses=licenses,
+        )  # fmt: skip
+        asset, prepared = run.assets[0], run.prepared[0]
         self.say(
-            f"   {name}: asset #{asset_id}, {manifest.count} files, "
-            f"content root 0x{manifest.root.hex()[:16]}…, "
-            f"{tree.count} contributors (total weight {tree.total}), {receipt.gas_used:,} gas"
+            f"   {name}: asset #{asset.asset_id}, {prepared.manifest.count} files, "
+            f"content root 0x{asset.content_root.hex()[:16]}…, {prepared.tree.count} "
+            f"contributors (total weight {prepared.tree.total})"
         )
-        published = Published(name, asset_id, tree, tree_path)
+        published = Published(name, asset.asset_id, prepared.tree, Path(asset.tree))
         self.assets[name] = published
         return published
 
-    def _offer(
-        self,
-        publisher: Any,
-        asset: Published,
-        label: str,
-        price: int,
-        unit_price: int,
-        duration: int,
-        scopes: int,
-        min_share: int = 0,
-    ) -> int:
-        lt = self.suite.license
-        terms = (asset.asset_id, ETH, price, unit_price, duration, 0, scopes, min_share, False, 0)
-        offer_id = lt.createOffer(terms, sender=publisher).events.filter(lt.OfferCreated)[0].offerId
-        asset.offers[label] = offer_id
+    def _offer(self, publisher: Any, asset: Published, label: str, **terms: Any) -> int:
+        """Through the offers workflow, as `ape run offer` does (terms as the script reads them)."""
+        done = publish_offer(self.suite, self.chain, publisher, asset.asset_id, **terms)
+        asset.offers[label] = done.offer_id
+        t = done.terms
         self.say(
-            f"   offer #{offer_id} on {asset.name}: {label}, {format_amount(price)}"
-            + (f", {format_amount(unit_price)} per call" if unit_price else "")
-            + (f", derivatives pass back ≥ {min_share / 100:g}%" if min_share else "")
+            f"   offer #{done.offer_id} on {asset.name}: {label}, {format_amount(t.price)}"
+            + (f", {format_amount(t.unit_price)} per call" if t.unit_price else "")
+            + (
+                f", derivatives pass back ≥ {t.min_upstream_bps / 100:g}%"
+                if t.min_upstream_bps
+                else ""
+            )
         )
-        return offer_id
+        return done.offer_id
 
     def _buy(self, buyer: Any, offer_id: int, who: str) -> int:
-        lt = self.suite.license
-        price = lt.offer(offer_id).terms.price
-        receipt = lt.buy(offer_id, buyer, price, value=price, sender=buyer)
-        license_id = receipt.events.filter(lt.LicenseBought)[0].licenseId
+        bought = buy_license(self.suite, self.chain, buyer, offer_id)
         self.say(
-            f"   {who} bought license #{license_id} (offer #{offer_id}) "
-            f"for {format_amount(price)}; "
+            f"   {who} bought license #{bought.license_id} (offer #{offer_id}) "
+            f"for {format_amount(bought.price)}; "
             "the price went straight to the asset's contributors and lineage"
         )
-        return license_id
+        return bought.license_id
 
     def step_publish_datasets(self) -> None:
         self.say(
             "2. Two publishers register example datasets with their annotators, and offer licenses"
         )
-        ds = EXAMPLES / "datasets"
+        ds, people = EXAMPLES / "datasets", EXAMPLES / "contributors"
         trees = self._register(
-            self.trees_pub,
-            "city-trees",
-            ds / "city-trees",
-            EXAMPLES / "contributors" / "city-trees.csv",
-            DATASET,
-            [],
-            "CC-BY-4.0",
-        )
+            self.trees_pub, "city-trees", ds / "city-trees", people / "city-trees.csv",
+            "dataset", "CC-BY-4.0",
+        )  # fmt: skip
         signs = self._register(
-            self.signs_pub,
-            "street-signs",
-            ds / "street-signs",
-            EXAMPLES / "contributors" / "street-signs-log.csv",
-            DATASET,
-            [],
-            "CC-BY-SA-4.0",
-        )
+            self.signs_pub, "street-signs", ds / "street-signs", people / "street-signs-log.csv",
+            "dataset", "CC-BY-SA-4.0",
+        )  # fmt: skip
         for pub, asset in ((self.trees_pub, trees), (self.signs_pub, signs)):
-            self._offer(pub, asset, "train", 50 * MILLI, 0, 365 * 86400, TRAIN)
-            self._offer(pub, asset, "derive", 200 * MILLI, 0, 0, DERIVE | TRAIN, min_share=1500)
+            self._offer(pub, asset, "train", scopes="train", price="0.05", duration="365d")
+            self._offer(pub, asset, "derive", scopes="derive,train", price="0.2", min_share="15%")
 
     def step_model(self) -> None:
         self.say(
@@ -182,32 +155,31 @@ class Demo:
         trees, signs = self.assets["city-trees"], self.assets["street-signs"]
         l1 = self._buy(self.modeler, trees.offers["derive"], "the model maker")
         l2 = self._buy(self.modeler, signs.offers["derive"], "the model maker")
-        team = {
-            bytes.fromhex(Account.from_key(bytes([9]) * 31 + bytes([i])).address[2:]): w
+        team = self.out / "model-team.csv"
+        rows = [
+            f"{Account.from_key(bytes([9]) * 31 + bytes([i])).address},{w}"
             for i, w in ((1, 50), (2, 30), (3, 20))
-        }
+        ]
+        team.write_text("address,weight\n" + "\n".join(rows) + "\n")
         model = self._register(
-            self.modeler,
-            "sign-tree-model",
-            EXAMPLES / "model",
-            team,
-            MODEL,
-            [(trees.asset_id, 2000, l1), (signs.asset_id, 1500, l2)],
-            "Apache-2.0",
-        )
+            self.modeler, "sign-tree-model", EXAMPLES / "model", team, "model", "Apache-2.0",
+            parents=(f"{trees.asset_id}:20%", f"{signs.asset_id}:15%"), licenses=(l1, l2),
+        )  # fmt: skip
         self.say(
             "   lineage: 20% of the model's revenue goes upstream to city-trees, "
             "15% to street-signs"
         )
-        self._offer(self.modeler, model, "infer", 10 * MILLI, MILLI // 100, 30 * 86400, INFER)
+        self._offer(
+            self.modeler, model, "infer", scopes="infer", price="0.01", unit_price="0.00001",
+            duration="30d",
+        )  # fmt: skip
 
     def step_consumer(self) -> int:
         self.say("4. An app licenses the model for inference and funds its usage escrow")
         model = self.assets["sign-tree-model"]
         license_id = self._buy(self.app, model.offers["infer"], "the app")
-        deposit = 200 * MILLI
-        self.suite.meter.deposit(ETH, deposit, value=deposit, sender=self.app)
-        self.say(f"   the app deposited {format_amount(deposit)} of escrow in the usage meter")
+        done = deposit(self.suite, self.chain, self.app, "0.2")
+        self.say(f"   the app deposited {format_amount(done.arrived)} of escrow in the usage meter")
         return license_id
 
     def step_calls_and_settle(self, license_id: int) -> None:
@@ -239,17 +211,16 @@ class Demo:
                 f"   signed and recorded {CALLS:,} vouchers in {elapsed:.1f} s; "
                 f"the ledger keeps only the latest: {latest[0].voucher.cumulative_units:,} units"
             )
-            v = latest[0].voucher
-            receipt = meter.settle(
-                (v.license_id, v.cumulative_units, v.deadline),
-                latest[0].signature,
-                sender=self.gateway,
-            )
-            ledger.mark_settled(v.license_id, v.cumulative_units, receipt.txn_hash)
-        event = receipt.events.filter(meter.UsageSettled)[0]
+        # The gateway settles its ledger exactly as `ape run settle` does.
+        run = settle(self.suite, self.chain, self.gateway, ledger_path)
+        report = run.report
+        if report is None or len(report.settled) != 1 or report.skipped:
+            raise RuntimeError(f"the gateway's settlement did not settle the voucher: {report}")
+        settled = report.settled[0]
+        receipt = self.chain.provider.get_receipt(report.transactions[0])
         self.say(
-            f"   the gateway settled {event.units:,} calls in ONE transaction "
-            f"({receipt.gas_used:,} gas): {format_amount(event.amount)} moved from escrow "
+            f"   the gateway settled {settled.units:,} calls in ONE transaction "
+            f"({receipt.gas_used:,} gas): {format_amount(settled.amount)} moved from escrow "
             "to the model's contributors and lineage"
         )
 
@@ -258,11 +229,10 @@ class Demo:
         vault = self.suite.vault
         model = self.assets["sign-tree-model"]
         pending = vault.pendingUpstream(model.asset_id, ETH)
-        receipt = vault.flowUpstream(model.asset_id, ETH, sender=self.gateway)
-        for ev in receipt.events.filter(vault.UpstreamFlowed):
+        for flowed in flow(self.suite, self.chain, self.gateway, model.asset_id):
             self.say(
-                f"   {format_amount(ev.amount)} flowed from asset #{ev.childId} "
-                f"to asset #{ev.parentId}"
+                f"   {format_amount(flowed.amount)} flowed from asset #{flowed.child} "
+                f"to asset #{flowed.parent}"
             )
         self.say(f"   ({format_amount(pending)} was pending upstream of the model)")
         total_paid = 0
