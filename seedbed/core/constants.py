@@ -1,13 +1,47 @@
-"""Values shared with the contracts."""
+"""Values shared with the contracts, in one place.
+
+Each one that a contract exposes as an UPPER_CASE getter is compared with the deployed
+contract by tests/license/test_constants_match_chain.py; a getter added to a contract fails
+that test until it has a counterpart here or a reason in the test's "not mirrored" table.
+"""
 
 ETH = "0x0000000000000000000000000000000000000000"
 """The vault's and the meter's currency id for native ETH."""
 
+# -- asset kinds (AssetRegistry) ------------------------------------------------------------
+
 DATASET, MODEL, OTHER = 0, 1, 2
 KINDS = {"dataset": DATASET, "model": MODEL, "other": OTHER}
 
+MAX_PARENTS = 16
+"""AssetRegistry.MAX_PARENTS: the most parents one asset can derive from."""
+
+# -- license scopes (LicenseToken, contracts/libraries/Scopes.sol) --------------------------
+
 ACCESS, TRAIN, INFER, COMMERCIAL, DERIVE = 1, 2, 4, 8, 16
+ALL_SCOPES = ACCESS | TRAIN | INFER | COMMERCIAL | DERIVE  # Scopes.ALL: valid offer scopes
+USAGE_SCOPES = ACCESS | TRAIN | INFER
+"""UsageMeter.USAGE_SCOPES (Scopes.METERED): a license needs one of these to be metered."""
+
+# -- shares and fees --------------------------------------------------------------------------
 
 BPS = 10_000
-MAX_PARENTS = 16
+"""Basis points in 100%: every share and fee is out of this."""
+MAX_FEE_BPS = 500
+"""RoyaltyVault.MAX_FEE_BPS: the highest protocol fee a deployment may set (5%)."""
+
+# -- offers (LicenseToken) --------------------------------------------------------------------
+
 OFFER_NONE, OFFER_ACTIVE, OFFER_PAUSED, OFFER_RETIRED = 0, 1, 2, 3
+
+MAX_DURATION = 100 * 365 * 86_400
+"""LicenseToken.MAX_DURATION: the longest license an offer can sell (100 years of 365 days);
+createOffer refuses a longer one with LicenseTokenInvalidDuration."""
+
+# -- Solidity integer limits (the widths of the contracts' struct fields) ----------------------
+
+UINT32_MAX = 2**32 - 1
+UINT40_MAX = 2**40 - 1
+UINT64_MAX = 2**64 - 1
+UINT128_MAX = 2**128 - 1
+UINT256_MAX = 2**256 - 1

@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from enum import IntFlag
 
-from seedbed.core.constants import BPS
+from seedbed.core import constants
+from seedbed.core.constants import BPS, UINT256_MAX
 from seedbed.core.errors import InputError
-
-UINT256_MAX = 2**256 - 1
 
 # ---------------------------------------------------------------------------- amounts
 
@@ -55,6 +54,38 @@ def format_amount(wei: int, decimals: int = 18, symbol: str = "ETH") -> str:
     whole, fraction = divmod(magnitude, 10**decimals)
     digits = f"{whole}.{fraction:0{decimals}d}".rstrip("0").rstrip(".") if decimals else str(whole)
     return f"{sign}{digits} {symbol}" if symbol else f"{sign}{digits}"
+
+
+def round_amount(amount: int, decimals: int = 18, symbol: str = "ETH", digits: int = 4) -> str:
+    """Base units for people: `digits` significant digits, but never fewer than 2 decimals,
+    so whole units are never rounded away ("1,234.57 ETH"); "~" marks a rounded value.
+
+    "0.5 ETH" and "0.02 ETH" are exact; 2/3000 ETH reads "~0.0006667 ETH" and 10**18 - 1 wei
+    "~1 ETH". Whole units carry thousands separators; rounding is half up; there are never
+    more decimals than the token has, so 1 wei reads "0.000000000000000001 ETH". Use
+    `format_amount` where the exact value matters (JSON, messages comparing two amounts).
+    """
+    _check_decimals(decimals)
+    if digits < 1:
+        raise InputError(f"{digits} significant digits cannot show an amount: use 1 or more.")
+    unit = f" {symbol}" if symbol else ""
+    if amount == 0:
+        return f"0{unit}"
+    sign, magnitude = ("-", -amount) if amount < 0 else ("", amount)
+    lead = len(str(magnitude)) - 1 - decimals  # the power of ten of the first digit
+    places = min(decimals, max(_MIN_PLACES, digits - 1 - lead))
+    step = 10 ** (decimals - places)
+    shown, rest = divmod(magnitude, step)
+    if 2 * rest >= step:  # half up
+        shown += 1
+    whole, fraction = divmod(shown, 10**places)
+    text = f"{whole:,}"
+    if fraction:
+        text += "." + f"{fraction:0{places}d}".rstrip("0")
+    return f"{'' if rest == 0 else '~'}{sign}{text}{unit}"
+
+
+_MIN_PLACES = 2  # cents: from 100 units up, 2 decimals show more than 4 significant digits
 
 
 def _unit_places(unit: str | None, decimals: int, symbol: str) -> tuple[int, str]:
@@ -120,14 +151,13 @@ def format_duration(seconds: int) -> str:
 class Scope(IntFlag):
     """License scope bits, as LicenseToken stores them."""
 
-    ACCESS = 1
-    TRAIN = 2
-    INFER = 4
-    COMMERCIAL = 8
-    DERIVE = 16
+    ACCESS = constants.ACCESS
+    TRAIN = constants.TRAIN
+    INFER = constants.INFER
+    COMMERCIAL = constants.COMMERCIAL
+    DERIVE = constants.DERIVE
 
 
-_ALL_SCOPES = sum(int(s) for s in Scope)
 _VALID_SCOPES = ", ".join(s.name.lower() for s in Scope if s.name)
 
 
@@ -147,7 +177,7 @@ def parse_scopes(text: str) -> int:
 
 def format_scopes(mask: int) -> str:
     """Format a scope bitmask as "train,infer" (in bit order); 0 gives ""."""
-    if mask < 0 or mask & ~_ALL_SCOPES:
+    if mask < 0 or mask & ~constants.ALL_SCOPES:
         raise InputError(f"scope mask {mask:#x} has bits outside {_VALID_SCOPES}.")
     return ",".join(s.name.lower() for s in Scope if s.name and mask & s)
 

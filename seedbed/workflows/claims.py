@@ -79,8 +79,8 @@ def pay(
     balance = int(account.balance if currency.is_eth else currency.contract.balanceOf(account))
     if balance < value:
         raise ChainError(
-            f"Insufficient balance: {account.address} has {currency.format(balance)}, "
-            f"the payment needs {currency.format(value)}."
+            f"Insufficient balance: {account.address} has {currency.exact(balance)}, "
+            f"the payment needs {currency.exact(value)}."
         )
     ensure_allowance(currency, account, vault.address, "vault", value, approve, say)
     eth = value if currency.is_eth else 0

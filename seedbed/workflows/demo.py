@@ -22,7 +22,7 @@ from seedbed.chain.client import Suite
 from seedbed.chain.deploy import Params, deploy
 from seedbed.core.constants import ETH
 from seedbed.core.treefile import ContributorTree
-from seedbed.core.units import format_amount
+from seedbed.core.units import round_amount as format_amount
 from seedbed.core.vouchers import SignedVoucher, Voucher, VoucherDomain
 from seedbed.workflows.claims import flow
 from seedbed.workflows.escrow import deposit

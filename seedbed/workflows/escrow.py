@@ -75,8 +75,8 @@ def deposit(
     balance = int(account.balance if currency.is_eth else currency.contract.balanceOf(account))
     if balance < value:
         raise ChainError(
-            f"{account.address} has {currency.format(balance)}, "
-            f"less than the {currency.format(value)} to deposit."
+            f"{account.address} has {currency.exact(balance)}, "
+            f"less than the {currency.exact(value)} to deposit."
         )
     eth_value = value if currency.is_eth else 0
     ensure_allowance(currency, account, meter.address, "meter", value, approve, say, InputError)
@@ -117,8 +117,8 @@ def request_withdrawal(
         )
     if value > state.balance:
         raise InputError(
-            f"you have {currency.format(state.balance)} in escrow, less than the "
-            f"{currency.format(value)} requested."
+            f"you have {currency.exact(state.balance)} in escrow, less than the "
+            f"{currency.exact(value)} requested."
         )
     meter = suite.meter
     args = (currency.address, value)

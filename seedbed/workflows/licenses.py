@@ -55,8 +55,8 @@ def buy_license(
     balance = int(account.balance if currency.is_eth else currency.contract.balanceOf(account))
     if balance < price:
         raise ChainError(
-            f"Insufficient balance: {account.address} has {currency.format(balance)}, "
-            f"the license costs {currency.format(price)}."
+            f"Insufficient balance: {account.address} has {currency.exact(balance)}, "
+            f"the license costs {currency.exact(price)}."
         )
     ensure_allowance(currency, account, lt.address, "license contract", price, approve, say)
     value = price if currency.is_eth else 0

@@ -12,7 +12,18 @@ from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from seedbed.core.constants import BPS, ETH, OFFER_ACTIVE, OFFER_PAUSED, OFFER_RETIRED
+from seedbed.core.constants import (
+    ALL_SCOPES,
+    BPS,
+    ETH,
+    MAX_DURATION,
+    OFFER_ACTIVE,
+    OFFER_PAUSED,
+    OFFER_RETIRED,
+    UINT32_MAX,
+    UINT64_MAX,
+    UINT128_MAX,
+)
 from seedbed.core.errors import ChainError, InputError
 from seedbed.core.units import (
     PERPETUAL,
@@ -23,11 +34,7 @@ from seedbed.core.units import (
 )
 from seedbed.workflows.royalties import Currency
 
-UINT32_MAX, UINT40_MAX, UINT64_MAX, UINT128_MAX = 2**32 - 1, 2**40 - 1, 2**64 - 1, 2**128 - 1
-ALL_SCOPES = 31
-# LicenseToken.buy computes `uint40(now) + duration` (checked): a longer duration makes the
-# offer unsellable with an arithmetic panic, so keep room for timestamps up to 2^32 (2106).
-MAX_DURATION = UINT40_MAX - 2**32
+_YEAR = 365 * 86_400
 STATUS_NAMES = {OFFER_ACTIVE: "active", OFFER_PAUSED: "paused", OFFER_RETIRED: "retired"}
 
 # ---------------------------------------------------------------------------- terms
@@ -52,9 +59,12 @@ class Terms:
         _check_range("the asset id", self.asset_id, 1, UINT64_MAX)
         _check_range("the price", self.price, 0, UINT128_MAX)
         _check_range("the unit price", self.unit_price, 0, UINT128_MAX)
-        if not 0 <= self.duration <= MAX_DURATION:
+        if self.duration < 0:
+            raise InputError(f"a duration is zero or more seconds, not {self.duration}.")
+        if self.duration > MAX_DURATION:
             raise InputError(
-                f"a duration of {self.duration} seconds is more than the contract can count; "
+                f"a duration of {format_period(self.duration)} is longer than the contract's "
+                f"maximum of {format_period(MAX_DURATION)} ({MAX_DURATION // _YEAR} years); "
                 "use 'perpetual' for a license that never expires."
             )
         _check_range("--max-units", self.max_units, 0, UINT64_MAX)
@@ -226,8 +236,8 @@ def check_buyable(
         raise ChainError(f"Offer {oid} is sold out ({offer.sold} of {offer.terms.supply_cap}).")
     if max_price is not None and offer.terms.price > max_price:
         raise ChainError(
-            f"Offer {oid} costs {currency.format(offer.terms.price)}, above your --max-price of "
-            f"{currency.format(max_price)}."
+            f"Offer {oid} costs {currency.exact(offer.terms.price)}, above your --max-price of "
+            f"{currency.exact(max_price)}."
         )
     if not listed:
         raise ChainError(f"Asset {offer.terms.asset_id} is delisted: it sells no new licenses.")

@@ -24,6 +24,7 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 
+from seedbed.core.constants import UINT64_MAX, USAGE_SCOPES
 from seedbed.core.errors import ChainError, InputError
 from seedbed.core.reverts import DecodedError, ErrorDecoder
 from seedbed.core.vouchers import SignedVoucher, Voucher
@@ -331,9 +332,6 @@ def check_batch_size(batch_size: int, max_batch: int) -> None:
 
 
 # ---------------------------------------------------------------------------- licenses
-
-USAGE_SCOPES = 1 | 2 | 4  # ACCESS, TRAIN or INFER: what UsageMeter accepts for metering
-UINT64_MAX = 2**64 - 1
 
 
 @dataclass(frozen=True)

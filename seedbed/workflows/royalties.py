@@ -23,7 +23,7 @@ from seedbed.core.constants import BPS, ETH
 from seedbed.core.errors import ChainError, InputError
 from seedbed.core.sumtree import SumNode
 from seedbed.core.treefile import ContributorTree
-from seedbed.core.units import format_amount, parse_amount, parse_id
+from seedbed.core.units import format_amount, parse_amount, parse_id, round_amount
 
 # ---------------------------------------------------------------------- split arithmetic
 
@@ -126,6 +126,11 @@ class Currency:
         return self.address == ETH
 
     def format(self, amount: int) -> str:
+        """For people: "0.5 ETH", "~0.0006667 ETH" (rounded, see `round_amount`)."""
+        return round_amount(amount, self.decimals, self.symbol)
+
+    def exact(self, amount: int) -> str:
+        """Every base unit: "0.000666666666666666 ETH" (what `parse` reads back)."""
         return format_amount(amount, self.decimals, self.symbol)
 
     def parse(self, text: str) -> int:
@@ -155,7 +160,7 @@ def ensure_allowance(
     if not approve:
         raise error(
             f"Token without allowance: the {spender_name} may spend "
-            f"{currency.format(allowance)} of yours but {currency.format(amount)} is needed; "
+            f"{currency.exact(allowance)} of yours but {currency.exact(amount)} is needed; "
             "re-run with --approve to approve exactly it (one more transaction)."
         )
     currency.contract.approve(spender, amount, sender=account)

@@ -67,11 +67,11 @@ def test_html_is_self_contained(audit, economy):
 @pytest.mark.parametrize(
     ("amount", "decimals", "shown"),
     [
-        (222_222_222_222_222_222, 18, "0.2222 ETH"),
+        (222_222_222_222_222_222, 18, "~0.2222 ETH"),
         (10**15, 18, "0.001 ETH"),
-        (350 * 10**9, 18, "3.5e-7 ETH"),
-        (1, 18, "1e-18 ETH"),
-        (999_996 * 10**12, 18, "1 ETH"),  # rounds up to a whole unit
+        (350 * 10**9, 18, "0.00000035 ETH"),  # exact: plain digits, never exponents
+        (1, 18, "0.000000000000000001 ETH"),
+        (999_996 * 10**12, 18, "~1 ETH"),  # rounds up to a whole unit, marked as rounded
         (12_345_678 * 10**18, 18, "12,345,678 ETH"),  # whole units are never rounded away
         (1_500_000, 6, "1.5 ETH"),
         (0, 18, "0 ETH"),

@@ -14,6 +14,7 @@ from seedbed.core.units import (
     parse_amount,
     parse_duration,
     parse_scopes,
+    round_amount,
 )
 
 # ---------------------------------------------------------------------------- amounts
@@ -94,6 +95,100 @@ def test_format_amount(wei, kwargs, expected):
 @given(st.integers(0, UINT256_MAX), st.integers(0, 77), st.sampled_from(["ETH", "USDC", "x"]))
 def test_format_then_parse_amount_round_trips(wei, decimals, symbol):
     assert parse_amount(format_amount(wei, decimals, symbol), decimals, symbol) == wei
+
+
+# --------------------------------------------------------------------- rounded amounts
+
+ETH_WEI = 10**18
+
+
+@pytest.mark.parametrize(
+    ("amount", "kwargs", "shown"),
+    [
+        (0, {}, "0 ETH"),
+        (0, {"decimals": 6, "symbol": "USDC"}, "0 USDC"),
+        (5 * 10**17, {}, "0.5 ETH"),  # exact: no marker
+        (2 * 10**16, {}, "0.02 ETH"),
+        (2 * ETH_WEI // 3000, {}, "~0.0006667 ETH"),  # 4 significant digits, marked
+        (222_222_222_222_222_222, {}, "~0.2222 ETH"),
+        (221_999_999_999_999_995, {}, "~0.222 ETH"),  # rounded zeros are trimmed
+        (1, {}, "0.000000000000000001 ETH"),  # 1 wei: exact, never "0"
+        (350 * 10**9, {}, "0.00000035 ETH"),  # plain digits, no exponent
+        (ETH_WEI - 1, {}, "~1 ETH"),  # rounds up to a whole unit, marked
+        (ETH_WEI, {}, "1 ETH"),
+        (1_234_500_000_000_000_000, {}, "~1.235 ETH"),  # half up
+        (123_456 * 10**15, {}, "~123.46 ETH"),  # from 100 units on: 2 decimals
+        (1_234_567_800 * 10**12, {}, "~1,234.57 ETH"),  # whole units never rounded away
+        (12_345_678 * ETH_WEI, {}, "12,345,678 ETH"),
+        (999_999_999 * ETH_WEI + 995 * 10**15, {}, "~1,000,000,000 ETH"),
+        (1_500_000, {"decimals": 6, "symbol": "USDC"}, "1.5 USDC"),
+        (1, {"decimals": 6, "symbol": "USDC"}, "0.000001 USDC"),
+        (1_234_567_891_234, {"decimals": 6, "symbol": "USDC"}, "~1,234,567.89 USDC"),
+        (12_345, {"decimals": 0, "symbol": "PTS"}, "12,345 PTS"),  # no decimals: always exact
+        (2 * ETH_WEI // 3000, {"symbol": ""}, "~0.0006667"),
+        (-(2 * ETH_WEI // 3000), {}, "~-0.0006667 ETH"),
+        (ETH_WEI // 3, {"digits": 2}, "~0.33 ETH"),
+    ],
+)
+def test_round_amount(amount, kwargs, shown):
+    assert round_amount(amount, **kwargs) == shown
+
+
+def test_round_amount_of_the_largest_uint256_keeps_every_whole_unit():
+    shown = round_amount(UINT256_MAX)
+    whole = UINT256_MAX // ETH_WEI
+    assert shown == f"~{whole:,}.58 ETH"
+
+
+def _shown_value(shown, decimals, symbol):
+    """The base units a rounded string stands for (it may round up past a uint256)."""
+    number = shown.removeprefix("~").removesuffix(f" {symbol}").replace(",", "")
+    whole, _, fraction = number.partition(".")
+    assert len(fraction) <= decimals
+    return int(whole) * 10**decimals + int(fraction.ljust(decimals, "0") or "0")
+
+
+amounts = st.one_of(st.integers(0, UINT256_MAX), st.integers(0, 10**24))
+
+
+@given(amounts, st.integers(0, 30), st.sampled_from(["ETH", "USDC"]))
+def test_round_amount_is_marked_exactly_when_it_is_not_exact(amount, decimals, symbol):
+    shown = round_amount(amount, decimals, symbol)
+    assert shown.startswith("~") == (_shown_value(shown, decimals, symbol) != amount)
+
+
+@given(amounts, st.integers(0, 30), st.sampled_from(["ETH", "USDC"]))
+def test_round_amount_is_off_by_at_most_half_a_cent_and_one_part_in_2000(amount, decimals, symbol):
+    error = abs(_shown_value(round_amount(amount, decimals, symbol), decimals, symbol) - amount)
+    assert 200 * error <= 10**decimals
+    assert 2000 * error <= amount
+
+
+@given(amounts, st.integers(0, 30))
+def test_round_amount_shows_4_significant_digits_or_2_decimals_whichever_is_more(amount, decimals):
+    shown = round_amount(amount, decimals, "")
+    whole, _, fraction = shown.removeprefix("~").replace(",", "").partition(".")
+    significant = len((whole + fraction).lstrip("0"))
+    assert significant <= max(4, len(whole.lstrip("0")) + 2)
+    assert len(fraction) <= decimals
+
+
+def test_round_amount_refuses_impossible_decimals_and_digits():
+    with pytest.raises(InputError, match="not a token's decimals"):
+        round_amount(1, 78)
+    with pytest.raises(InputError, match="significant digits"):
+        round_amount(1, 18, "ETH", digits=0)
+
+
+def test_currency_format_is_rounded_and_exact_is_exact():
+    from seedbed.workflows.royalties import ETHER, Currency
+
+    third = ETH_WEI // 3
+    assert ETHER.format(third) == "~0.3333 ETH"
+    assert ETHER.exact(third) == "0.333333333333333333 ETH"
+    assert ETHER.parse(ETHER.exact(third)) == third
+    usdc = Currency("0x" + "11" * 20, "USDC", 6)
+    assert (usdc.format(2_500_000), usdc.exact(2_500_000)) == ("2.5 USDC", "2.5 USDC")
 
 
 # -------------------------------------------------------------------------- durations

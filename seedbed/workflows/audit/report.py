@@ -11,14 +11,13 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eth_utils import to_checksum_address
 
 from seedbed.core.atomic import write_atomic
-from seedbed.core.units import format_amount
+from seedbed.core.units import format_amount, round_amount
 from seedbed.workflows.audit.checks import entitlements
 
 if TYPE_CHECKING:
@@ -44,7 +43,7 @@ def money(result: AuditResult, currency: str, amount: int) -> str:
 
 
 def rounded(result: AuditResult, currency: str, amount: int) -> str:
-    """For people: 4 significant digits ("0.2222 ETH"); the JSON and CSV stay exact."""
+    """For people: 4 significant digits ("~0.2222 ETH"); the JSON and CSV stay exact."""
     symbol, decimals = result.tokens.get(currency, (currency[:8], 18))
     return round_amount(amount, decimals, symbol)
 
@@ -53,30 +52,6 @@ def base_units(result: AuditResult, currency: str, amount: int) -> str:
     """The exact integer, named: "222000000000000000 wei" (ETH) or "... base units"."""
     ether = result.tokens.get(currency, ("", 18)) == ("ETH", 18)
     return f"{amount} {'wei' if ether else 'base units'}"
-
-
-def round_amount(amount: int, decimals: int = 18, symbol: str = "", digits: int = 4) -> str:
-    """`amount` base units to `digits` significant digits: "0.2222 ETH", "1.5 USDC"; whole
-    units are never rounded away ("12,346 ETH") and tiny amounts read "3.5e-7 ETH"."""
-    unit = f" {symbol}" if symbol else ""
-    if amount == 0:
-        return f"0{unit}"
-    sign = "-" if amount < 0 else ""
-    with localcontext() as ctx:
-        ctx.prec = 100  # a uint256 has 78 digits: everything below is exact
-        value = Decimal(abs(amount)).scaleb(-decimals)
-        lead = value.adjusted()  # power of ten of the first digit
-        if lead >= digits - 1:
-            text = f"{int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)):,}"
-        elif lead >= -6:
-            step = Decimal(1).scaleb(lead - digits + 1)
-            text = f"{value.quantize(step, rounding=ROUND_HALF_UP):f}"
-            text = text.rstrip("0").rstrip(".") if "." in text else text
-        else:
-            mantissa, _, exponent = f"{value:.{digits - 1}e}".partition("e")
-            mantissa = mantissa.rstrip("0").rstrip(".")
-            text = f"{mantissa}e{int(exponent)}"
-    return f"{sign}{text}{unit}"
 
 
 def _wanted(result: AuditResult, *assets: int) -> bool:

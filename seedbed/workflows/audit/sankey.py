@@ -194,7 +194,9 @@ def render(
     for n in shown:
         last = index[n.column] == len(order) - 1
         room = (LABEL_ROOM if last else step - NODE_W) - 13  # short of the next column's nodes
-        label = _fit(n.label, f" · {fmt(n.value)}", int(room / FONT_W))
+        # A chart label is rounded by nature (the hover title is exact): no "~" marker, so
+        # the asset's name keeps the room.
+        label = _fit(n.label, f" · {fmt(n.value).removeprefix('~')}", int(room / FONT_W))
         parts.append(
             f'<rect class="node" x="{n.x:.1f}" y="{n.y:.1f}" width="{NODE_W}" height="{n.h:.1f}" '
             f'fill="{n.color}"><title>{escape(f"{n.label}: {exact(n.value)}")}</title></rect>'

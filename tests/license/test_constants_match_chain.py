@@ -1,0 +1,136 @@
+"""The protocol constants Python keeps (seedbed.core.constants) are the deployed contracts'.
+
+Every public UPPER_CASE getter of the four contracts is either mirrored in Python, and must
+equal it, or listed below with the reason it is not; a getter in neither table fails, so a
+constant added to a contract cannot drift from Python unnoticed.
+"""
+
+import re
+
+import ape
+import pytest
+from license_helpers import raw_terms
+
+from seedbed.core import constants
+from seedbed.core.errors import InputError
+from seedbed.core.vouchers import VOUCHER_TYPEHASH
+from seedbed.workflows.licensing import build_terms
+from seedbed.workflows.royalties import ETHER
+
+CONTRACTS = {
+    "AssetRegistry": "registry",
+    "RoyaltyVault": "vault",
+    "LicenseToken": "license",
+    "UsageMeter": "meter",
+}
+
+MIRRORED = {
+    ("AssetRegistry", "MAX_PARENTS"): constants.MAX_PARENTS,
+    ("RoyaltyVault", "MAX_FEE_BPS"): constants.MAX_FEE_BPS,
+    ("LicenseToken", "ACCESS"): constants.ACCESS,
+    ("LicenseToken", "TRAIN"): constants.TRAIN,
+    ("LicenseToken", "INFER"): constants.INFER,
+    ("LicenseToken", "COMMERCIAL"): constants.COMMERCIAL,
+    ("LicenseToken", "DERIVE"): constants.DERIVE,
+    ("LicenseToken", "MAX_DURATION"): constants.MAX_DURATION,
+    ("UsageMeter", "USAGE_SCOPES"): constants.USAGE_SCOPES,
+    ("UsageMeter", "VOUCHER_TYPEHASH"): VOUCHER_TYPEHASH,
+}
+
+_DEPLOYED = "set at deployment (seedbed.chain.deploy.Params), not a protocol constant"
+_SUITE = "the address of another contract of the same deployment"
+NOT_MIRRORED = {
+    ("AssetRegistry", "WIRER"): _DEPLOYED,
+    ("RoyaltyVault", "REGISTRY"): _SUITE,
+    ("RoyaltyVault", "TREASURY"): _DEPLOYED,
+    ("RoyaltyVault", "FEE_BPS"): _DEPLOYED,
+    ("RoyaltyVault", "MAX_BATCH"): "read from the vault where used (royalties.send_claims, claims)",
+    ("RoyaltyVault", "BATCH_ETH_GAS"): "gas per ETH send inside claimBatch; no Python uses it",
+    ("LicenseToken", "REGISTRY"): _SUITE,
+    ("LicenseToken", "VAULT"): _SUITE,
+    ("LicenseToken", "WIRER"): _DEPLOYED,
+    ("UsageMeter", "LICENSE"): _SUITE,
+    ("UsageMeter", "VAULT"): _SUITE,
+    (
+        "UsageMeter",
+        "MAX_BATCH",
+    ): "read from the meter where used (meter and settle, check_batch_size)",
+    ("UsageMeter", "WITHDRAWAL_DELAY"): _DEPLOYED,
+    ("UsageMeter", "GRACE_PERIOD"): _DEPLOYED,
+}
+
+_CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def constant_getters(suite):
+    """(contract name, getter name) of every no-argument UPPER_CASE view of the four."""
+    found = set()
+    for name, attribute in CONTRACTS.items():
+        contract = getattr(suite, attribute)
+        for method in contract.contract_type.view_methods:
+            if not method.inputs and _CONSTANT.fullmatch(method.name):
+                found.add((name, method.name))
+    return found
+
+
+def test_every_constant_getter_is_mirrored_or_has_a_reason(suite):
+    getters = constant_getters(suite)
+    unexplained = sorted(getters - MIRRORED.keys() - NOT_MIRRORED.keys())
+    assert not unexplained, (
+        f"{unexplained}: add each to seedbed/core/constants.py and MIRRORED, "
+        "or to NOT_MIRRORED with the reason"
+    )
+    stale = sorted((MIRRORED.keys() | NOT_MIRRORED.keys()) - getters)
+    assert not stale, f"{stale} are no longer getters of the deployed contracts"
+    assert not MIRRORED.keys() & NOT_MIRRORED.keys()
+    assert all(reason.strip() for reason in NOT_MIRRORED.values())
+
+
+@pytest.mark.parametrize(("contract", "getter"), sorted(MIRRORED), ids="{0[0]}.{0[1]}".format)
+def test_python_constant_equals_the_deployed_getter(suite, contract, getter):
+    value = getattr(getattr(suite, CONTRACTS[contract]), getter)()
+    expected = MIRRORED[(contract, getter)]
+    if isinstance(expected, bytes):
+        assert bytes(value) == expected
+    else:
+        assert int(value) == expected
+
+
+def test_all_scopes_is_the_widest_mask_the_contract_accepts(
+    license_token, dataset, publisher, make_offer
+):
+    """ALL_SCOPES has no getter (Scopes.ALL is internal): createOffer is its witness."""
+    asset_id, _ = dataset
+    offer_id = make_offer(asset_id, scopes=constants.ALL_SCOPES)
+    assert license_token.offer(offer_id).terms.scopes == constants.ALL_SCOPES
+    too_wide = constants.ALL_SCOPES + 1
+    with ape.reverts(license_token.LicenseTokenInvalidScopes, scopes=too_wide):
+        license_token.createOffer(raw_terms(asset_id, scopes=too_wide), sender=publisher)
+
+
+@pytest.mark.parametrize(
+    "duration",
+    [constants.MAX_DURATION + 1, 200 * 365 * 86_400],
+    ids=["one second above the maximum", "200 years"],
+)
+def test_python_and_the_contract_both_refuse_a_duration_above_the_maximum(
+    license_token, dataset, publisher, duration
+):
+    asset_id, _ = dataset
+    with pytest.raises(InputError, match="longer than the contract's maximum") as refused:
+        build_terms(asset_id, ETHER, scopes="access", duration=str(duration))
+    assert "\n" not in str(refused.value)
+
+    cap = license_token.MAX_DURATION()
+    with ape.reverts(license_token.LicenseTokenInvalidDuration, duration=duration, maxDuration=cap):
+        license_token.createOffer(raw_terms(asset_id, duration=duration), sender=publisher)
+
+
+def test_python_and_the_contract_both_accept_the_maximum_duration(
+    license_token, dataset, publisher
+):
+    asset_id, _ = dataset
+    terms = build_terms(asset_id, ETHER, scopes="access", duration=str(constants.MAX_DURATION))
+    receipt = license_token.createOffer(terms.as_tuple(), sender=publisher)
+    offer_id = receipt.events.filter(license_token.OfferCreated)[0].offerId
+    assert license_token.offer(offer_id).terms.duration == constants.MAX_DURATION
