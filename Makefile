@@ -43,7 +43,7 @@ bench: compile
 	ape run benchmark
 
 fuzz: compile
-	HYPOTHESIS_PROFILE=deep ape test tests/system -q -s -p no:cacheprovider
+	HYPOTHESIS_PROFILE=deep ape test tests/system tests/scripts -q -s -p no:cacheprovider
 
 slither: setup
 	bash tools/slither.sh

@@ -4,11 +4,12 @@ import click
 
 from seedbed.cli.command import command
 from seedbed.cli.options import signer_option
+from seedbed.cli.types import ADDRESS
 
 
 @command()
 @signer_option(required=False)
-@click.argument("address", required=False)
+@click.argument("address", required=False, type=ADDRESS)
 @click.option("--tree", "tree_paths", multiple=True, metavar="FILE", help="A saved tree (.sbtree).")
 @click.option("--asset", "asset_ids", multiple=True, metavar="ID")
 @click.option("--token", "tokens", multiple=True, metavar="ADDR", help="ETH or an ERC-20.")

@@ -10,11 +10,12 @@ import click
 
 from seedbed.cli.command import command
 from seedbed.cli.options import signer_option
+from seedbed.cli.types import ADDRESS
 
 
 @command()
 @signer_option(required=False)
-@click.argument("address", metavar="ADDRESS", required=False)
+@click.argument("address", metavar="ADDRESS", required=False, type=ADDRESS)
 @click.option("--check", "check_id", metavar="ID", help="Check license ID instead of listing.")
 @click.option("--for", "for_address", metavar="ADDRESS", help="With --check: the user to check.")
 @click.option("--scopes", help="With --check: the scopes needed, e.g. train,infer.")

@@ -5,13 +5,13 @@ import click
 
 from seedbed.cli.command import command
 from seedbed.cli.options import json_option, signer_option
-from seedbed.cli.types import DURATION, LICENSE_ID
+from seedbed.cli.types import DURATION, LICENSE_ID, UNITS
 
 
 @command()
 @signer_option()
 @click.argument("license_id", metavar="LICENSE", type=LICENSE_ID)
-@click.argument("units", metavar="CUMULATIVE_UNITS", type=int)
+@click.argument("units", metavar="CUMULATIVE_UNITS", type=UNITS)
 @click.option(
     "--deadline",
     default="1d",

@@ -4,10 +4,11 @@ vouchers for it can still be settled. Reads only."""
 import click
 
 from seedbed.cli.command import command
+from seedbed.cli.types import LICENSE_ID
 
 
 @command()
-@click.argument("license_id", metavar="LICENSE", type=int)
+@click.argument("license_id", metavar="LICENSE", type=LICENSE_ID)
 def cli(license_id):
     """Show units used and left, unit price, the holder's escrow, expiry and grace status."""
     from ape import chain, project

@@ -21,6 +21,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from seedbed.core.atomic import write_atomic
+from seedbed.core.constants import MAX_DURATION
 from seedbed.core.errors import ChainError, InputError
 from seedbed.core.keccak import keccak
 
@@ -49,8 +50,15 @@ class Params:
         if not 0 <= self.fee_bps <= 500:
             raise InputError(f"The protocol fee must be between 0 and 500 bps, not {self.fee_bps}.")
         for what in ("withdrawal_delay", "grace_period"):
-            if getattr(self, what) < 0:
+            value = getattr(self, what)
+            if value < 0:
                 raise InputError(f"{what.replace('_', ' ')} cannot be negative.")
+            # The meter adds it to block timestamps: a larger value could overflow them.
+            if value > MAX_DURATION:
+                raise InputError(
+                    f"{what.replace('_', ' ')} of {value} s is more than 100 years "
+                    f"({MAX_DURATION} s)."
+                )
 
 
 @dataclass
@@ -141,7 +149,9 @@ def deploy(
     salt = bytes.fromhex(params.salt.removeprefix("0x"))
     contracts: dict[str, dict[str, Any]] = {}
     first_block: int | None = None
-    for item in plan(project, params):
+    planned = plan(project, params)
+    _check_no_other_suite(project, provider, {p.name: p.address for p in planned})
+    for item in planned:
         present = bytes(provider.get_code(item.address))
         if present:
             # Code at a CREATE2 address can only come from this exact init code, and our
@@ -187,6 +197,27 @@ def deploy(
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, (json.dumps(record, indent=2) + "\n").encode())
     return record
+
+
+def _check_no_other_suite(project: Any, provider: Any, addresses: dict[str, str]) -> None:
+    """Before sending anything: the registry and the license token depend only on the wirer,
+    so other parameters (fee, delays, treasury) with the same account and salt find them
+    already deployed and wired to another suite; deploying the rest would waste gas and then
+    fail at the wiring."""
+    links = (
+        ("AssetRegistry", "licenseGate", "LicenseToken"),
+        ("LicenseToken", "meter", "UsageMeter"),
+    )
+    for name, getter, target in links:
+        if not bytes(provider.get_code(addresses[name])):
+            continue
+        current = str(getattr(getattr(project, name).at(addresses[name]), getter)())
+        if int(current, 16) != 0 and current.lower() != addresses[target].lower():
+            raise ChainError(
+                f"A Seedbed suite with other parameters is already deployed from this account "
+                f"and salt ({name} at {addresses[name]} is wired to {current}); nothing was "
+                "sent. Use another --salt, or the recorded parameters."
+            )
 
 
 def _wire(

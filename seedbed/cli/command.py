@@ -39,6 +39,11 @@ class SeedbedCommand(ConnectedProviderCommand):  # type: ignore[misc]
         network = os.environ.get(NETWORK_ENV, "").strip()
         if network and not any(a == "--network" or a.startswith("--network=") for a in args):
             args = [*args, "--network", network]
+        for i, arg in enumerate(args):
+            if arg == "--network" and i + 1 < len(args):
+                check_network(args[i + 1])
+            elif arg.startswith("--network="):
+                check_network(arg.split("=", 1)[1])
         return super().parse_args(ctx, args)  # type: ignore[no-any-return]
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
@@ -50,6 +55,8 @@ class SeedbedCommand(ConnectedProviderCommand):  # type: ignore[misc]
             exit_with(InputError(" ".join(err.format_message().split())))
         except SeedbedError as err:
             exit_with(err)
+        except Exception as err:  # ape converts --network while parsing: NetworkError & co.
+            exit_with(_classify(err))
         raise AssertionError("unreachable")
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -70,6 +77,24 @@ class SeedbedCommand(ConnectedProviderCommand):  # type: ignore[misc]
         except Exception as err:
             exit_with(_classify(err))
         return None
+
+
+def check_network(value: str) -> None:
+    """A node URL must be http(s) with a valid port: ape would fail on it mid-connection with
+    an exception of its own (or a stack excerpt for ws://)."""
+    from urllib.parse import urlsplit
+
+    if "://" not in value:
+        return  # an ape network choice such as ethereum:sepolia:node
+    try:
+        url = urlsplit(value)
+        url.port  # noqa: B018 - raises ValueError for a port outside 0..65535
+    except ValueError as err:
+        raise InputError(f"--network {value!r} is not a usable node URL: {err}.") from None
+    if url.scheme not in ("http", "https"):
+        raise InputError(f"--network {value!r}: only http:// and https:// node URLs are supported.")
+    if not url.hostname:
+        raise InputError(f"--network {value!r} names no host.")
 
 
 def _quiet_ape_unless_asked(ctx: click.Context) -> None:

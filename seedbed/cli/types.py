@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from seedbed.core.addresses import parse_address, to_checksum_address
+from seedbed.core.constants import UINT64_MAX
 from seedbed.core.errors import InputError
-from seedbed.core.units import parse_duration, parse_id, parse_scopes, parse_share
+from seedbed.core.units import parse_count, parse_duration, parse_id, parse_scopes, parse_share
 
 
 class _Parsed(click.ParamType):
@@ -34,6 +35,7 @@ ADDRESS = _Parsed("ADDRESS", lambda t: to_checksum_address(parse_address(t)))
 DURATION = _Parsed("DURATION", parse_duration)
 SCOPES = _Parsed("SCOPES", parse_scopes)
 SHARE = _Parsed("SHARE", parse_share)
+UNITS = _Parsed("UNITS", lambda t: parse_count(t, "a unit count", UINT64_MAX))
 
 
 def _salt(text: str) -> str:

@@ -192,6 +192,18 @@ def parse_id(text: str, what: str) -> int:
     cleaned = text.strip()
     if not (cleaned.isascii() and cleaned.isdigit()) or int(cleaned) == 0:
         raise InputError(f"{text!r} is not {what} (a whole number from 1).")
+    if len(cleaned) > 78 or int(cleaned) > UINT256_MAX:
+        raise InputError(f"{text!r} is not {what}: ids are at most 2^256 - 1.")
+    return int(cleaned)
+
+
+def parse_count(text: str, what: str, maximum: int) -> int:
+    """A whole number from 0 to `maximum`, ASCII digits only (no sign, no other scripts)."""
+    cleaned = text.strip()
+    if not (cleaned.isascii() and cleaned.isdigit()):
+        raise InputError(f"{text!r} is not {what} (a whole number).")
+    if len(cleaned) > len(str(maximum)) or int(cleaned) > maximum:
+        raise InputError(f"{what} of {cleaned} is above the maximum of {maximum}.")
     return int(cleaned)
 
 

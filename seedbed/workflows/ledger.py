@@ -29,11 +29,12 @@ from typing import Literal, TypeVar
 
 from eth_typing import ChecksumAddress
 
+from seedbed.core.constants import UINT64_MAX
 from seedbed.core.errors import InputError
 from seedbed.core.vouchers import SignedVoucher, Voucher, VoucherDomain, checksum_address
 from seedbed.workflows import ledger_sql as sql
 
-MAX_UNITS = 2**64 - 1  # UsageMeter stores units used as uint64 and refuses vouchers above it
+MAX_UNITS = UINT64_MAX  # UsageMeter stores units used as uint64 and refuses vouchers above it
 
 HolderLookup = Callable[[int], str | None]  # license id -> its holder's address
 _T = TypeVar("_T")

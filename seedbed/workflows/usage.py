@@ -10,6 +10,7 @@ from typing import Any
 
 from seedbed.chain.client import Suite
 from seedbed.core.atomic import write_atomic
+from seedbed.core.constants import MAX_DURATION
 from seedbed.core.errors import InputError
 from seedbed.core.vouchers import SignedVoucher, Voucher
 from seedbed.workflows.ledger import VoucherLedger
@@ -37,6 +38,10 @@ def sign_voucher(
     """Sign "license `license_id` has used `units` units in total", settleable for `ttl` s."""
     if ttl <= 0:
         raise InputError("the deadline must be a positive duration, e.g. 1h or 7d.")
+    if ttl > MAX_DURATION:
+        raise InputError(
+            f"the deadline is at most {MAX_DURATION // 86_400}d (100 years) from now, not {ttl} s."
+        )
     usage = license_usage(suite, license_id)
     if usage.holder != account.address:
         raise InputError(

@@ -49,6 +49,7 @@ class EventStore:
     def __init__(self, path: str | Path, identity: dict[str, Any]) -> None:
         """Open (or create) the index at `path` for `identity` (chain id, contracts, start)."""
         self.path = Path(path)
+        _refuse_foreign_file(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, isolation_level=None)
@@ -207,3 +208,22 @@ class _Tx:
 
     def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
         self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    """SQLite treats a file shorter than its 100-byte header as an empty database and would
+    overwrite it: refuse any existing non-empty file that is not an SQLite database."""
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError as err:
+        raise InputError(f"Cannot open the audit database {path}: {err}.") from None
+    if head != SQLITE_HEADER:
+        raise InputError(
+            f"{path} is not an audit database (not an SQLite file); nothing was written."
+        )
