@@ -351,10 +351,16 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         if (l.offerId == 0) revert LicenseTokenUnknownLicense(licenseId);
     }
 
-    /// @dev `REGISTRY.asset` reverts with AssetRegistryUnknownAsset for an id that was never
-    /// registered: the same error every other call on an unknown asset gives.
+    /// @dev An id that was never registered has no owner (asset NFTs are never burned): it
+    /// fails with AssetRegistryUnknownAsset, the error every other call on an unknown asset
+    /// gives. `ownerOf` reads one slot; decoding the whole `REGISTRY.asset` view cost ~8.7k.
     function _requireAssetOperator(uint256 assetId) internal view {
-        address owner = REGISTRY.asset(assetId).owner;
+        address owner;
+        try IERC721Like(address(REGISTRY)).ownerOf(assetId) returns (address o) {
+            owner = o;
+        } catch {
+            revert IAssetRegistry.AssetRegistryUnknownAsset(assetId);
+        }
         if (
             msg.sender != owner && !IERC721Like(address(REGISTRY)).isApprovedForAll(owner, msg.sender)
                 && IERC721Like(address(REGISTRY)).getApproved(assetId) != msg.sender
@@ -364,6 +370,7 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
 
 /// @dev The registry's ERC-721 approvals, used for operator checks.
 interface IERC721Like {
+    function ownerOf(uint256 tokenId) external view returns (address);
     function isApprovedForAll(address owner, address operator) external view returns (bool);
     function getApproved(uint256 tokenId) external view returns (address);
 }

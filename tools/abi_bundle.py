@@ -41,7 +41,6 @@ TOKEN_TYPE = "MockERC20"  # an OpenZeppelin ERC20: the source of the ERC-6093 to
 # the call they come through. Only errors that can actually happen are listed.
 BUBBLES: Mapping[str, Mapping[str, str]] = {
     "LicenseToken": {
-        "AssetRegistryUnknownAsset": "createOffer → AssetRegistry.asset",
         "RoyaltyVaultAmountTooLarge": "buy → RoyaltyVault.pay",
         "RoyaltyVaultNothingArrived": "buy → RoyaltyVault.pay",
     },
@@ -299,9 +298,8 @@ def main(argv: list[str]) -> int:
                     print(f"{rel} differs from the build: run `make abi` and commit it.")
                     return 1
             for folder in ("docs/abi", "seedbed/chain/abi"):
-                stale = sorted(
-                    p.name for p in (ROOT / folder).glob("*.json") if f"{folder}/{p.name}" not in files
-                )
+                present = (ROOT / folder).glob("*.json")
+                stale = sorted(p.name for p in present if f"{folder}/{p.name}" not in files)
                 if stale:
                     print(f"{folder}/{stale[0]} is not a contract of the bundle: remove it.")
                     return 1
@@ -314,7 +312,8 @@ def main(argv: list[str]) -> int:
             path = ROOT / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content)
-        print(f"Wrote {len(files)} files (docs/, seedbed/chain/abi/) from {BUILD.relative_to(ROOT)}.")
+        built = BUILD.relative_to(ROOT)
+        print(f"Wrote {len(files)} files (docs/, seedbed/chain/abi/) from {built}.")
         return 0
     except BundleError as err:
         print(err)

@@ -32,5 +32,12 @@ def test_offer_on_a_missing_asset_fails_with_the_registrys_unknown_asset(
     license_token, registry, publisher
 ):
     for missing in (0, registry.assetCount() + 1):
-        with ape.reverts(registry.AssetRegistryUnknownAsset, assetId=missing):
+        with ape.reverts(license_token.AssetRegistryUnknownAsset, assetId=missing):
             license_token.createOffer(raw_terms(missing), sender=publisher)
+
+    # The same error as the registry's, signature for signature (so the same selector).
+    def signature(contract):
+        errors = contract.contract_type.errors
+        return [e.selector for e in errors if e.name == "AssetRegistryUnknownAsset"]
+
+    assert signature(license_token) == signature(registry) == ["AssetRegistryUnknownAsset(uint256)"]

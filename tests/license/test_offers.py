@@ -58,8 +58,8 @@ def test_stranger_cannot_publish_an_offer(license_token, dataset, stranger):
 
 def test_offer_on_a_missing_asset_is_refused(license_token, registry, publisher):
     missing = registry.assetCount() + 1
-    # The registry's asset() reverts; the error bubbles up through the license contract.
-    with ape.reverts(registry.AssetRegistryUnknownAsset, assetId=missing):
+    # The license contract raises the registry's own error (same name and selector).
+    with ape.reverts(license_token.AssetRegistryUnknownAsset, assetId=missing):
         license_token.createOffer(raw_terms(missing), sender=publisher)
 
 
