@@ -355,16 +355,19 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
     /// fails with AssetRegistryUnknownAsset, the error every other call on an unknown asset
     /// gives. `ownerOf` reads one slot; decoding the whole `REGISTRY.asset` view cost ~8.7k.
     function _requireAssetOperator(uint256 assetId) internal view {
-        address owner;
-        try IERC721Like(address(REGISTRY)).ownerOf(assetId) returns (address o) {
-            owner = o;
-        } catch {
-            revert IAssetRegistry.AssetRegistryUnknownAsset(assetId);
-        }
+        address owner = _assetOwner(assetId);
         if (
             msg.sender != owner && !IERC721Like(address(REGISTRY)).isApprovedForAll(owner, msg.sender)
                 && IERC721Like(address(REGISTRY)).getApproved(assetId) != msg.sender
         ) revert LicenseTokenNotAssetOwner(assetId, msg.sender);
+    }
+
+    function _assetOwner(uint256 assetId) internal view returns (address) {
+        try IERC721Like(address(REGISTRY)).ownerOf(assetId) returns (address owner) {
+            return owner;
+        } catch {
+            revert IAssetRegistry.AssetRegistryUnknownAsset(assetId);
+        }
     }
 }
 
