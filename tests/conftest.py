@@ -64,6 +64,16 @@ def suite(project, chain, deployer, treasury):
     return Suite.from_record(project, chain, record)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _suite_outside_every_snapshot(request):
+    """Deploy the session suite before any module's snapshot is taken. Otherwise a module
+    whose first test needs no chain (tests/api) takes its snapshot first, deploys the suite
+    inside it for a later test, and reverting that snapshot removes the suite for every
+    module after it (ContractNotFoundError across the run)."""
+    if any("suite" in item.fixturenames for item in request.session.items):
+        request.getfixturevalue("suite")
+
+
 @pytest.fixture(scope="session")
 def registry(suite):
     return suite.registry

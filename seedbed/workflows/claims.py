@@ -22,6 +22,7 @@ from seedbed.workflows.royalties import (
     flows_to_send,
     positions,
     proof_args,
+    require_balance,
     require_parents,
     send_claims,
 )
@@ -76,12 +77,12 @@ def pay(
     value = currency.parse(amount)
     if value == 0:
         raise InputError("The amount must be more than zero.")
-    balance = int(account.balance if currency.is_eth else currency.contract.balanceOf(account))
-    if balance < value:
-        raise ChainError(
-            f"Insufficient balance: {account.address} has {currency.exact(balance)}, "
-            f"the payment needs {currency.exact(value)}."
-        )
+    require_balance(
+        currency,
+        account,
+        value,
+        "Insufficient balance: {who} has {has}, the payment needs {needed}.",
+    )
     ensure_allowance(currency, account, vault.address, "vault", value, approve, say)
     eth = value if currency.is_eth else 0
     simulate(vault, "pay", asset_id, currency.address, value, sender=account.address, value=eth)

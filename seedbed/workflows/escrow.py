@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from seedbed.chain.client import Suite
-from seedbed.core.errors import ChainError, InputError
+from seedbed.core.errors import InputError
 from seedbed.workflows.meter import format_time, format_wait, preflight, suite_decoder
-from seedbed.workflows.royalties import Currency, currency_of, ensure_allowance
+from seedbed.workflows.royalties import Currency, currency_of, ensure_allowance, require_balance
 
 
 @dataclass(frozen=True)
@@ -72,12 +72,7 @@ def deposit(
     value = currency.parse(amount)
     if value == 0:
         raise InputError("the amount must be more than zero.")
-    balance = int(account.balance if currency.is_eth else currency.contract.balanceOf(account))
-    if balance < value:
-        raise ChainError(
-            f"{account.address} has {currency.exact(balance)}, "
-            f"less than the {currency.exact(value)} to deposit."
-        )
+    require_balance(currency, account, value, "{who} has {has}, less than the {needed} to deposit.")
     eth_value = value if currency.is_eth else 0
     ensure_allowance(currency, account, meter.address, "meter", value, approve, say, InputError)
     decoder = suite_decoder(suite)

@@ -9,9 +9,8 @@ from typing import Any
 
 from seedbed.chain.client import Suite
 from seedbed.chain.reverts import simulate
-from seedbed.core.errors import ChainError
 from seedbed.workflows.licensing import OfferState, check_buyable, require_offer_id
-from seedbed.workflows.royalties import Currency, currency_of, ensure_allowance
+from seedbed.workflows.royalties import Currency, currency_of, ensure_allowance, require_balance
 
 
 @dataclass(frozen=True)
@@ -52,12 +51,12 @@ def buy_license(
     ceiling = currency.parse(max_price) if max_price is not None else terms.price
     check_buyable(state, bool(suite.registry.isListed(terms.asset_id)), ceiling, currency)
     price = terms.price
-    balance = int(account.balance if currency.is_eth else currency.contract.balanceOf(account))
-    if balance < price:
-        raise ChainError(
-            f"Insufficient balance: {account.address} has {currency.exact(balance)}, "
-            f"the license costs {currency.exact(price)}."
-        )
+    require_balance(
+        currency,
+        account,
+        price,
+        "Insufficient balance: {who} has {has}, the license costs {needed}.",
+    )
     ensure_allowance(currency, account, lt.address, "license contract", price, approve, say)
     value = price if currency.is_eth else 0
     simulate(lt, "buy", offer_id, holder, ceiling, sender=account.address, value=value)

@@ -140,6 +140,18 @@ class Currency:
 ETHER = Currency(ETH, "ETH", 18)
 
 
+def require_balance(currency: Currency, account: Any, needed: int, message: str) -> None:
+    """Before sending: the account holds `needed` of the currency, or one ChainError.
+    `message` is a template over {who}, {has} and {needed} (exact amounts)."""
+    held = int(account.balance if currency.is_eth else currency.contract.balanceOf(account))
+    if held < needed:
+        raise ChainError(
+            message.format(
+                who=account.address, has=currency.exact(held), needed=currency.exact(needed)
+            )
+        )
+
+
 def ensure_allowance(
     currency: Currency,
     account: Any,
