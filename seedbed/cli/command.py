@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -133,7 +132,3 @@ def _is_connection(err: BaseException) -> bool:
 def command(**kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
     """`@command()` instead of `@click.command(cls=...)` for every Seedbed script."""
     return click.command(cls=SeedbedCommand, **kwargs)
-
-
-def is_interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()

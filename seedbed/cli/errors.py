@@ -1,15 +1,11 @@
-"""Turn every expected failure of a script into one readable line and an exit code."""
+"""One readable line for an exception, and the exit it makes (used by `SeedbedCommand`)."""
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from seedbed.core.errors import SeedbedError
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def describe(err: BaseException) -> str:
@@ -46,31 +42,3 @@ def exit_with(err: BaseException) -> None:
     code = err.exit_code if isinstance(err, SeedbedError) else 4
     print(f"error: {describe(err)}", file=sys.stderr)
     sys.exit(code)
-
-
-def one_line_errors(fn: F) -> F:
-    """Decorator for a command body used outside `SeedbedCommand` (which already does this):
-    expected failures become one line and exit non-zero."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except SeedbedError as err:
-            exit_with(err)
-        except Exception as err:  # a chain or provider error: still one line, no traceback
-            from ape.exceptions import ApeException
-
-            if isinstance(err, ApeException):
-                exit_with(err)
-            raise
-        return None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def connected_command() -> type:
-    """The command class every script uses (kept as a function for older scripts)."""
-    from seedbed.cli.command import SeedbedCommand
-
-    return SeedbedCommand
