@@ -8,6 +8,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {IAssetRegistry} from "../interfaces/IAssetRegistry.sol";
 import {ILicenseGate} from "../interfaces/ILicenseGate.sol";
+import {IUsageMeter} from "../interfaces/IUsageMeter.sol";
 import {ILicenseToken} from "../interfaces/ILicenseToken.sol";
 import {IRoyaltyVault} from "../interfaces/IRoyaltyVault.sol";
 import {LicenseURI} from "./libraries/LicenseURI.sol";
@@ -39,6 +40,8 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
     bytes4 internal constant ERC5192_ID = 0xb45a3c0e;
     /// @notice The longest license: a duration whose expiry fits the uint40 clock for ever.
     uint40 public constant MAX_DURATION = 100 * 365 days;
+    /// @notice The largest service share an offer may give gateway operators, in bps.
+    uint16 public constant MAX_SERVICE_BPS = 5_000;
 
     /// @notice The registry whose assets are licensed.
     IAssetRegistry public immutable REGISTRY;
@@ -66,14 +69,14 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         uint32 supplyCap;
         uint32 sold;
         OfferStatus status;
+        uint16 serviceBps;
     }
 
-    /// @dev One slot.
+    /// @dev One slot. Units used live in the meter, per channel.
     struct License {
         uint64 offerId;
         uint40 startsAt;
         uint40 expiresAt;
-        uint64 unitsUsed;
     }
 
     mapping(uint256 offerId => Offer) internal _offers;
@@ -103,6 +106,7 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         if (t.minUpstreamBps > 10_000) revert LicenseTokenInvalidMinShare(t.minUpstreamBps);
         if (t.duration > MAX_DURATION) revert LicenseTokenInvalidDuration(t.duration, MAX_DURATION);
         if (t.currency != ETH && t.currency.code.length == 0) revert LicenseTokenInvalidCurrency(t.currency);
+        if (t.serviceBps > MAX_SERVICE_BPS) revert LicenseTokenInvalidServiceShare(t.serviceBps, MAX_SERVICE_BPS);
 
         unchecked {
             offerId = ++offerCount; // uint64: one per transaction cannot wrap
@@ -119,7 +123,8 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
             maxUnits: t.maxUnits,
             supplyCap: t.supplyCap,
             sold: 0,
-            status: OfferStatus.Active
+            status: OfferStatus.Active,
+            serviceBps: t.serviceBps
         });
         _creators[offerId] = msg.sender;
         emit OfferCreated(offerId, t.assetId, msg.sender, t);
@@ -168,7 +173,7 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         }
         uint40 expiry = o.duration == 0 ? 0 : uint40(block.timestamp) + o.duration;
         _licenses[licenseId] =
-            License({offerId: uint64(offerId), startsAt: uint40(block.timestamp), expiresAt: expiry, unitsUsed: 0});
+            License({offerId: uint64(offerId), startsAt: uint40(block.timestamp), expiresAt: expiry});
         emit LicenseBought(licenseId, offerId, assetId, msg.sender, to, currency, price, expiry);
 
         // Interactions: the price goes straight into the vault for the asset.
@@ -180,18 +185,6 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
     /*//////////////////////////////////////////////////////////////
                                  METERING
     //////////////////////////////////////////////////////////////*/
-
-    /// @inheritdoc ILicenseToken
-    function recordUsage(uint256 licenseId, uint64 unitsUsed) external {
-        if (msg.sender != meter) revert LicenseTokenNotMeter(msg.sender);
-        License storage l = _licenseOrRevert(licenseId);
-        uint64 current = l.unitsUsed;
-        if (unitsUsed <= current) revert LicenseTokenUnitsNotIncreasing(licenseId, unitsUsed, current);
-        uint64 cap = _offers[l.offerId].maxUnits;
-        if (cap != 0 && unitsUsed > cap) revert LicenseTokenUnitsExceeded(licenseId, unitsUsed, cap);
-        l.unitsUsed = unitsUsed;
-        emit UsageRecorded(licenseId, unitsUsed);
-    }
 
     /// @inheritdoc ILicenseToken
     function wireMeter(address meter_) external {
@@ -221,8 +214,7 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
             terms: _terms(o),
             startsAt: l.startsAt,
             expiresAt: l.expiresAt,
-            unitsUsed: l.unitsUsed,
-            valid: _valid(l, o.maxUnits)
+            valid: _valid(l)
         });
     }
 
@@ -237,15 +229,15 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
             unitPrice: o.unitPrice,
             maxUnits: o.maxUnits,
             expiresAt: l.expiresAt,
-            unitsUsed: l.unitsUsed,
-            scopes: o.scopes
+            scopes: o.scopes,
+            serviceBps: o.serviceBps
         });
     }
 
     /// @inheritdoc ILicenseToken
     function isValid(uint256 licenseId) public view returns (bool) {
         License memory l = _licenses[licenseId];
-        return l.offerId != 0 && _valid(l, _offers[l.offerId].maxUnits);
+        return l.offerId != 0 && _valid(l);
     }
 
     /// @inheritdoc ILicenseToken
@@ -253,7 +245,7 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         License memory l = _licenses[licenseId];
         if (l.offerId == 0) return false;
         Offer storage o = _offers[l.offerId];
-        return _valid(l, o.maxUnits) && _ownerOf(licenseId) == account && (o.scopes & scopes) == scopes;
+        return _valid(l) && _ownerOf(licenseId) == account && (o.scopes & scopes) == scopes;
     }
 
     /// @inheritdoc ILicenseGate
@@ -271,13 +263,6 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
     /// @inheritdoc ILicenseToken
     function expiresAt(uint256 licenseId) external view returns (uint40) {
         return _licenseOrRevert(licenseId).expiresAt;
-    }
-
-    /// @inheritdoc ILicenseToken
-    function unitsLeft(uint256 licenseId) external view returns (uint64) {
-        License memory l = _licenseOrRevert(licenseId);
-        uint64 cap = _offers[l.offerId].maxUnits;
-        return cap == 0 ? type(uint64).max : cap - l.unitsUsed;
     }
 
     /// @inheritdoc ILicenseToken
@@ -299,12 +284,16 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
                                 INTERNALS
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Soulbound licenses can be minted but never move.
+    /// @dev Soulbound licenses can be minted but never move. A move tells the meter, so the
+    /// previous holder's vouchers keep a bounded settlement window and the new holder's
+    /// channels start from its own signature, never from the previous holder's.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         from = super._update(to, tokenId, auth);
-        if (from != address(0) && _offers[_licenses[tokenId].offerId].soulbound) {
-            revert LicenseTokenSoulbound(tokenId);
-        }
+        if (from == address(0)) return from;
+        License memory l = _licenses[tokenId];
+        if (_offers[l.offerId].soulbound) revert LicenseTokenSoulbound(tokenId);
+        address m = meter;
+        if (m != address(0) && from != to) IUsageMeter(m).onLicenseTransfer(tokenId, from, to, l.expiresAt);
     }
 
     function _payVault(uint256 assetId, address currency, uint256 price) internal {
@@ -322,8 +311,8 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         VAULT.pay(assetId, currency, received);
     }
 
-    function _valid(License memory l, uint64 maxUnits) internal view returns (bool) {
-        return (l.expiresAt == 0 || block.timestamp < l.expiresAt) && (maxUnits == 0 || l.unitsUsed < maxUnits);
+    function _valid(License memory l) internal view returns (bool) {
+        return l.expiresAt == 0 || block.timestamp < l.expiresAt;
     }
 
     function _terms(Offer storage o) internal view returns (Terms memory) {
@@ -337,7 +326,8 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
             scopes: o.scopes,
             minUpstreamBps: o.minUpstreamBps,
             soulbound: o.soulbound,
-            supplyCap: o.supplyCap
+            supplyCap: o.supplyCap,
+            serviceBps: o.serviceBps
         });
     }
 

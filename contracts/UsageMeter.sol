@@ -3,7 +3,8 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
@@ -13,10 +14,13 @@ import {IUsageMeter} from "../interfaces/IUsageMeter.sol";
 import {Scopes} from "./libraries/Scopes.sol";
 
 /// @title UsageMeter
-/// @notice Escrow plus cumulative EIP-712 vouchers. The license token keeps each license's
-/// units used; a voucher charges only the units above it, so a replayed or older voucher is
-/// worth nothing and one settlement covers any number of calls.
-/// @dev Invariant: balance(currency) = totalEscrow(currency) (plus tokens sent here directly).
+/// @notice Channels of reserved escrow plus cumulative EIP-712 vouchers. A channel is
+/// (license, payer, operator): its reserve pays only the vouchers its payer signed for that
+/// operator, and leaves otherwise only through a delayed, one-time withdrawal. So a gateway that
+/// accepted a voucher its channel's reserve covered is paid, whatever the payer does elsewhere.
+/// @dev Invariant per currency: balance ≥ totalHeld = Σ reserves + Σ owed to assets +
+/// Σ operator earnings. Settlement moves money between those books without any external call
+/// except a gas-bounded ERC-1271 check, so no entry of a batch can make another fail.
 contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -25,17 +29,28 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
     //////////////////////////////////////////////////////////////*/
 
     address internal constant ETH = address(0);
+    uint256 internal constant BPS = 10_000;
     /// @inheritdoc IUsageMeter
-    bytes32 public constant VOUCHER_TYPEHASH =
-        keccak256("Voucher(uint256 licenseId,uint256 cumulativeUnits,uint256 deadline)");
+    bytes32 public constant VOUCHER_TYPEHASH = keccak256(
+        "Voucher(uint256 licenseId,address payer,address operator,uint256 cumulativeUnits,uint256 deadline)"
+    );
     /// @inheritdoc IUsageMeter
     uint256 public constant MAX_BATCH = 256;
+    /// @inheritdoc IUsageMeter
+    uint256 public constant WITHDRAWAL_WINDOW = 3 days;
+    /// @inheritdoc IUsageMeter
+    uint256 public constant SIGNATURE_GAS = 60_000;
     /// @notice Metered use needs one of ACCESS, TRAIN or INFER (the license's scope bits).
     uint8 public constant USAGE_SCOPES = Scopes.METERED;
+    /// @notice Bounds on the deployment parameters (grace ≤ withdrawal delay, so a withdrawal
+    /// never outruns the settlement window a gateway was promised).
+    uint256 public constant MIN_GRACE_PERIOD = 1 hours;
+    uint256 public constant MAX_GRACE_PERIOD = 30 days;
+    uint256 public constant MAX_WITHDRAWAL_DELAY = 90 days;
 
     /// @notice The license contract whose licenses are charged.
     ILicenseToken public immutable LICENSE;
-    /// @notice The vault every charge is paid into.
+    /// @notice The vault owed money is paid into.
     IRoyaltyVault public immutable VAULT;
     /// @inheritdoc IUsageMeter
     uint256 public immutable WITHDRAWAL_DELAY;
@@ -46,26 +61,84 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @inheritdoc IUsageMeter
-    mapping(address account => mapping(address currency => uint256)) public escrowOf;
-    /// @inheritdoc IUsageMeter
-    mapping(address currency => uint256) public totalEscrow;
-    mapping(address account => mapping(address currency => Withdrawal)) internal _withdrawals;
+    /// @dev One slot: what settlement reads and writes per channel.
+    struct Channel {
+        uint128 reserve;
+        uint64 units;
+        uint64 unitLimit; // 0 = not open
+    }
+
+    struct Withdrawal {
+        uint128 amount;
+        uint40 readyAt;
+        uint40 windowEnd;
+    }
+
+    /// @dev One slot per (license, payer): shared by the payer's channels with every operator.
+    struct Holder {
+        address signer;
+        uint40 closesAt;
+        bool held;
+        uint40 switchAt; // 0 = no signer change scheduled
+    }
+
+    /// @dev One slot: what settlement needs of a license, copied once (sold terms never change).
+    /// The currency is an index into `_currencies` so the slot holds everything.
+    struct Metered {
+        uint128 unitPrice;
+        uint64 assetId;
+        uint16 serviceBps;
+        uint32 currencyId; // 0 = no channel opened on the license yet
+    }
+
+    /// @dev Read and written only when channels open or release units.
+    struct Cap {
+        uint64 maxUnits; // 0 = uncapped
+        uint64 allotted;
+    }
+
+    /// @dev One slot; both only grow, so settlement never writes a zero slot back to non-zero.
+    struct Owed {
+        uint128 accrued;
+        uint128 paid;
+    }
 
     /// @dev A charge that passed every check, ready to apply.
     struct Charge {
+        bytes32 id;
         uint256 licenseId;
-        address payer;
         uint256 assetId;
-        address currency;
+        uint32 currencyId;
+        address operator;
         uint256 units;
         uint256 amount;
-        uint64 newTotal;
+        uint256 share;
+        uint64 cumulative;
     }
 
+    mapping(bytes32 channelId => Channel) internal _channels;
+    mapping(bytes32 channelId => Withdrawal) internal _withdrawals;
+    mapping(uint256 licenseId => mapping(address payer => Holder)) internal _holders;
+    mapping(uint256 licenseId => mapping(address payer => address)) internal _nextSigner;
+    mapping(uint256 licenseId => Metered) internal _metered;
+    mapping(uint256 licenseId => Cap) internal _caps;
+    mapping(uint256 assetId => mapping(uint32 currencyId => Owed)) internal _owed;
+    mapping(address operator => mapping(uint32 currencyId => uint256)) internal _earnings;
+    mapping(uint32 currencyId => address) internal _currencies;
+    mapping(address currency => uint32) internal _currencyIds;
+    uint32 internal _currencyCount;
+    /// @inheritdoc IUsageMeter
+    mapping(address currency => uint256) public totalHeld;
+
     constructor(ILicenseToken license, IRoyaltyVault vault, uint256 withdrawalDelay, uint256 gracePeriod)
-        EIP712("Seedbed UsageMeter", "1")
+        EIP712("Seedbed UsageMeter", "2")
     {
+        if (gracePeriod < MIN_GRACE_PERIOD || gracePeriod > MAX_GRACE_PERIOD) {
+            revert UsageMeterBadParameter("gracePeriod", gracePeriod, MIN_GRACE_PERIOD, MAX_GRACE_PERIOD);
+        }
+        if (withdrawalDelay < gracePeriod || withdrawalDelay > MAX_WITHDRAWAL_DELAY) {
+            revert UsageMeterBadParameter("withdrawalDelay", withdrawalDelay, gracePeriod, MAX_WITHDRAWAL_DELAY);
+        }
         LICENSE = license;
         VAULT = vault;
         WITHDRAWAL_DELAY = withdrawalDelay;
@@ -73,54 +146,131 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
     }
 
     /*//////////////////////////////////////////////////////////////
-                                 ESCROW
+                                CHANNELS
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IUsageMeter
-    function deposit(address currency, uint256 amount) external payable nonReentrant returns (uint256 received) {
+    function open(uint256 licenseId, address operator, address signer, uint64 units)
+        external
+        nonReentrant
+        returns (bytes32 id)
+    {
+        id = channelId(licenseId, msg.sender, operator);
+        if (_channels[id].unitLimit != 0) revert UsageMeterChannelExists(id);
+        _open(id, licenseId, operator, signer, units);
+    }
+
+    /// @inheritdoc IUsageMeter
+    function deposit(uint256 licenseId, address operator, uint256 amount)
+        external
+        payable
+        nonReentrant
+        returns (uint256 received)
+    {
         if (amount == 0) revert UsageMeterZeroAmount();
-        if (currency == ETH) {
-            if (msg.value != amount) revert UsageMeterWrongValue(msg.value, amount);
-            received = amount;
+        bytes32 id = channelId(licenseId, msg.sender, operator);
+        Channel storage ch = _channels[id];
+        if (ch.unitLimit == 0) {
+            _open(id, licenseId, operator, address(0), 0);
         } else {
-            if (msg.value != 0) revert UsageMeterWrongValue(msg.value, 0);
-            // Measuring what arrived needs the transfer first; the guard blocks re-entry.
-            uint256 before = IERC20(currency).balanceOf(address(this));
-            IERC20(currency).safeTransferFrom(msg.sender, address(this), amount);
-            received = IERC20(currency).balanceOf(address(this)) - before;
-            if (received == 0) revert UsageMeterNothingArrived(currency, amount);
+            Holder memory h = _holders[licenseId][msg.sender];
+            if (!h.held) revert UsageMeterNotHeld(licenseId, msg.sender);
+            if (block.timestamp > h.closesAt) revert UsageMeterChannelClosed(licenseId, msg.sender, h.closesAt);
         }
-        uint256 escrow = escrowOf[msg.sender][currency] + received;
-        escrowOf[msg.sender][currency] = escrow;
-        totalEscrow[currency] += received;
-        emit Deposited(msg.sender, currency, received, escrow);
+        address currency = _currencies[_metered[licenseId].currencyId];
+        received = _receive(currency, amount);
+        uint256 reserve = ch.reserve + received;
+        if (reserve > type(uint128).max) revert UsageMeterReserveTooLarge(reserve);
+        ch.reserve = uint128(reserve);
+        totalHeld[currency] += received;
+        emit Deposited(id, received, reserve);
     }
 
     /// @inheritdoc IUsageMeter
-    function requestWithdrawal(address currency, uint256 amount) external {
+    function requestWithdrawal(uint256 licenseId, address operator, uint256 amount) external {
         if (amount == 0) revert UsageMeterZeroAmount();
-        uint256 escrow = escrowOf[msg.sender][currency];
-        if (amount > escrow) revert UsageMeterInsufficientEscrow(msg.sender, currency, escrow, amount);
+        bytes32 id = channelId(licenseId, msg.sender, operator);
+        uint256 reserve = _channels[id].reserve;
+        if (amount > reserve) revert UsageMeterInsufficientReserve(id, reserve, amount);
         uint256 readyAt = block.timestamp + WITHDRAWAL_DELAY;
-        _withdrawals[msg.sender][currency] = Withdrawal({amount: amount, readyAt: readyAt});
-        emit WithdrawalRequested(msg.sender, currency, amount, readyAt);
+        uint256 windowEnd = readyAt + WITHDRAWAL_WINDOW;
+        // amount ≤ reserve < 2^128; times are bounded by the constructor's bounds.
+        _withdrawals[id] = Withdrawal(uint128(amount), uint40(readyAt), uint40(windowEnd));
+        emit WithdrawalRequested(id, amount, readyAt, windowEnd);
     }
 
     /// @inheritdoc IUsageMeter
-    function completeWithdrawal(address currency) external nonReentrant returns (uint256 amount) {
-        Withdrawal memory w = _withdrawals[msg.sender][currency];
-        if (w.readyAt == 0) revert UsageMeterNoWithdrawalRequested(msg.sender, currency);
-        if (block.timestamp < w.readyAt) {
-            revert UsageMeterWithdrawalNotReady(msg.sender, currency, w.readyAt, block.timestamp);
-        }
-        uint256 escrow = escrowOf[msg.sender][currency];
+    function cancelWithdrawal(uint256 licenseId, address operator) external {
+        bytes32 id = channelId(licenseId, msg.sender, operator);
+        if (_withdrawals[id].readyAt == 0) revert UsageMeterNoWithdrawalRequested(id);
+        delete _withdrawals[id];
+        emit WithdrawalCancelled(id);
+    }
+
+    /// @inheritdoc IUsageMeter
+    function completeWithdrawal(uint256 licenseId, address operator) external nonReentrant returns (uint256 amount) {
+        bytes32 id = channelId(licenseId, msg.sender, operator);
+        Withdrawal memory w = _withdrawals[id];
+        if (w.readyAt == 0) revert UsageMeterNoWithdrawalRequested(id);
+        if (block.timestamp < w.readyAt) revert UsageMeterWithdrawalNotReady(id, w.readyAt, block.timestamp);
+        if (block.timestamp > w.windowEnd) revert UsageMeterWithdrawalLapsed(id, w.windowEnd, block.timestamp);
+        delete _withdrawals[id];
+        Channel storage ch = _channels[id];
+        uint256 reserve = ch.reserve;
         // Settlements during the delay may have used part of the requested amount.
-        amount = w.amount < escrow ? w.amount : escrow;
-        delete _withdrawals[msg.sender][currency];
-        escrowOf[msg.sender][currency] = escrow - amount;
-        totalEscrow[currency] -= amount;
-        emit Withdrawn(msg.sender, currency, amount, escrow - amount);
+        amount = w.amount < reserve ? w.amount : reserve;
+        reserve -= amount;
+        ch.reserve = uint128(reserve);
+        address currency = _currencies[_metered[licenseId].currencyId];
+        totalHeld[currency] -= amount;
+        emit Withdrawn(id, msg.sender, amount, reserve);
+        // An empty reserve can pay no voucher, so its unused units may serve another channel.
+        if (reserve == 0) _release(id, licenseId, ch);
         if (amount != 0) _send(currency, msg.sender, amount);
+    }
+
+    /// @inheritdoc IUsageMeter
+    function changeSigner(uint256 licenseId, address signer) external {
+        Holder storage h = _holders[licenseId][msg.sender];
+        if (h.signer == address(0)) revert UsageMeterNoChannel(channelId(licenseId, msg.sender, address(0)));
+        uint40 switchAt = h.switchAt;
+        if (switchAt != 0) {
+            if (block.timestamp < switchAt) revert UsageMeterSignerChangePending(licenseId, msg.sender, switchAt);
+            h.signer = _nextSigner[licenseId][msg.sender]; // the earlier change is in force: fold it in
+        }
+        address next = signer == address(0) ? msg.sender : signer;
+        switchAt = uint40(block.timestamp + WITHDRAWAL_DELAY);
+        _nextSigner[licenseId][msg.sender] = next;
+        h.switchAt = switchAt;
+        emit SignerChangeScheduled(licenseId, msg.sender, next, switchAt);
+    }
+
+    /// @inheritdoc IUsageMeter
+    function releaseUnits(uint256 licenseId, address payer, address operator) external returns (uint256 units) {
+        bytes32 id = channelId(licenseId, payer, operator);
+        Channel storage ch = _channels[id];
+        if (ch.unitLimit == 0) revert UsageMeterNoChannel(id);
+        uint40 closesAt = _holders[licenseId][payer].closesAt;
+        if (block.timestamp <= closesAt) revert UsageMeterChannelOpen(id, closesAt);
+        return _release(id, licenseId, ch);
+    }
+
+    /// @inheritdoc IUsageMeter
+    function onLicenseTransfer(uint256 licenseId, address from, address to, uint40 expiresAt) external {
+        if (msg.sender != address(LICENSE)) revert UsageMeterNotLicense(msg.sender);
+        Holder storage f = _holders[licenseId][from];
+        if (f.signer != address(0) && f.held) {
+            f.held = false;
+            uint40 closesAt = uint40(block.timestamp + GRACE_PERIOD);
+            if (closesAt < f.closesAt) f.closesAt = closesAt;
+            emit HolderLeft(licenseId, from, f.closesAt);
+        }
+        Holder storage t = _holders[licenseId][to];
+        if (t.signer != address(0) && !t.held) {
+            t.held = true;
+            t.closesAt = _closeTime(expiresAt);
+            emit HolderReturned(licenseId, to, t.closesAt);
+        }
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -136,7 +286,6 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
         (bytes memory err, Charge memory c) = _prepareVoucher(voucher, signature);
         if (err.length != 0) _bubble(err);
         _apply(c, true);
-        if (c.amount != 0) _payVault(c.assetId, c.currency, c.amount);
         return c.amount;
     }
 
@@ -149,41 +298,61 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
         uint256 n = vouchers.length;
         if (n != signatures.length) revert UsageMeterBatchMismatch(n, signatures.length);
         if (n > MAX_BATCH) revert UsageMeterBatchTooLarge(n, MAX_BATCH);
-        // Consecutive charges to the same (asset, currency) reach the vault as one payment.
-        uint256 runAsset;
-        address runCurrency;
-        uint256 runAmount;
         for (uint256 i; i < n; ++i) {
-            (bytes memory err, Charge memory c) = _prepareVoucher(vouchers[i], signatures[i]);
+            Voucher calldata v = vouchers[i];
+            (bytes memory err, Charge memory c) = _prepareVoucher(v, signatures[i]);
             if (err.length != 0) {
-                emit VoucherSkipped(vouchers[i].licenseId, err);
+                emit VoucherSkipped(channelId(v.licenseId, v.payer, v.operator), v.licenseId, err);
                 continue;
             }
             _apply(c, true);
             ++settledCount;
             totalAmount += c.amount;
-            if (c.amount == 0) continue;
-            if (runAmount != 0 && (c.assetId != runAsset || c.currency != runCurrency)) {
-                _payVault(runAsset, runCurrency, runAmount);
-                runAmount = 0;
-            }
-            runAsset = c.assetId;
-            runCurrency = c.currency;
-            runAmount += c.amount;
         }
-        if (runAmount != 0) _payVault(runAsset, runCurrency, runAmount);
     }
 
     /// @inheritdoc IUsageMeter
-    function meter(uint256 licenseId, uint256 units) external nonReentrant returns (uint256 amount) {
-        ILicenseToken.UsageTerms memory t = LICENSE.usageTerms(licenseId);
-        if (msg.sender != t.holder) revert UsageMeterNotHolder(licenseId, msg.sender, t.holder);
+    function meter(uint256 licenseId, address operator, uint256 units) external nonReentrant returns (uint256) {
         if (units == 0) revert UsageMeterZeroAmount();
-        (bytes memory err, Charge memory c) = _prepare(licenseId, t, t.unitsUsed + units);
+        bytes32 id = channelId(licenseId, msg.sender, operator);
+        Holder memory h = _holders[licenseId][msg.sender];
+        Channel memory ch = _channels[id];
+        if (ch.unitLimit == 0) revert UsageMeterNoChannel(id);
+        if (!h.held) revert UsageMeterNotHeld(licenseId, msg.sender);
+        if (block.timestamp > h.closesAt) revert UsageMeterChannelClosed(licenseId, msg.sender, h.closesAt);
+        if (units > ch.unitLimit - ch.units) revert UsageMeterUnitsAboveCap(id, ch.units + units, ch.unitLimit);
+        (bytes memory err, Charge memory c) = _price(id, licenseId, operator, ch, uint64(ch.units + units));
         if (err.length != 0) _bubble(err);
         _apply(c, false);
-        if (c.amount != 0) _payVault(c.assetId, c.currency, c.amount);
         return c.amount;
+    }
+
+    /// @inheritdoc IUsageMeter
+    function payAsset(uint256 assetId, address currency) external nonReentrant returns (uint256 amount) {
+        Owed storage o = _owed[assetId][_currencyIds[currency]];
+        uint128 accrued = o.accrued;
+        amount = accrued - o.paid;
+        if (amount == 0) revert UsageMeterNothingOwed(assetId, currency);
+        o.paid = accrued;
+        totalHeld[currency] -= amount;
+        emit AssetPaid(assetId, currency, amount);
+        if (currency == ETH) {
+            VAULT.pay{value: amount}(assetId, ETH, amount);
+        } else {
+            IERC20(currency).forceApprove(address(VAULT), amount);
+            VAULT.pay(assetId, currency, amount);
+        }
+    }
+
+    /// @inheritdoc IUsageMeter
+    function withdrawEarnings(address currency, address to) external nonReentrant returns (uint256 amount) {
+        uint32 cid = _currencyIds[currency];
+        amount = _earnings[msg.sender][cid];
+        if (amount == 0) revert UsageMeterZeroAmount();
+        _earnings[msg.sender][cid] = 0;
+        totalHeld[currency] -= amount;
+        emit EarningsWithdrawn(msg.sender, currency, to, amount);
+        _send(currency, to, amount);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -191,8 +360,65 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IUsageMeter
-    function withdrawalOf(address account, address currency) external view returns (Withdrawal memory) {
-        return _withdrawals[account][currency];
+    function channelId(uint256 licenseId, address payer, address operator) public pure returns (bytes32) {
+        return keccak256(abi.encode(licenseId, payer, operator));
+    }
+
+    /// @inheritdoc IUsageMeter
+    function channel(uint256 licenseId, address payer, address operator) external view returns (ChannelView memory v) {
+        bytes32 id = channelId(licenseId, payer, operator);
+        Channel memory ch = _channels[id];
+        Withdrawal memory w = _withdrawals[id];
+        Holder memory h = _holders[licenseId][payer];
+        v = ChannelView({
+            reserve: ch.reserve,
+            units: ch.units,
+            unitLimit: ch.unitLimit,
+            signer: _signer(h, licenseId, payer),
+            closesAt: h.closesAt,
+            held: h.held,
+            withdrawalAmount: w.amount,
+            readyAt: w.readyAt,
+            windowEnd: w.windowEnd
+        });
+    }
+
+    /// @inheritdoc IUsageMeter
+    function metered(uint256 licenseId) external view returns (MeteredView memory) {
+        Metered memory m = _metered[licenseId];
+        Cap memory cap = _caps[licenseId];
+        return MeteredView({
+            currency: _currencies[m.currencyId],
+            assetId: m.assetId,
+            serviceBps: m.serviceBps,
+            unitPrice: m.unitPrice,
+            maxUnits: cap.maxUnits,
+            unitsAllotted: cap.allotted,
+            opened: m.currencyId != 0
+        });
+    }
+
+    /// @inheritdoc IUsageMeter
+    function unitsUnallotted(uint256 licenseId) external view returns (uint64) {
+        Cap memory cap = _caps[licenseId];
+        if (_metered[licenseId].currencyId == 0) return type(uint64).max; // not known here yet
+        return cap.maxUnits == 0 ? type(uint64).max : cap.maxUnits - cap.allotted;
+    }
+
+    /// @inheritdoc IUsageMeter
+    function earningsOf(address operator, address currency) external view returns (uint256) {
+        return _earnings[operator][_currencyIds[currency]];
+    }
+
+    /// @inheritdoc IUsageMeter
+    function signerOf(uint256 licenseId, address payer) external view returns (address) {
+        return _signer(_holders[licenseId][payer], licenseId, payer);
+    }
+
+    /// @inheritdoc IUsageMeter
+    function owedToAsset(uint256 assetId, address currency) external view returns (uint256) {
+        Owed memory o = _owed[assetId][_currencyIds[currency]];
+        return o.accrued - o.paid;
     }
 
     /// @inheritdoc IUsageMeter
@@ -215,12 +441,50 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
 
     /// @inheritdoc IUsageMeter
     function voucherDigest(Voucher calldata v) public view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(VOUCHER_TYPEHASH, v.licenseId, v.cumulativeUnits, v.deadline)));
+        return _hashTypedDataV4(
+            keccak256(abi.encode(VOUCHER_TYPEHASH, v.licenseId, v.payer, v.operator, v.cumulativeUnits, v.deadline))
+        );
     }
 
     /*//////////////////////////////////////////////////////////////
                                 INTERNALS
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev Opens (or reopens, after its units were released) the caller's channel.
+    function _open(bytes32 id, uint256 licenseId, address operator, address signer, uint64 units) internal {
+        if (operator == address(0)) revert UsageMeterNoOperator(licenseId);
+        ILicenseToken.UsageTerms memory t = LICENSE.usageTerms(licenseId); // reverts for no license
+        if (t.holder != msg.sender) revert UsageMeterNotHolder(licenseId, msg.sender, t.holder);
+        if (t.scopes & USAGE_SCOPES == 0) revert UsageMeterScopeMissing(licenseId, t.scopes);
+        if (t.expiresAt != 0 && block.timestamp >= t.expiresAt) revert UsageMeterLicenseExpired(licenseId, t.expiresAt);
+
+        if (_metered[licenseId].currencyId == 0) {
+            _metered[licenseId] = Metered({
+                unitPrice: t.unitPrice,
+                assetId: uint64(t.assetId), // registry ids are uint64
+                serviceBps: t.serviceBps,
+                currencyId: _currencyIdOf(t.currency)
+            });
+            if (t.maxUnits != 0) _caps[licenseId].maxUnits = t.maxUnits;
+        }
+        Channel storage ch = _channels[id];
+        uint64 limit = type(uint64).max;
+        if (t.maxUnits != 0) {
+            Cap storage cap = _caps[licenseId];
+            uint64 left = t.maxUnits - cap.allotted;
+            uint64 want = units == 0 ? left : units;
+            if (want == 0 || want > left) revert UsageMeterNoUnitsLeft(licenseId, units, left);
+            cap.allotted += want;
+            limit = ch.units + want; // ≤ maxUnits: a channel's units were allotted before
+        }
+        ch.unitLimit = limit;
+
+        Holder storage h = _holders[licenseId][msg.sender];
+        if (h.signer == address(0)) h.signer = signer == address(0) ? msg.sender : signer;
+        h.held = true;
+        h.closesAt = _closeTime(t.expiresAt);
+        emit ChannelOpened(id, licenseId, msg.sender, operator, _signer(h, licenseId, msg.sender), limit, h.closesAt);
+    }
 
     /// @dev Every check of a voucher, without side effects. Returns the custom error it fails
     /// with (ABI-encoded, values included) or the charge to apply.
@@ -229,93 +493,139 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
         view
         returns (bytes memory err, Charge memory c)
     {
-        ILicenseToken.UsageTerms memory t;
-        try LICENSE.usageTerms(v.licenseId) returns (ILicenseToken.UsageTerms memory terms) {
-            t = terms;
-        } catch (bytes memory reason) {
-            return (reason, c);
-        }
+        bytes32 id = channelId(v.licenseId, v.payer, v.operator);
         if (block.timestamp > v.deadline) {
             return (abi.encodeWithSelector(UsageMeterVoucherExpired.selector, v.licenseId, v.deadline, block.timestamp), c);
         }
-        if (v.cumulativeUnits <= t.unitsUsed) {
-            return (
-                abi.encodeWithSelector(UsageMeterStaleVoucher.selector, v.licenseId, v.cumulativeUnits, t.unitsUsed), c
-            );
+        Channel memory ch = _channels[id];
+        if (ch.unitLimit == 0) return (abi.encodeWithSelector(UsageMeterNoChannel.selector, id), c);
+        Holder memory h = _holders[v.licenseId][v.payer];
+        if (block.timestamp > h.closesAt) {
+            return (abi.encodeWithSelector(UsageMeterChannelClosed.selector, v.licenseId, v.payer, h.closesAt), c);
         }
-        if (v.cumulativeUnits > type(uint64).max) {
-            return (
-                abi.encodeWithSelector(UsageMeterUnitsAboveCap.selector, v.licenseId, v.cumulativeUnits, type(uint64).max),
-                c
-            );
+        if (v.cumulativeUnits <= ch.units) {
+            return (abi.encodeWithSelector(UsageMeterStaleVoucher.selector, id, v.cumulativeUnits, ch.units), c);
         }
-        if (!SignatureChecker.isValidSignatureNow(t.holder, voucherDigest(v), signature)) {
-            return (abi.encodeWithSelector(UsageMeterBadSignature.selector, v.licenseId, t.holder), c);
+        if (v.cumulativeUnits > ch.unitLimit) {
+            return (abi.encodeWithSelector(UsageMeterUnitsAboveCap.selector, id, v.cumulativeUnits, ch.unitLimit), c);
         }
-        return _prepare(v.licenseId, t, v.cumulativeUnits);
+        address signer = _signer(h, v.licenseId, v.payer);
+        if (!_validSignature(signer, voucherDigest(v), signature)) {
+            return (abi.encodeWithSelector(UsageMeterBadSignature.selector, v.licenseId, v.payer, signer), c);
+        }
+        return _price(id, v.licenseId, v.operator, ch, uint64(v.cumulativeUnits));
     }
 
-    /// @dev The checks shared by vouchers and `meter`: license open, scope, cap, escrow.
-    function _prepare(uint256 licenseId, ILicenseToken.UsageTerms memory t, uint256 newTotal)
+    /// @dev The checks shared by vouchers and `meter` once the units are known: the reserve.
+    function _price(bytes32 id, uint256 licenseId, address operator, Channel memory ch, uint64 cumulative)
         internal
         view
         returns (bytes memory err, Charge memory c)
     {
-        if (t.expiresAt != 0 && block.timestamp > uint256(t.expiresAt) + GRACE_PERIOD) {
-            return (
-                abi.encodeWithSelector(
-                    UsageMeterLicenseClosed.selector, licenseId, t.expiresAt, uint256(t.expiresAt) + GRACE_PERIOD
-                ),
-                c
-            );
+        Metered memory m = _metered[licenseId];
+        uint256 units = cumulative - ch.units;
+        uint256 amount = units * m.unitPrice; // < 2^64 × 2^128: cannot overflow
+        if (amount > ch.reserve) {
+            return (abi.encodeWithSelector(UsageMeterInsufficientReserve.selector, id, ch.reserve, amount), c);
         }
-        if (t.scopes & USAGE_SCOPES == 0) {
-            return (abi.encodeWithSelector(UsageMeterScopeMissing.selector, licenseId, t.scopes), c);
-        }
-        uint256 cap = t.maxUnits == 0 ? type(uint64).max : t.maxUnits;
-        if (newTotal > cap) {
-            return (abi.encodeWithSelector(UsageMeterUnitsAboveCap.selector, licenseId, newTotal, cap), c);
-        }
-        uint256 units = newTotal - t.unitsUsed;
-        uint256 amount = units * t.unitPrice; // < 2^64 × 2^128: cannot overflow
-        uint256 escrow = escrowOf[t.holder][t.currency];
-        if (amount > escrow) {
-            return (
-                abi.encodeWithSelector(
-                    UsageMeterInsufficientEscrow.selector, t.holder, t.currency, escrow, amount
-                ),
-                c
-            );
+        uint256 share = amount * m.serviceBps / BPS;
+        // A token with an absurd supply could push the asset's running total past 2^128: skip
+        // that entry rather than let the addition panic and take the batch with it.
+        uint256 accrued = uint256(_owed[m.assetId][m.currencyId].accrued) + (amount - share);
+        if (accrued > type(uint128).max) {
+            return (abi.encodeWithSelector(UsageMeterReserveTooLarge.selector, accrued), c);
         }
         c = Charge({
+            id: id,
             licenseId: licenseId,
-            payer: t.holder,
-            assetId: t.assetId,
-            currency: t.currency,
+            assetId: m.assetId,
+            currencyId: m.currencyId,
+            operator: operator,
             units: units,
             amount: amount,
-            newTotal: uint64(newTotal)
+            share: share,
+            cumulative: cumulative
         });
     }
 
+    /// @dev Moves the charge between the meter's own books; no external call.
     function _apply(Charge memory c, bool viaVoucher) internal {
-        escrowOf[c.payer][c.currency] -= c.amount;
-        totalEscrow[c.currency] -= c.amount;
-        LICENSE.recordUsage(c.licenseId, c.newTotal);
-        emit UsageSettled(c.licenseId, c.assetId, c.payer, c.currency, c.units, c.amount, c.newTotal, viaVoucher);
+        Channel storage ch = _channels[c.id];
+        ch.reserve -= uint128(c.amount);
+        ch.units = c.cumulative;
+        if (c.share != 0) _earnings[c.operator][c.currencyId] += c.share;
+        uint256 toAsset = c.amount - c.share;
+        if (toAsset != 0) _owed[c.assetId][c.currencyId].accrued += uint128(toAsset);
+        emit UsageSettled(c.id, c.licenseId, c.units, c.amount, c.share, c.cumulative, viaVoucher);
     }
 
-    function _payVault(uint256 assetId, address currency, uint256 amount) internal {
+    function _release(bytes32 id, uint256 licenseId, Channel storage ch) internal returns (uint256 unused) {
+        Cap storage cap = _caps[licenseId];
+        if (cap.maxUnits == 0) return 0; // uncapped: nothing was allotted
+        uint64 units = ch.units;
+        unused = ch.unitLimit - units;
+        if (unused == 0) return 0;
+        ch.unitLimit = units;
+        cap.allotted -= uint64(unused);
+        emit UnitsReleased(id, unused);
+    }
+
+    function _currencyIdOf(address currency) internal returns (uint32 cid) {
+        cid = _currencyIds[currency];
+        if (cid != 0) return cid;
+        cid = ++_currencyCount; // one per currency ever used: cannot reach 2^32
+        _currencyIds[currency] = cid;
+        _currencies[cid] = currency;
+    }
+
+    function _signer(Holder memory h, uint256 licenseId, address payer) internal view returns (address) {
+        if (h.switchAt != 0 && block.timestamp >= h.switchAt) return _nextSigner[licenseId][payer];
+        return h.signer;
+    }
+
+    function _closeTime(uint40 expiresAt) internal view returns (uint40) {
+        // expiresAt < 2^40 and GRACE_PERIOD ≤ 30 days: the sum fits unless a license ends in
+        // the year 36,000, in which case it is as good as perpetual.
+        if (expiresAt == 0) return type(uint40).max;
+        uint256 t = uint256(expiresAt) + GRACE_PERIOD;
+        return t > type(uint40).max ? type(uint40).max : uint40(t);
+    }
+
+    /// @dev ECDSA first (no code lookup for the common case); a contract signer is asked
+    /// through ERC-1271 with at most SIGNATURE_GAS and 32 bytes of returned data, so a
+    /// hostile wallet can neither burn the batch's gas nor bomb it with return data.
+    function _validSignature(address signer, bytes32 digest, bytes calldata signature) internal view returns (bool) {
+        (address recovered, ECDSA.RecoverError e,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (e == ECDSA.RecoverError.NoError && recovered == signer) return true;
+        if (signer.code.length == 0) return false;
+        // Without enough gas the check would fail for want of gas, not of a signature: stop.
+        if (gasleft() < SIGNATURE_GAS + SIGNATURE_GAS / 63 + 10_000) {
+            revert UsageMeterGasTooLow(gasleft(), SIGNATURE_GAS + SIGNATURE_GAS / 63 + 10_000);
+        }
+        bytes memory data = abi.encodeCall(IERC1271.isValidSignature, (digest, signature));
+        bool ok;
+        uint256 word;
+        uint256 size;
+        uint256 gasCap = SIGNATURE_GAS;
+        assembly ("memory-safe") {
+            ok := staticcall(gasCap, signer, add(data, 0x20), mload(data), 0x00, 0x20)
+            size := returndatasize()
+            word := mload(0x00)
+        }
+        return ok && size >= 32 && bytes4(bytes32(word)) == IERC1271.isValidSignature.selector;
+    }
+
+    function _receive(address currency, uint256 amount) internal returns (uint256 received) {
         if (currency == ETH) {
-            VAULT.pay{value: amount}(assetId, ETH, amount);
-            return;
+            if (msg.value != amount) revert UsageMeterWrongValue(msg.value, amount);
+            return amount;
         }
-        IERC20 token = IERC20(currency);
-        // One unlimited approval per token: the vault is immutable and pulls only in `pay`.
-        if (token.allowance(address(this), address(VAULT)) < amount) {
-            token.forceApprove(address(VAULT), type(uint256).max);
-        }
-        VAULT.pay(assetId, currency, amount);
+        if (msg.value != 0) revert UsageMeterWrongValue(msg.value, 0);
+        // Measuring what arrived needs the transfer first; the guard blocks re-entry.
+        uint256 before = IERC20(currency).balanceOf(address(this));
+        IERC20(currency).safeTransferFrom(msg.sender, address(this), amount);
+        received = IERC20(currency).balanceOf(address(this)) - before;
+        if (received == 0) revert UsageMeterNothingArrived(currency, amount);
     }
 
     function _send(address currency, address to, uint256 amount) internal {

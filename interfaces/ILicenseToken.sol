@@ -26,7 +26,9 @@ interface ILicenseToken is ILicenseGate {
     /// `currency` address(0) = ETH, else an ERC-20; `price` (per license) and `unitPrice`
     /// (per metered unit) in the currency's smallest unit; `duration` in seconds, 0 = perpetual;
     /// `maxUnits` 0 = unlimited; `scopes` bitmask (1..31); `minUpstreamBps` the least share a
-    /// derivative must pass back, in bps; `supplyCap` 0 = unlimited.
+    /// derivative must pass back, in bps; `supplyCap` 0 = unlimited; `serviceBps` the share of
+    /// every metered charge credited to the gateway operator the payer's voucher names, in bps
+    /// (at most MAX_SERVICE_BPS).
     struct Terms {
         uint256 assetId;
         address currency;
@@ -38,6 +40,7 @@ interface ILicenseToken is ILicenseGate {
         uint16 minUpstreamBps;
         bool soulbound;
         uint32 supplyCap;
+        uint16 serviceBps;
     }
 
     /// @notice An offer as readers see it: its terms, status, licenses sold and who created it.
@@ -49,14 +52,14 @@ interface ILicenseToken is ILicenseGate {
     }
 
     /// @notice A license as readers see it. `startsAt` and `expiresAt` are unix time
-    /// (`expiresAt` 0 = perpetual); `valid` = not expired and not exhausted.
+    /// (`expiresAt` 0 = perpetual); `valid` = not expired. Units used are per channel, in the
+    /// usage meter.
     struct LicenseView {
         uint256 offerId;
         address holder;
         Terms terms;
         uint40 startsAt;
         uint40 expiresAt;
-        uint64 unitsUsed;
         bool valid;
     }
 
@@ -68,8 +71,8 @@ interface ILicenseToken is ILicenseGate {
         uint128 unitPrice;
         uint64 maxUnits;
         uint40 expiresAt;
-        uint64 unitsUsed;
         uint8 scopes;
+        uint16 serviceBps;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -150,21 +153,10 @@ interface ILicenseToken is ILicenseGate {
     /// @param licenseId The id asked for.
     error LicenseTokenUnknownLicense(uint256 licenseId);
 
-    /// @notice Only the wired usage meter may record usage.
-    /// @param caller The caller.
-    error LicenseTokenNotMeter(address caller);
-
-    /// @notice The recorded total would pass the license's unit cap.
-    /// @param licenseId The license.
-    /// @param unitsUsed The total asked for.
-    /// @param maxUnits The cap.
-    error LicenseTokenUnitsExceeded(uint256 licenseId, uint256 unitsUsed, uint64 maxUnits);
-
-    /// @notice Recorded usage only grows.
-    /// @param licenseId The license.
-    /// @param unitsUsed The total asked for.
-    /// @param current The total recorded now.
-    error LicenseTokenUnitsNotIncreasing(uint256 licenseId, uint256 unitsUsed, uint64 current);
+    /// @notice The service share passes MAX_SERVICE_BPS.
+    /// @param serviceBps The share asked for, in bps of each metered charge.
+    /// @param max MAX_SERVICE_BPS.
+    error LicenseTokenInvalidServiceShare(uint16 serviceBps, uint16 max);
 
     /// @notice The usage meter is wired already; wiring happens once.
     /// @param meter The meter wired before.
@@ -210,11 +202,6 @@ interface ILicenseToken is ILicenseGate {
         uint40 expiresAt
     );
 
-    /// @notice The meter recorded the license's new total of units used.
-    /// @param licenseId The license.
-    /// @param unitsUsed Its total units used now.
-    event UsageRecorded(uint256 indexed licenseId, uint64 unitsUsed);
-
     /// @notice The usage meter was wired (once).
     /// @param meter The meter.
     event MeterWired(address indexed meter);
@@ -246,11 +233,6 @@ interface ILicenseToken is ILicenseGate {
     /// @param maxPrice The most the caller accepts to pay, in the currency's smallest unit.
     /// @return licenseId The new license.
     function buy(uint256 offerId, address to, uint256 maxPrice) external payable returns (uint256 licenseId);
-
-    /// @notice Called by the usage meter only: the license's total units used become `unitsUsed`.
-    /// @param licenseId The license.
-    /// @param unitsUsed The new total, above the current one and within the cap.
-    function recordUsage(uint256 licenseId, uint64 unitsUsed) external;
 
     /// @notice One-time wiring of the usage meter (the deployment's wirer only).
     /// @param meter The usage meter.
@@ -298,10 +280,10 @@ interface ILicenseToken is ILicenseGate {
 
     /// @notice What the usage meter needs to charge a license.
     /// @param licenseId The license.
-    /// @return The holder, asset, currency, unit price, cap, expiry, units used and scopes.
+    /// @return The holder, asset, currency, unit price, cap, expiry, scopes and service share.
     function usageTerms(uint256 licenseId) external view returns (UsageTerms memory);
 
-    /// @notice Exists, not expired and not exhausted.
+    /// @notice Exists and has not expired.
     /// @param licenseId The license.
     /// @return Whether the license is valid now (false for an unknown id).
     function isValid(uint256 licenseId) external view returns (bool);
@@ -317,11 +299,6 @@ interface ILicenseToken is ILicenseGate {
     /// @param licenseId The license.
     /// @return Unix time; 0 = perpetual.
     function expiresAt(uint256 licenseId) external view returns (uint40);
-
-    /// @notice Units left before the cap; type(uint64).max when unlimited.
-    /// @param licenseId The license.
-    /// @return The units that may still be metered.
-    function unitsLeft(uint256 licenseId) external view returns (uint64);
 
     /// @notice ERC-5192: soulbound licenses are locked.
     /// @param licenseId The license.

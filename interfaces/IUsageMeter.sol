@@ -2,26 +2,54 @@
 pragma solidity 0.8.30;
 
 /// @title Seedbed usage meter
-/// @notice Pay-per-use. Consumers keep escrow here; license holders sign cumulative EIP-712
-/// vouchers off-chain; anyone submits the latest one, which charges
-/// `(cumulativeUnits − unitsUsed) × unitPrice` from the holder's escrow into the vault.
+/// @notice Pay-per-use through channels. A channel is (license, payer, operator): the payer's
+/// reserve for one gateway operator's service of one license. The payer's voucher signer signs
+/// cumulative EIP-712 vouchers off-chain; anyone submits the latest, which charges
+/// `(cumulativeUnits − channel units) × unitPrice` from that channel's reserve only: the
+/// operator's service share to its earnings, the rest owed to the asset and pushed to the vault
+/// by `payAsset`. A reserve leaves only through settlement or a delayed, one-time withdrawal.
 /// Amounts are in the license currency's smallest unit (wei for ETH = address(0)); delays and
 /// periods are seconds; deadlines and times are unix seconds.
 interface IUsageMeter {
-    /// @notice EIP-712: Voucher(uint256 licenseId,uint256 cumulativeUnits,uint256 deadline).
-    /// `cumulativeUnits` is the license's total units used so far (not an increment);
-    /// `deadline` is the last unix time at which the voucher settles.
+    /// @notice EIP-712: Voucher(uint256 licenseId,address payer,address operator,
+    /// uint256 cumulativeUnits,uint256 deadline). `cumulativeUnits` is the channel's total so far
+    /// (not an increment); `deadline` is the last unix time at which the voucher settles.
     struct Voucher {
         uint256 licenseId;
+        address payer;
+        address operator;
         uint256 cumulativeUnits;
         uint256 deadline;
     }
 
-    /// @notice A pending withdrawal: `amount` in the currency's smallest unit, `readyAt` unix
-    /// time (0 = none requested).
-    struct Withdrawal {
-        uint256 amount;
-        uint256 readyAt;
+    /// @notice A channel as readers see it. `reserve` pays this channel's vouchers only;
+    /// `units` were charged so far, at most `unitLimit` ever; vouchers signed by `signer`
+    /// settle until `closesAt` (license expiry + grace, or grace after the payer let the
+    /// license go); `held` = the payer holds the license now. The withdrawal fields are 0
+    /// when none is pending: it completes from `readyAt` to `windowEnd`, not after.
+    struct ChannelView {
+        uint128 reserve;
+        uint64 units;
+        uint64 unitLimit;
+        address signer;
+        uint40 closesAt;
+        bool held;
+        uint128 withdrawalAmount;
+        uint40 readyAt;
+        uint40 windowEnd;
+    }
+
+    /// @notice A license's terms as the meter cached them when its first channel opened
+    /// (sold terms never change; `opened` false = no channel yet, all else zero), and the
+    /// units of a capped license already allotted to channels.
+    struct MeteredView {
+        address currency;
+        uint256 assetId;
+        uint16 serviceBps;
+        uint128 unitPrice;
+        uint64 maxUnits;
+        uint64 unitsAllotted;
+        bool opened;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -41,24 +69,84 @@ interface IUsageMeter {
     /// @param requested The amount pulled, in the token's smallest unit.
     error UsageMeterNothingArrived(address currency, uint256 requested);
 
-    /// @notice The account's escrow does not cover the amount.
-    /// @param account The escrow's owner (the license holder for a charge).
-    /// @param currency The currency.
-    /// @param available The escrow.
-    /// @param needed The amount asked for or charged.
-    error UsageMeterInsufficientEscrow(address account, address currency, uint256 available, uint256 needed);
+    /// @notice Only the license's holder may open a channel on it or meter it on-chain.
+    /// @param licenseId The license.
+    /// @param caller The caller.
+    /// @param holder The license's holder.
+    error UsageMeterNotHolder(uint256 licenseId, address caller, address holder);
 
-    /// @notice No withdrawal was requested for this currency.
-    /// @param account The caller.
-    /// @param currency The currency.
-    error UsageMeterNoWithdrawalRequested(address account, address currency);
+    /// @notice Metered use needs one of ACCESS (1), TRAIN (2) or INFER (4); the license has none.
+    /// @param licenseId The license.
+    /// @param scopes Its scope bitmask.
+    error UsageMeterScopeMissing(uint256 licenseId, uint8 scopes);
+
+    /// @notice The license has expired: no channel opens on it.
+    /// @param licenseId The license.
+    /// @param expiresAt Its expiry, unix time.
+    error UsageMeterLicenseExpired(uint256 licenseId, uint40 expiresAt);
+
+    /// @notice The channel was never opened.
+    /// @param channelId keccak256(abi.encode(licenseId, payer, operator)).
+    error UsageMeterNoChannel(bytes32 channelId);
+
+    /// @notice The channel is already open (open it once; deposit to add).
+    /// @param channelId The channel.
+    error UsageMeterChannelExists(bytes32 channelId);
+
+    /// @notice The payer no longer holds the license: its channels take no deposits and no
+    /// on-chain metering (its vouchers still settle until `closesAt`).
+    /// @param licenseId The license.
+    /// @param payer The payer.
+    error UsageMeterNotHeld(uint256 licenseId, address payer);
+
+    /// @notice The payer's vouchers on this license settled until `closesAt` and no longer do.
+    /// @param licenseId The license.
+    /// @param payer The payer.
+    /// @param closesAt Unix time.
+    error UsageMeterChannelClosed(uint256 licenseId, address payer, uint40 closesAt);
+
+    /// @notice The channel is still open: its unused units return only once it has closed.
+    /// @param channelId The channel.
+    /// @param closesAt Unix time from which they can.
+    error UsageMeterChannelOpen(bytes32 channelId, uint40 closesAt);
+
+    /// @notice A capped license has fewer unallotted units than the channel asks for.
+    /// @param licenseId The license.
+    /// @param asked Units asked for (0 = all that are left).
+    /// @param left Units not yet allotted to a channel.
+    error UsageMeterNoUnitsLeft(uint256 licenseId, uint256 asked, uint256 left);
+
+    /// @notice The reserve (or an asset's running total owed) would pass 2^128 − 1.
+    /// @param reserve The total it would reach.
+    error UsageMeterReserveTooLarge(uint256 reserve);
+
+    /// @notice The reserve does not cover the amount.
+    /// @param channelId The channel.
+    /// @param available The reserve.
+    /// @param needed The amount asked for or charged.
+    error UsageMeterInsufficientReserve(bytes32 channelId, uint256 available, uint256 needed);
+
+    /// @notice No withdrawal is pending on the channel.
+    /// @param channelId The channel.
+    error UsageMeterNoWithdrawalRequested(bytes32 channelId);
 
     /// @notice The withdrawal delay has not passed yet.
-    /// @param account The caller.
-    /// @param currency The currency.
+    /// @param channelId The channel.
     /// @param readyAt Unix time from which the withdrawal can complete.
     /// @param nowTime The block's unix time.
-    error UsageMeterWithdrawalNotReady(address account, address currency, uint256 readyAt, uint256 nowTime);
+    error UsageMeterWithdrawalNotReady(bytes32 channelId, uint256 readyAt, uint256 nowTime);
+
+    /// @notice The withdrawal's window closed unused: request again (and wait again).
+    /// @param channelId The channel.
+    /// @param windowEnd The window's last unix time.
+    /// @param nowTime The block's unix time.
+    error UsageMeterWithdrawalLapsed(bytes32 channelId, uint256 windowEnd, uint256 nowTime);
+
+    /// @notice A signer change is already pending; it takes effect at `switchAt`.
+    /// @param licenseId The license.
+    /// @param payer The payer.
+    /// @param switchAt Unix time.
+    error UsageMeterSignerChangePending(uint256 licenseId, address payer, uint40 switchAt);
 
     /// @notice The voucher's deadline has passed.
     /// @param licenseId The license.
@@ -66,47 +154,50 @@ interface IUsageMeter {
     /// @param nowTime The block's unix time.
     error UsageMeterVoucherExpired(uint256 licenseId, uint256 deadline, uint256 nowTime);
 
-    /// @notice The license expired more than GRACE_PERIOD seconds ago: no more usage is charged.
-    /// @param licenseId The license.
-    /// @param expiresAt Its expiry, unix time.
-    /// @param graceEnd expiresAt + GRACE_PERIOD, unix time.
-    error UsageMeterLicenseClosed(uint256 licenseId, uint256 expiresAt, uint256 graceEnd);
-
-    /// @notice Metered use needs one of ACCESS (1), TRAIN (2) or INFER (4); the license has none.
-    /// @param licenseId The license.
-    /// @param scopes Its scope bitmask.
-    error UsageMeterScopeMissing(uint256 licenseId, uint8 scopes);
-
-    /// @notice The voucher's cumulative units are not above the units already charged: it was
+    /// @notice The voucher's cumulative units are not above the channel's units charged: it was
     /// settled already or a later one was.
-    /// @param licenseId The license.
+    /// @param channelId The channel.
     /// @param cumulativeUnits The voucher's total.
-    /// @param unitsUsed The units already charged.
-    error UsageMeterStaleVoucher(uint256 licenseId, uint256 cumulativeUnits, uint256 unitsUsed);
+    /// @param unitsCharged The channel's units already charged.
+    error UsageMeterStaleVoucher(bytes32 channelId, uint256 cumulativeUnits, uint256 unitsCharged);
 
-    /// @notice The new total passes the license's unit cap (or 2^64 − 1 when unlimited).
-    /// @param licenseId The license.
+    /// @notice The new total passes the channel's unit limit.
+    /// @param channelId The channel.
     /// @param cumulativeUnits The total asked for.
-    /// @param maxUnits The cap.
-    error UsageMeterUnitsAboveCap(uint256 licenseId, uint256 cumulativeUnits, uint256 maxUnits);
+    /// @param unitLimit The channel's limit.
+    error UsageMeterUnitsAboveCap(bytes32 channelId, uint256 cumulativeUnits, uint256 unitLimit);
 
-    /// @notice The signature is not the license holder's over this voucher (65-byte ECDSA for an
-    /// account, ERC-1271 for a contract holder).
+    /// @notice The signature is not the payer's voucher signer's over this voucher (ECDSA for
+    /// an account, ERC-1271 within SIGNATURE_GAS for a contract).
     /// @param licenseId The license.
-    /// @param holder The license's holder now.
-    error UsageMeterBadSignature(uint256 licenseId, address holder);
+    /// @param payer The voucher's payer.
+    /// @param signer The signer that had to sign.
+    error UsageMeterBadSignature(uint256 licenseId, address payer, address signer);
 
-    /// @notice Only the license's holder may meter its own use on-chain.
+    /// @notice The license has a service share but the voucher names no operator to credit.
     /// @param licenseId The license.
+    error UsageMeterNoOperator(uint256 licenseId);
+
+    /// @notice Only the license token may report a transfer.
     /// @param caller The caller.
-    /// @param holder The license's holder.
-    error UsageMeterNotHolder(uint256 licenseId, address caller, address holder);
+    error UsageMeterNotLicense(address caller);
 
-    /// @notice Sending ETH to the recipient failed.
+    /// @notice Nothing is owed to the asset in this currency.
+    /// @param assetId The asset.
+    /// @param currency The currency.
+    error UsageMeterNothingOwed(uint256 assetId, address currency);
+
+    /// @notice Sending to the recipient failed.
     /// @param currency The currency.
     /// @param to The recipient.
-    /// @param amount The amount, in wei.
+    /// @param amount The amount.
     error UsageMeterTransferFailed(address currency, address to, uint256 amount);
+
+    /// @notice Too little gas is left to give an ERC-1271 check its SIGNATURE_GAS: the sender
+    /// must send more, rather than have an honest contract signer skipped for want of gas.
+    /// @param left Gas left.
+    /// @param needed Gas needed.
+    error UsageMeterGasTooLow(uint256 left, uint256 needed);
 
     /// @notice A batch needs one signature per voucher.
     /// @param vouchers The number of vouchers.
@@ -118,91 +209,186 @@ interface IUsageMeter {
     /// @param max MAX_BATCH.
     error UsageMeterBatchTooLarge(uint256 count, uint256 max);
 
+    /// @notice A deployment parameter is out of its bounds.
+    /// @param what "withdrawalDelay" or "gracePeriod".
+    /// @param value The value given, in seconds.
+    /// @param min The least allowed.
+    /// @param max The most allowed.
+    error UsageMeterBadParameter(string what, uint256 value, uint256 min, uint256 max);
+
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Escrow was deposited.
-    /// @param account The depositor, whose escrow grew.
-    /// @param currency The currency.
-    /// @param amount What arrived.
-    /// @param escrow The account's escrow now.
-    event Deposited(address indexed account, address indexed currency, uint256 amount, uint256 escrow);
+    /// @notice A channel opened (the first one on a license also caches its terms).
+    /// @param channelId keccak256(abi.encode(licenseId, payer, operator)).
+    /// @param licenseId The license.
+    /// @param payer The holder who opened it and whose reserve it is.
+    /// @param operator The gateway operator it pays.
+    /// @param signer The payer's voucher signer on this license.
+    /// @param unitLimit The most units the channel will ever charge.
+    /// @param closesAt The last unix time its vouchers settle, for now.
+    event ChannelOpened(
+        bytes32 indexed channelId,
+        uint256 indexed licenseId,
+        address indexed payer,
+        address operator,
+        address signer,
+        uint64 unitLimit,
+        uint40 closesAt
+    );
 
-    /// @notice A withdrawal was requested (replacing any earlier request in this currency).
-    /// @param account The requester.
-    /// @param currency The currency.
+    /// @notice The reserve grew.
+    /// @param channelId The channel.
+    /// @param amount What arrived.
+    /// @param reserve The reserve now.
+    event Deposited(bytes32 indexed channelId, uint256 amount, uint256 reserve);
+
+    /// @notice A withdrawal was requested (replacing any earlier one on the channel).
+    /// @param channelId The channel.
     /// @param amount The amount requested.
     /// @param readyAt Unix time from which it can complete.
-    event WithdrawalRequested(address indexed account, address indexed currency, uint256 amount, uint256 readyAt);
+    /// @param windowEnd Unix time after which it lapses.
+    event WithdrawalRequested(bytes32 indexed channelId, uint256 amount, uint256 readyAt, uint256 windowEnd);
+
+    /// @notice The pending withdrawal was cancelled by the payer.
+    /// @param channelId The channel.
+    event WithdrawalCancelled(bytes32 indexed channelId);
 
     /// @notice A withdrawal completed.
-    /// @param account The requester, who was paid.
-    /// @param currency The currency.
+    /// @param channelId The channel.
+    /// @param to The payer, who was paid.
     /// @param amount What was sent (the request, less what settlements used meanwhile).
-    /// @param escrow The account's escrow now.
-    event Withdrawn(address indexed account, address indexed currency, uint256 amount, uint256 escrow);
+    /// @param reserve The reserve now.
+    event Withdrawn(bytes32 indexed channelId, address indexed to, uint256 amount, uint256 reserve);
 
-    /// @notice `units` more units of `licenseId` were charged: `amount` left `payer`'s escrow
-    /// for the vault; the license's total is now `cumulativeUnits`. `viaVoucher` is false for
-    /// the on-chain `meter` path.
-    /// @param licenseId The license.
-    /// @param assetId The asset paid.
-    /// @param payer The license holder, whose escrow paid.
-    /// @param currency The currency.
+    /// @notice `units` more units were charged on the channel: `amount` left its reserve,
+    /// `serviceShare` of it to the operator's earnings and the rest owed to the asset.
+    /// @param channelId The channel.
+    /// @param licenseId The license (its asset is owed).
     /// @param units The units charged now.
     /// @param amount units × unitPrice.
-    /// @param cumulativeUnits The license's total units used now.
+    /// @param serviceShare amount × serviceBps / 10,000, to the operator.
+    /// @param cumulativeUnits The channel's total units charged now.
     /// @param viaVoucher True for a signed voucher, false for `meter`.
     event UsageSettled(
+        bytes32 indexed channelId,
         uint256 indexed licenseId,
-        uint256 indexed assetId,
-        address indexed payer,
-        address currency,
         uint256 units,
         uint256 amount,
+        uint256 serviceShare,
         uint256 cumulativeUnits,
         bool viaVoucher
     );
 
     /// @notice A voucher in a batch that was not settled; `reason` is the custom error it
     /// would have reverted with, values included.
+    /// @param channelId The voucher's channel.
     /// @param licenseId The voucher's license.
     /// @param reason The ABI-encoded custom error (selector and values).
-    event VoucherSkipped(uint256 indexed licenseId, bytes reason);
+    event VoucherSkipped(bytes32 indexed channelId, uint256 indexed licenseId, bytes reason);
+
+    /// @notice The payer's license moved away: its vouchers on it settle until `closesAt`.
+    /// @param licenseId The license.
+    /// @param payer The previous holder.
+    /// @param closesAt Unix time.
+    event HolderLeft(uint256 indexed licenseId, address indexed payer, uint40 closesAt);
+
+    /// @notice The license came back to a payer with channels on it.
+    /// @param licenseId The license.
+    /// @param payer The holder again.
+    /// @param closesAt Unix time.
+    event HolderReturned(uint256 indexed licenseId, address indexed payer, uint40 closesAt);
+
+    /// @notice The payer's voucher signer on a license changes at `switchAt`; vouchers of the
+    /// old signer settle until then.
+    /// @param licenseId The license.
+    /// @param payer The payer.
+    /// @param signer The new signer.
+    /// @param switchAt Unix time.
+    event SignerChangeScheduled(uint256 indexed licenseId, address indexed payer, address signer, uint40 switchAt);
+
+    /// @notice Unused units of a closed channel returned to its license.
+    /// @param channelId The channel.
+    /// @param units The units returned.
+    event UnitsReleased(bytes32 indexed channelId, uint256 units);
+
+    /// @notice What settlements owed an asset was paid into the vault.
+    /// @param assetId The asset.
+    /// @param currency The currency.
+    /// @param amount The amount.
+    event AssetPaid(uint256 indexed assetId, address indexed currency, uint256 amount);
+
+    /// @notice An operator withdrew its service earnings.
+    /// @param operator The operator.
+    /// @param currency The currency.
+    /// @param to The recipient.
+    /// @param amount The amount.
+    event EarningsWithdrawn(address indexed operator, address indexed currency, address to, uint256 amount);
 
     /*//////////////////////////////////////////////////////////////
                                 MUTATIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Adds to the caller's escrow. For ETH send `amount` as `msg.value`; for an
-    /// ERC-20 approve `amount` to this meter first.
-    /// @param currency address(0) for ETH, else the ERC-20 of the licenses to be charged.
-    /// @param amount The amount, in the currency's smallest unit (non-zero).
+    /// @notice Opens the caller's channel with `operator` on a license it holds, with no
+    /// money yet. The first channel of the caller on the license fixes its voucher signer.
+    /// @param licenseId The license, held by the caller, with a metered scope, not expired.
+    /// @param operator The gateway operator the channel pays (its service share).
+    /// @param signer The key that signs the caller's vouchers on this license (0 = the caller);
+    /// ignored when the caller already has a channel on it.
+    /// @param units For a capped license, the units this channel may charge (0 = all left);
+    /// ignored for an uncapped one.
+    /// @return channelId The channel.
+    function open(uint256 licenseId, address operator, address signer, uint64 units)
+        external
+        returns (bytes32 channelId);
+
+    /// @notice Adds to the caller's reserve on (license, caller, operator), opening it with
+    /// defaults (signer = caller, all units left) when new. For ETH send `amount` as
+    /// `msg.value`; for an ERC-20 approve `amount` to this meter first.
+    /// @param licenseId The license, held by the caller.
+    /// @param operator The gateway operator.
+    /// @param amount The amount (non-zero).
     /// @return received What was credited (less for a fee-on-transfer token).
-    function deposit(address currency, uint256 amount) external payable returns (uint256 received);
+    function deposit(uint256 licenseId, address operator, uint256 amount)
+        external
+        payable
+        returns (uint256 received);
 
-    /// @notice Starts the withdrawal clock. Until `readyAt` the escrow still pays settlements.
-    /// @param currency The currency.
-    /// @param amount The amount, at most the escrow.
-    function requestWithdrawal(address currency, uint256 amount) external;
+    /// @notice Starts the withdrawal clock. Until `readyAt` the reserve still pays
+    /// settlements; from `readyAt` to `readyAt + WITHDRAWAL_WINDOW` the payer may complete it.
+    /// @param licenseId The license.
+    /// @param operator The operator.
+    /// @param amount The amount, at most the reserve.
+    function requestWithdrawal(uint256 licenseId, address operator, uint256 amount) external;
 
-    /// @notice Pays out min(requested, escrow left) once the delay has passed.
-    /// @param currency The currency.
+    /// @notice Cancels the caller's pending withdrawal.
+    /// @param licenseId The license.
+    /// @param operator The operator.
+    function cancelWithdrawal(uint256 licenseId, address operator) external;
+
+    /// @notice Pays out min(requested, reserve left) within the window; when that empties the
+    /// reserve, the channel's unused units return to a capped license.
+    /// @param licenseId The license.
+    /// @param operator The operator.
     /// @return amount What was sent.
-    function completeWithdrawal(address currency) external returns (uint256 amount);
+    function completeWithdrawal(uint256 licenseId, address operator) external returns (uint256 amount);
 
-    /// @notice Settles one voucher signed by the license's holder; anyone may submit it.
-    /// Charges (cumulativeUnits − unitsUsed) × unitPrice from the holder's escrow to the vault.
+    /// @notice Schedules a new voucher signer for the caller's channels on a license; it takes
+    /// effect WITHDRAWAL_DELAY seconds from now, so vouchers the old one signed stay good.
+    /// @param licenseId The license.
+    /// @param signer The new signer (0 = the caller).
+    function changeSigner(uint256 licenseId, address signer) external;
+
+    /// @notice Settles one voucher; anyone may submit it. Reverts with the reason when it does
+    /// not settle.
     /// @param voucher The voucher.
-    /// @param signature The holder's signature over `voucherDigest(voucher)`: 65 bytes r ‖ s ‖ v
-    /// (v = 27 or 28, low s) for an account, or whatever its ERC-1271 `isValidSignature`
-    /// accepts for a contract.
+    /// @param signature The payer's signer's signature over `voucherDigest(voucher)`.
     /// @return amount What was charged.
     function settle(Voucher calldata voucher, bytes calldata signature) external returns (uint256 amount);
 
     /// @notice Settles many vouchers; a bad one is skipped with VoucherSkipped, never blocking
-    /// the rest.
+    /// the rest. The only external calls are ERC-1271 checks, each within SIGNATURE_GAS.
     /// @param vouchers At most MAX_BATCH vouchers.
     /// @param signatures One signature per voucher, in the same order.
     /// @return settledCount How many vouchers settled.
@@ -211,53 +397,111 @@ interface IUsageMeter {
         external
         returns (uint256 settledCount, uint256 totalAmount);
 
-    /// @notice On-chain consumers: the license holder charges `units` to its own escrow.
+    /// @notice On-chain consumers: the license holder charges `units` to its own channel.
     /// @param licenseId The license, held by the caller.
+    /// @param operator The channel's operator.
     /// @param units The units used now (non-zero).
     /// @return amount What was charged.
-    function meter(uint256 licenseId, uint256 units) external returns (uint256 amount);
+    function meter(uint256 licenseId, address operator, uint256 units) external returns (uint256 amount);
+
+    /// @notice Pushes what settlements owe an asset into the vault, where it is split. Anyone.
+    /// @param assetId The asset.
+    /// @param currency The currency.
+    /// @return amount What was paid.
+    function payAsset(uint256 assetId, address currency) external returns (uint256 amount);
+
+    /// @notice The caller withdraws its service earnings.
+    /// @param currency The currency.
+    /// @param to The recipient.
+    /// @return amount What was sent.
+    function withdrawEarnings(address currency, address to) external returns (uint256 amount);
+
+    /// @notice Returns a closed channel's unused units to its capped license. Anyone.
+    /// @param licenseId The license.
+    /// @param payer The payer.
+    /// @param operator The operator.
+    /// @return units The units returned.
+    function releaseUnits(uint256 licenseId, address payer, address operator) external returns (uint256 units);
+
+    /// @notice Called by the license token when a license moves between two accounts.
+    /// @param licenseId The license.
+    /// @param from The previous holder.
+    /// @param to The new holder.
+    /// @param expiresAt The license's expiry (0 = perpetual).
+    function onLicenseTransfer(uint256 licenseId, address from, address to, uint40 expiresAt) external;
 
     /*//////////////////////////////////////////////////////////////
                                   VIEWS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice How long a withdrawal waits after it is requested.
-    /// @return Seconds.
+    /// @notice How long a withdrawal (and a signer change) waits after it is requested.
+    /// @return Seconds, at least GRACE_PERIOD.
     function WITHDRAWAL_DELAY() external view returns (uint256);
-    /// @notice How long after a license expires its usage may still be charged.
+    /// @notice How long vouchers still settle after a license expires or leaves its payer.
     /// @return Seconds.
     function GRACE_PERIOD() external view returns (uint256);
+    /// @notice How long a ready withdrawal can be completed before it lapses.
+    /// @return Seconds.
+    function WITHDRAWAL_WINDOW() external view returns (uint256);
+    /// @notice The most gas one ERC-1271 signature check may use.
+    /// @return Gas.
+    function SIGNATURE_GAS() external view returns (uint256);
     /// @notice The most vouchers in one `settleBatch`.
     /// @return The bound.
     function MAX_BATCH() external view returns (uint256);
-    /// @notice keccak256("Voucher(uint256 licenseId,uint256 cumulativeUnits,uint256 deadline)").
-    /// @return The EIP-712 type hash of Voucher.
+    /// @notice The EIP-712 type hash of Voucher.
+    /// @return keccak256 of the type string.
     function VOUCHER_TYPEHASH() external view returns (bytes32);
 
-    /// @notice An account's escrow.
-    /// @param account The account.
+    /// @notice A channel's id.
+    /// @param licenseId The license.
+    /// @param payer The payer.
+    /// @param operator The operator.
+    /// @return keccak256(abi.encode(licenseId, payer, operator)).
+    function channelId(uint256 licenseId, address payer, address operator) external pure returns (bytes32);
+    /// @notice A channel's state (all zero when never opened).
+    /// @param licenseId The license.
+    /// @param payer The payer.
+    /// @param operator The operator.
+    /// @return The channel.
+    function channel(uint256 licenseId, address payer, address operator) external view returns (ChannelView memory);
+    /// @notice A license's cached terms and units (all zero before its first channel).
+    /// @param licenseId The license.
+    /// @return The terms.
+    function metered(uint256 licenseId) external view returns (MeteredView memory);
+    /// @notice Units of a license a new channel may still be allotted: type(uint64).max for an
+    /// uncapped license or one with no channel yet (then the cap is the offer's maxUnits).
+    /// @param licenseId The license.
+    /// @return Units.
+    function unitsUnallotted(uint256 licenseId) external view returns (uint64);
+    /// @notice The voucher signer in force now for a payer on a license.
+    /// @param licenseId The license.
+    /// @param payer The payer.
+    /// @return The signer (0 when the payer has no channel on it).
+    function signerOf(uint256 licenseId, address payer) external view returns (address);
+    /// @notice Settled money not yet pushed to the vault.
+    /// @param assetId The asset.
     /// @param currency The currency.
-    /// @return The escrow, in the currency's smallest unit.
-    function escrowOf(address account, address currency) external view returns (uint256);
-    /// @notice An account's pending withdrawal.
-    /// @param account The account.
+    /// @return The amount.
+    function owedToAsset(uint256 assetId, address currency) external view returns (uint256);
+    /// @notice An operator's service earnings not yet withdrawn.
+    /// @param operator The operator.
     /// @param currency The currency.
-    /// @return The amount and the unix time it is ready (both 0 when none).
-    function withdrawalOf(address account, address currency) external view returns (Withdrawal memory);
-    /// @notice Everyone's escrow together.
+    /// @return The amount.
+    function earningsOf(address operator, address currency) external view returns (uint256);
+    /// @notice Everything the meter holds for others: reserves + owed to assets + earnings.
     /// @param currency The currency.
-    /// @return The sum, in the currency's smallest unit.
-    function totalEscrow(address currency) external view returns (uint256);
-    /// @notice The EIP-712 digest the license holder signs for a voucher.
+    /// @return The sum.
+    function totalHeld(address currency) external view returns (uint256);
+    /// @notice The EIP-712 digest the payer's signer signs for a voucher.
     /// @param voucher The voucher.
-    /// @return keccak256(0x1901 ‖ domainSeparator ‖ keccak256(abi.encode(VOUCHER_TYPEHASH,
-    /// licenseId, cumulativeUnits, deadline))).
+    /// @return keccak256(0x1901 ‖ domainSeparator ‖ structHash).
     function voucherDigest(Voucher calldata voucher) external view returns (bytes32);
 
     /// @notice ERC-5267: the EIP-712 domain vouchers are signed in.
     /// @return fields 0x0f: name, version, chainId and verifyingContract are used; no salt.
     /// @return name "Seedbed UsageMeter".
-    /// @return version "1".
+    /// @return version "2".
     /// @return chainId The chain's id.
     /// @return verifyingContract This meter.
     /// @return salt Unused (zero).

@@ -48,15 +48,9 @@ BUBBLES: Mapping[str, Mapping[str, str]] = {
         "AssetRegistryUnknownAsset": "pay, claim, claimable → AssetRegistry",
     },
     "UsageMeter": {
-        "LicenseTokenUnknownLicense": (
-            "settle, settleBatch (as VoucherSkipped), meter → LicenseToken.usageTerms"
-        ),
-        "LicenseTokenNotMeter": (
-            "settle, meter → LicenseToken.recordUsage, when the license token is wired to "
-            "another meter"
-        ),
-        "RoyaltyVaultAmountTooLarge": "settle, settleBatch, meter → RoyaltyVault.pay",
-        "RoyaltyVaultNothingArrived": "settle, settleBatch, meter → RoyaltyVault.pay",
+        "LicenseTokenUnknownLicense": "open, deposit → LicenseToken.usageTerms",
+        "RoyaltyVaultAmountTooLarge": "payAsset → RoyaltyVault.pay",
+        "RoyaltyVaultNothingArrived": "payAsset → RoyaltyVault.pay",
     },
 }
 

@@ -30,8 +30,8 @@ library LicenseURI {
         );
         json = abi.encodePacked(
             json,
-            '},{"trait_type":"units_used","value":',
-            uint256(v.unitsUsed).toString(),
+            '},{"trait_type":"service_bps","value":',
+            uint256(t.serviceBps).toString(),
             '},{"trait_type":"price","value":',
             uint256(t.price).toString(),
             '},{"trait_type":"min_upstream_bps","value":',

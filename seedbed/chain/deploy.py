@@ -21,7 +21,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from seedbed.core.atomic import write_atomic
-from seedbed.core.constants import MAX_DURATION
+from seedbed.core.constants import MAX_GRACE_PERIOD, MAX_WITHDRAWAL_DELAY, MIN_GRACE_PERIOD
 from seedbed.core.errors import ChainError, InputError
 from seedbed.core.keccak import keccak
 
@@ -42,23 +42,26 @@ class Params:
     wirer: str
     treasury: str
     fee_bps: int = 0
-    withdrawal_delay: int = 24 * 3600
-    grace_period: int = 7 * 24 * 3600
+    withdrawal_delay: int = 2 * 86_400
+    grace_period: int = 86_400
     salt: str = DEFAULT_SALT
 
     def __post_init__(self) -> None:
         if not 0 <= self.fee_bps <= 500:
             raise InputError(f"The protocol fee must be between 0 and 500 bps, not {self.fee_bps}.")
-        for what in ("withdrawal_delay", "grace_period"):
-            value = getattr(self, what)
-            if value < 0:
-                raise InputError(f"{what.replace('_', ' ')} cannot be negative.")
-            # The meter adds it to block timestamps: a larger value could overflow them.
-            if value > MAX_DURATION:
-                raise InputError(
-                    f"{what.replace('_', ' ')} of {value} s is more than 100 years "
-                    f"({MAX_DURATION} s)."
-                )
+        # The meter's constructor enforces the same bounds; checking here names them before a
+        # transaction is sent.
+        if not MIN_GRACE_PERIOD <= self.grace_period <= MAX_GRACE_PERIOD:
+            raise InputError(
+                f"The grace period must be between {MIN_GRACE_PERIOD} s (1 hour) and "
+                f"{MAX_GRACE_PERIOD} s (30 days), not {self.grace_period} s."
+            )
+        if not self.grace_period <= self.withdrawal_delay <= MAX_WITHDRAWAL_DELAY:
+            raise InputError(
+                f"The withdrawal delay must be between the grace period ({self.grace_period} s) "
+                f"and {MAX_WITHDRAWAL_DELAY} s (90 days), not {self.withdrawal_delay} s: a "
+                "shorter delay would let a reserve leave before the gateway's settlement window."
+            )
 
 
 @dataclass

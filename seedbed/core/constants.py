@@ -38,6 +38,25 @@ MAX_DURATION = 100 * 365 * 86_400
 """LicenseToken.MAX_DURATION: the longest license an offer can sell (100 years of 365 days);
 createOffer refuses a longer one with LicenseTokenInvalidDuration."""
 
+MAX_SERVICE_BPS = 5_000
+"""LicenseToken.MAX_SERVICE_BPS: the largest share of each metered charge an offer may give the
+gateway operator named in the payer's voucher (50%)."""
+
+# -- metering (UsageMeter) ----------------------------------------------------------------------
+
+MIN_GRACE_PERIOD = 3_600
+MAX_GRACE_PERIOD = 30 * 86_400
+MAX_WITHDRAWAL_DELAY = 90 * 86_400
+"""UsageMeter's deployment bounds: 1 hour ≤ grace period ≤ 30 days and grace period ≤
+withdrawal delay ≤ 90 days, so a reserve can never leave before the settlement window a
+gateway was promised."""
+
+WITHDRAWAL_WINDOW = 3 * 86_400
+"""UsageMeter.WITHDRAWAL_WINDOW: a ready withdrawal completes within this long or lapses."""
+
+SIGNATURE_GAS = 60_000
+"""UsageMeter.SIGNATURE_GAS: the most gas one ERC-1271 voucher-signature check may use."""
+
 # -- Solidity integer limits (the widths of the contracts' struct fields) ----------------------
 
 UINT32_MAX = 2**32 - 1

@@ -1,8 +1,10 @@
 """EIP-712 usage vouchers, byte for byte what UsageMeter verifies.
 
-UsageMeter inherits OpenZeppelin's EIP712("Seedbed UsageMeter", "1"), so its domain is
+UsageMeter inherits OpenZeppelin's EIP712("Seedbed UsageMeter", "2"), so its domain is
 (name, version, chainId, verifyingContract = the meter) and it checks
-`Voucher(uint256 licenseId,uint256 cumulativeUnits,uint256 deadline)` signed by the holder.
+`Voucher(uint256 licenseId,address payer,address operator,uint256 cumulativeUnits,uint256
+deadline)` signed by the payer's voucher signer. The payer and the operator name the channel
+(license, payer, operator) whose reserve pays: a signature for one channel never settles another.
 Hashing goes through eth-account's EIP-712 encoding; `VoucherDomain` is the fast path a
 gateway uses per voucher, and it proves itself against eth-account when it is built.
 """
@@ -25,8 +27,11 @@ from eth_utils import is_address, is_checksum_address, keccak, to_checksum_addre
 from seedbed.core.errors import InputError
 
 METER_NAME = "Seedbed UsageMeter"
-METER_VERSION = "1"
-VOUCHER_TYPE = "Voucher(uint256 licenseId,uint256 cumulativeUnits,uint256 deadline)"
+METER_VERSION = "2"
+VOUCHER_TYPE = (
+    "Voucher(uint256 licenseId,address payer,address operator,"
+    "uint256 cumulativeUnits,uint256 deadline)"
+)
 VOUCHER_TYPEHASH = keccak(text=VOUCHER_TYPE)  # UsageMeter's VOUCHER_TYPEHASH constant
 
 UINT256_MAX = 2**256 - 1
@@ -42,6 +47,8 @@ _TYPES: dict[str, list[dict[str, str]]] = {
     ],
     "Voucher": [
         {"name": "licenseId", "type": "uint256"},
+        {"name": "payer", "type": "address"},
+        {"name": "operator", "type": "address"},
         {"name": "cumulativeUnits", "type": "uint256"},
         {"name": "deadline", "type": "uint256"},
     ],
@@ -50,15 +57,30 @@ _TYPES: dict[str, list[dict[str, str]]] = {
 
 @dataclass(frozen=True, slots=True)
 class Voucher:
-    """The holder's promise to pay for `cumulative_units` in total on `license_id`."""
+    """`payer`'s promise to pay for `cumulative_units` in total on its channel with
+    `operator` (the gateway) on `license_id`."""
 
     license_id: int
+    payer: str
+    operator: str
     cumulative_units: int
     deadline: int  # unix seconds; the meter refuses it after this
 
     def __post_init__(self) -> None:
         for name in ("license_id", "cumulative_units", "deadline"):
             _check_uint256(name, getattr(self, name))
+        # Checksummed once here, so equal vouchers compare equal whatever case they came in.
+        object.__setattr__(self, "payer", checksum_address(self.payer, "payer"))
+        object.__setattr__(self, "operator", checksum_address(self.operator, "operator"))
+
+    @property
+    def channel(self) -> tuple[int, str, str]:
+        """(license, payer, operator): the channel whose reserve pays this voucher."""
+        return (self.license_id, self.payer, self.operator)
+
+    def as_tuple(self) -> tuple[int, str, str, int, int]:
+        """The ABI tuple UsageMeter.settle takes."""
+        return (self.license_id, self.payer, self.operator, self.cumulative_units, self.deadline)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +94,8 @@ class SignedVoucher:
         """JSON-ready dict; uint256 values are decimal strings so JavaScript keeps them exact."""
         return {
             "licenseId": str(self.voucher.license_id),
+            "payer": self.voucher.payer,
+            "operator": self.voucher.operator,
             "cumulativeUnits": str(self.voucher.cumulative_units),
             "deadline": str(self.voucher.deadline),
             "signature": "0x" + self.signature.hex(),
@@ -84,6 +108,8 @@ class SignedVoucher:
             raise InputError("a signed voucher must be a JSON object.")
         voucher = Voucher(
             license_id=_json_uint(data, "licenseId"),
+            payer=_json_address(data, "payer"),
+            operator=_json_address(data, "operator"),
             cumulative_units=_json_uint(data, "cumulativeUnits"),
             deadline=_json_uint(data, "deadline"),
         )
@@ -118,7 +144,7 @@ def digest(voucher: Voucher, chain_id: int, meter_address: str) -> bytes:
 
 
 def sign(voucher: Voucher, chain_id: int, meter_address: str, private_key: bytes | str) -> bytes:
-    """Sign as the license holder: 65 bytes r || s || v with v in {27, 28} and low s."""
+    """Sign as the payer's voucher signer: 65 bytes r || s || v with v in {27, 28} and low s."""
     signable = encode_typed_data(full_message=typed_data(voucher, chain_id, meter_address))
     try:
         signed = Account.sign_message(signable, private_key)
@@ -181,6 +207,8 @@ class VoucherDomain:
         return keccak(
             VOUCHER_TYPEHASH
             + voucher.license_id.to_bytes(32, "big")
+            + _address_word(voucher.payer)
+            + _address_word(voucher.operator)
             + voucher.cumulative_units.to_bytes(32, "big")
             + voucher.deadline.to_bytes(32, "big")
         )
@@ -193,7 +221,13 @@ class VoucherDomain:
 
     def _self_check(self) -> None:
         # The fast path must equal eth-account's encoding; distinct fields catch a swap.
-        probe = Voucher(license_id=1, cumulative_units=2, deadline=3)
+        probe = Voucher(
+            license_id=1,
+            payer="0x" + "11" * 20,
+            operator="0x" + "22" * 20,
+            cumulative_units=2,
+            deadline=3,
+        )
         slow_struct = bytes(hash_eip712_message(_TYPES_WITHOUT_DOMAIN, _message(probe)))
         slow = digest(probe, self.chain_id, self.meter_address)
         if self.struct_hash(probe) != slow_struct or self.digest(probe) != slow:
@@ -230,9 +264,25 @@ def _message(voucher: Voucher) -> dict[str, str]:
     # Decimal strings: JSON numbers above 2**53 (JavaScript) or 2**64 (cast) lose precision.
     return {
         "licenseId": str(voucher.license_id),
+        "payer": voucher.payer,
+        "operator": voucher.operator,
         "cumulativeUnits": str(voucher.cumulative_units),
         "deadline": str(voucher.deadline),
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _address_word(address: str) -> bytes:
+    return bytes(12) + bytes.fromhex(address[2:])
+
+
+def _json_address(data: Mapping[str, Any], key: str) -> str:
+    if key not in data:
+        raise InputError(f"the signed voucher is missing {key!r}.")
+    value = data[key]
+    if not isinstance(value, str):
+        raise InputError(f"the voucher's {key} {value!r} is not a 0x address.")
+    return checksum_address(value, key)
 
 
 def _check_uint256(name: str, value: object) -> None:
