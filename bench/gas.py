@@ -69,8 +69,9 @@ class GasBench:
         price: int = 10**15,
         unit_price: int = 10**12,
         min_share: int = 0,
+        service_bps: int = 0,
     ) -> int:
-        terms = (asset, ETH, price, unit_price, 0, 0, scopes, min_share, False, 0)
+        terms = (asset, ETH, price, unit_price, 0, 0, scopes, min_share, False, 0, service_bps)
         receipt = self.suite.license.createOffer(terms, sender=self.publisher)
         return receipt.events.filter(self.suite.license.OfferCreated)[0].offerId
 
@@ -199,7 +200,7 @@ class GasBench:
         dataset, _ = self.register(self.small)
         self.offer(dataset, INFER)  # the suite's first offer also starts the offer counter
         rec = s.license.createOffer(
-            (dataset, ETH, 10**15, 10**12, 30 * 86400, 0, INFER, 0, False, 0), sender=self.publisher
+            (dataset, ETH, 10**15, 10**12, 30 * 86400, 0, INFER, 0, False, 0, 0), sender=self.publisher
         )
         res.gas("create_offer_gas", rec, 130_000)
         offer = rec.events.filter(s.license.OfferCreated)[0].offerId
@@ -218,35 +219,62 @@ class GasBench:
         )
         res.gas("register_derived_2_parents_gas", rec, 280_000)
 
-        # Metering: the buyer deposits, signs cumulative vouchers, a gateway settles.
-        s.meter.deposit(ETH, 10**18, value=10**18, sender=self.buyer)
+        # Metering: the buyer opens a channel with the gateway, signs cumulative vouchers, the
+        # gateway settles; the asset's share reaches the vault with payAsset.
+        m, buyer, gw = s.meter, self.buyer, self.gateway
+        rec = m.deposit(lic, gw, 10**18, value=10**18, sender=buyer)
         res.gas(
-            "deposit_eth_gas", s.meter.deposit(ETH, 10**17, value=10**17, sender=self.buyer), 45_000
+            "deposit_eth_first_gas",
+            rec,
+            None,
+            "opens the channel: caches the license's terms and the payer's signer",
         )
+        res.gas("deposit_eth_gas", m.deposit(lic, gw, 10**17, value=10**17, sender=buyer), 45_000)
         key = self.keys[5]
-        chain_id, meter = self.chain.provider.chain_id, s.meter.address
+        chain_id, meter = self.chain.provider.chain_id, m.address
         deadline = self.chain.pending_timestamp + 86400
-        first = sign(Voucher(lic, 10, deadline), chain_id, meter, key)
-        s.meter.settle((lic, 10, deadline), first, sender=self.gateway)
-        sig = sign(Voucher(lic, 1_000_010, deadline), chain_id, meter, key)
+
+        def settle(license_id: int, units: int) -> Any:
+            v = Voucher(license_id, buyer.address, gw.address, units, deadline)
+            return m.settle(v.as_tuple(), sign(v, chain_id, meter, key), sender=gw)
+
+        settle(lic, 10)
         res.gas(
             "settle_one_gas",
-            s.meter.settle((lic, 1_000_010, deadline), sig, sender=self.gateway),
+            settle(lic, 1_000_010),
             75_000,
-            "one voucher covering 1,000,000 calls",
+            "one voucher covering 1,000,000 calls, no service share",
         )
-        res.gas("meter_gas", s.meter.meter(lic, 10, sender=self.buyer), 60_000)
+        shared, _ = self.buy(self.offer(dataset, INFER, service_bps=1_000), buyer)
+        m.deposit(shared, gw, 10**18, value=10**18, sender=buyer)
+        settle(shared, 10)
+        res.gas(
+            "settle_one_service_share_gas",
+            settle(shared, 1_000_010),
+            None,
+            "the same with a 10% service share credited to the operator",
+        )
+        res.gas("meter_gas", m.meter(lic, gw, 10, sender=buyer), 60_000)
+        res.gas(
+            "pay_asset_gas",
+            m.payAsset(dataset, ETH, sender=gw),
+            None,
+            "pushes what settlements owe an asset into the vault (any number of settlements)",
+        )
 
-        licenses = [self.buy(offer, self.buyer)[0] for _ in range(100)]
+        licenses = [self.buy(offer, buyer)[0] for _ in range(100)]
+        for l_id in licenses:
+            m.deposit(l_id, gw, 10**16, value=10**16, sender=buyer)
         vouchers, sigs = [], []
         for i, l_id in enumerate(licenses):
-            vouchers.append((l_id, 1000 + i, deadline))
-            sigs.append(sign(Voucher(l_id, 1000 + i, deadline), chain_id, meter, key))
-        rec = s.meter.settleBatch(vouchers, sigs, sender=self.gateway)
+            v = Voucher(l_id, buyer.address, gw.address, 1000 + i, deadline)
+            vouchers.append(v.as_tuple())
+            sigs.append(sign(v, chain_id, meter, key))
+        rec = m.settleBatch(vouchers, sigs, sender=gw)
         res.record(
             "settle_batch100_per_voucher_gas",
             rec.gas_used // 100,
             "gas",
-            35_000,
-            note="100 licenses of one asset, first settlement of each",
+            28_000,
+            note="100 channels on licenses of one asset, first settlement of each, with the split",
         )

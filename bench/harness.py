@@ -44,7 +44,7 @@ class Results:
             f"{_verdict(self.scenarios[name])}"
         )
 
-    def gas(self, name: str, receipt: Any, target: int, note: str = "") -> int:
+    def gas(self, name: str, receipt: Any, target: int | None, note: str = "") -> int:
         used = int(receipt.gas_used)
         self.record(name, used, "gas", target, "lower", note)
         return used

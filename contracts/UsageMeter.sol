@@ -178,7 +178,13 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
             if (block.timestamp > h.closesAt) revert UsageMeterChannelClosed(licenseId, msg.sender, h.closesAt);
         }
         address currency = _currencies[_metered[licenseId].currencyId];
-        received = _receive(currency, amount);
+        if (currency == ETH) {
+            if (msg.value != amount) revert UsageMeterWrongValue(msg.value, amount);
+            received = amount;
+        } else {
+            if (msg.value != 0) revert UsageMeterWrongValue(msg.value, 0);
+            received = _pull(currency, amount);
+        }
         uint256 reserve = ch.reserve + received;
         if (reserve > type(uint128).max) revert UsageMeterReserveTooLarge(reserve);
         ch.reserve = uint128(reserve);
@@ -467,7 +473,8 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
             });
             if (t.maxUnits != 0) _caps[licenseId].maxUnits = t.maxUnits;
         }
-        Channel storage ch = _channels[id];
+        // Written by key, not through storage pointers, here where channels and holders are
+        // first created (static analysers track these writes; the hot paths use pointers).
         uint64 limit = type(uint64).max;
         if (t.maxUnits != 0) {
             Cap storage cap = _caps[licenseId];
@@ -475,14 +482,15 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
             uint64 want = units == 0 ? left : units;
             if (want == 0 || want > left) revert UsageMeterNoUnitsLeft(licenseId, units, left);
             cap.allotted += want;
-            limit = ch.units + want; // ≤ maxUnits: a channel's units were allotted before
+            limit = _channels[id].units + want; // ≤ maxUnits: a channel's units were allotted before
         }
-        ch.unitLimit = limit;
+        _channels[id].unitLimit = limit;
 
-        Holder storage h = _holders[licenseId][msg.sender];
+        Holder memory h = _holders[licenseId][msg.sender];
         if (h.signer == address(0)) h.signer = signer == address(0) ? msg.sender : signer;
         h.held = true;
         h.closesAt = _closeTime(t.expiresAt);
+        _holders[licenseId][msg.sender] = h;
         emit ChannelOpened(id, licenseId, msg.sender, operator, _signer(h, licenseId, msg.sender), limit, h.closesAt);
     }
 
@@ -615,12 +623,7 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
         return ok && size >= 32 && bytes4(bytes32(word)) == IERC1271.isValidSignature.selector;
     }
 
-    function _receive(address currency, uint256 amount) internal returns (uint256 received) {
-        if (currency == ETH) {
-            if (msg.value != amount) revert UsageMeterWrongValue(msg.value, amount);
-            return amount;
-        }
-        if (msg.value != 0) revert UsageMeterWrongValue(msg.value, 0);
+    function _pull(address currency, uint256 amount) internal returns (uint256 received) {
         // Measuring what arrived needs the transfer first; the guard blocks re-entry.
         uint256 before = IERC20(currency).balanceOf(address(this));
         IERC20(currency).safeTransferFrom(msg.sender, address(this), amount);

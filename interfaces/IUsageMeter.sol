@@ -338,10 +338,10 @@ interface IUsageMeter {
     /// ignored when the caller already has a channel on it.
     /// @param units For a capped license, the units this channel may charge (0 = all left);
     /// ignored for an uncapped one.
-    /// @return channelId The channel.
+    /// @return id The channel's id.
     function open(uint256 licenseId, address operator, address signer, uint64 units)
         external
-        returns (bytes32 channelId);
+        returns (bytes32 id);
 
     /// @notice Adds to the caller's reserve on (license, caller, operator), opening it with
     /// defaults (signer = caller, all units left) when new. For ETH send `amount` as
