@@ -40,6 +40,12 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
     uint256 public constant WITHDRAWAL_WINDOW = 3 days;
     /// @inheritdoc IUsageMeter
     uint256 public constant SIGNATURE_GAS = 60_000;
+    /// @dev What must be left before an ERC-1271 call for it to really get SIGNATURE_GAS
+    /// (EIP-150 keeps 1/64 back) plus the call's own overhead.
+    uint256 internal constant SIGNATURE_GAS_NEEDED = SIGNATURE_GAS + SIGNATURE_GAS / 63 + 10_000;
+    uint256 internal constant SIG_OK = 0;
+    uint256 internal constant SIG_BAD = 1;
+    uint256 internal constant SIG_LOW_GAS = 2;
     /// @notice Metered use needs one of ACCESS, TRAIN or INFER (the license's scope bits).
     uint8 public constant USAGE_SCOPES = Scopes.METERED;
     /// @notice Bounds on the deployment parameters (grace ≤ withdrawal delay, so a withdrawal
@@ -518,7 +524,11 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
             return (abi.encodeWithSelector(UsageMeterUnitsAboveCap.selector, id, v.cumulativeUnits, ch.unitLimit), c);
         }
         address signer = _signer(h, v.licenseId, v.payer);
-        if (!_validSignature(signer, voucherDigest(v), signature)) {
+        uint256 sig = _checkSignature(signer, voucherDigest(v), signature);
+        if (sig == SIG_LOW_GAS) {
+            return (abi.encodeWithSelector(UsageMeterGasTooLow.selector, gasleft(), SIGNATURE_GAS_NEEDED), c);
+        }
+        if (sig != SIG_OK) {
             return (abi.encodeWithSelector(UsageMeterBadSignature.selector, v.licenseId, v.payer, signer), c);
         }
         return _price(id, v.licenseId, v.operator, ch, uint64(v.cumulativeUnits));
@@ -602,14 +612,18 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
     /// @dev ECDSA first (no code lookup for the common case); a contract signer is asked
     /// through ERC-1271 with at most SIGNATURE_GAS and 32 bytes of returned data, so a
     /// hostile wallet can neither burn the batch's gas nor bomb it with return data.
-    function _validSignature(address signer, bytes32 digest, bytes calldata signature) internal view returns (bool) {
+    /// Returns SIG_OK, SIG_BAD, or SIG_LOW_GAS when too little gas is left to give the check
+    /// its full allowance (then the entry is skipped as UsageMeterGasTooLow, not misreported
+    /// as a bad signature).
+    function _checkSignature(address signer, bytes32 digest, bytes calldata signature)
+        internal
+        view
+        returns (uint256)
+    {
         (address recovered, ECDSA.RecoverError e,) = ECDSA.tryRecoverCalldata(digest, signature);
-        if (e == ECDSA.RecoverError.NoError && recovered == signer) return true;
-        if (signer.code.length == 0) return false;
-        // Without enough gas the check would fail for want of gas, not of a signature: stop.
-        if (gasleft() < SIGNATURE_GAS + SIGNATURE_GAS / 63 + 10_000) {
-            revert UsageMeterGasTooLow(gasleft(), SIGNATURE_GAS + SIGNATURE_GAS / 63 + 10_000);
-        }
+        if (e == ECDSA.RecoverError.NoError && recovered == signer) return SIG_OK;
+        if (signer.code.length == 0) return SIG_BAD;
+        if (gasleft() < SIGNATURE_GAS_NEEDED) return SIG_LOW_GAS;
         bytes memory data = abi.encodeCall(IERC1271.isValidSignature, (digest, signature));
         bool ok;
         uint256 word;
@@ -620,7 +634,7 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
             size := returndatasize()
             word := mload(0x00)
         }
-        return ok && size >= 32 && bytes4(bytes32(word)) == IERC1271.isValidSignature.selector;
+        return ok && size >= 32 && bytes4(bytes32(word)) == IERC1271.isValidSignature.selector ? SIG_OK : SIG_BAD;
     }
 
     function _pull(address currency, uint256 amount) internal returns (uint256 received) {

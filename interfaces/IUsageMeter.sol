@@ -193,8 +193,9 @@ interface IUsageMeter {
     /// @param amount The amount.
     error UsageMeterTransferFailed(address currency, address to, uint256 amount);
 
-    /// @notice Too little gas is left to give an ERC-1271 check its SIGNATURE_GAS: the sender
-    /// must send more, rather than have an honest contract signer skipped for want of gas.
+    /// @notice Too little gas was left to give a contract signer's ERC-1271 check its full
+    /// SIGNATURE_GAS: the voucher is skipped (in a batch) or refused, not judged; send it again
+    /// with more gas.
     /// @param left Gas left.
     /// @param needed Gas needed.
     error UsageMeterGasTooLow(uint256 left, uint256 needed);

@@ -103,7 +103,7 @@ ACCEPTED = {
     ("uninitialized-local", "AssetRegistry.register"),
     ("uninitialized-local", "RoyaltyVault.pay"),
     ("unused-return", "LicenseToken._payVault"),
-    ("unused-return", "UsageMeter._validSignature"),
+    ("unused-return", "UsageMeter._checkSignature"),
     ("unused-return", "UsageMeter.payAsset"),
 }
 FUNCTION = re.compile(r"\b([A-Za-z_]\w*\.[A-Za-z_]\w*)\(")
