@@ -162,7 +162,9 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
         returns (bytes32 id)
     {
         id = channelId(licenseId, msg.sender, operator);
-        if (_channels[id].unitLimit != 0) revert UsageMeterChannelExists(id);
+        Channel memory ch = _channels[id];
+        // A channel that used every unit it was allotted may be opened again for more.
+        if (ch.unitLimit != 0 && ch.unitLimit != ch.units) revert UsageMeterChannelExists(id);
         _open(id, licenseId, operator, signer, units);
     }
 
@@ -176,7 +178,8 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
         if (amount == 0) revert UsageMeterZeroAmount();
         bytes32 id = channelId(licenseId, msg.sender, operator);
         Channel storage ch = _channels[id];
-        if (ch.unitLimit == 0) {
+        if (ch.unitLimit == ch.units) {
+            // New (both 0), or out of units on a capped license: (re)open, allotting all left.
             _open(id, licenseId, operator, address(0), 0);
         } else {
             Holder memory h = _holders[licenseId][msg.sender];
@@ -247,7 +250,10 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
         if (h.signer == address(0)) revert UsageMeterNoChannel(channelId(licenseId, msg.sender, address(0)));
         uint40 switchAt = h.switchAt;
         if (switchAt != 0) {
-            if (block.timestamp < switchAt) revert UsageMeterSignerChangePending(licenseId, msg.sender, switchAt);
+            // The old signer's vouchers settle until switchAt + GRACE_PERIOD: only then may the
+            // next change start, so at most two signers are ever in play.
+            uint256 until = uint256(switchAt) + GRACE_PERIOD;
+            if (block.timestamp <= until) revert UsageMeterSignerChangePending(licenseId, msg.sender, until);
             h.signer = _nextSigner[licenseId][msg.sender]; // the earlier change is in force: fold it in
         }
         address next = signer == address(0) ? msg.sender : signer;
@@ -391,7 +397,9 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
             held: h.held,
             withdrawalAmount: w.amount,
             readyAt: w.readyAt,
-            windowEnd: w.windowEnd
+            windowEnd: w.windowEnd,
+            nextSigner: h.switchAt == 0 ? address(0) : _nextSigner[licenseId][payer],
+            switchAt: h.switchAt
         });
     }
 
@@ -523,8 +531,7 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
         if (v.cumulativeUnits > ch.unitLimit) {
             return (abi.encodeWithSelector(UsageMeterUnitsAboveCap.selector, id, v.cumulativeUnits, ch.unitLimit), c);
         }
-        address signer = _signer(h, v.licenseId, v.payer);
-        uint256 sig = _checkSignature(signer, voucherDigest(v), signature);
+        (uint256 sig, address signer) = _verify(h, v.licenseId, v.payer, voucherDigest(v), signature);
         if (sig == SIG_LOW_GAS) {
             return (abi.encodeWithSelector(UsageMeterGasTooLow.selector, gasleft(), SIGNATURE_GAS_NEEDED), c);
         }
@@ -594,6 +601,25 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
         cid = ++_currencyCount; // one per currency ever used: cannot reach 2^32
         _currencyIds[currency] = cid;
         _currencies[cid] = currency;
+    }
+
+    /// @dev The signer in force, and, for GRACE_PERIOD after a scheduled switch, the previous
+    /// one too: a voucher the gateway accepted just before the switch still settles.
+    function _verify(Holder memory h, uint256 licenseId, address payer, bytes32 digest, bytes calldata signature)
+        internal
+        view
+        returns (uint256 status, address signer)
+    {
+        uint256 switchAt = h.switchAt;
+        if (switchAt == 0 || block.timestamp < switchAt) {
+            return (_checkSignature(h.signer, digest, signature), h.signer);
+        }
+        signer = _nextSigner[licenseId][payer];
+        status = _checkSignature(signer, digest, signature);
+        if (status == SIG_OK || block.timestamp > switchAt + GRACE_PERIOD) return (status, signer);
+        uint256 previous = _checkSignature(h.signer, digest, signature);
+        if (previous == SIG_OK) return (SIG_OK, signer);
+        return (status == SIG_LOW_GAS ? status : previous, signer);
     }
 
     function _signer(Holder memory h, uint256 licenseId, address payer) internal view returns (address) {

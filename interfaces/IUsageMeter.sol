@@ -27,6 +27,8 @@ interface IUsageMeter {
     /// settle until `closesAt` (license expiry + grace, or grace after the payer let the
     /// license go); `held` = the payer holds the license now. The withdrawal fields are 0
     /// when none is pending: it completes from `readyAt` to `windowEnd`, not after.
+    /// `nextSigner` takes over at `switchAt` (0 = no change scheduled); `signer` is the one in
+    /// force now, and the previous one's vouchers still settle until switchAt + GRACE_PERIOD.
     struct ChannelView {
         uint128 reserve;
         uint64 units;
@@ -37,6 +39,8 @@ interface IUsageMeter {
         uint128 withdrawalAmount;
         uint40 readyAt;
         uint40 windowEnd;
+        address nextSigner;
+        uint40 switchAt;
     }
 
     /// @notice A license's terms as the meter cached them when its first channel opened
@@ -142,11 +146,12 @@ interface IUsageMeter {
     /// @param nowTime The block's unix time.
     error UsageMeterWithdrawalLapsed(bytes32 channelId, uint256 windowEnd, uint256 nowTime);
 
-    /// @notice A signer change is already pending; it takes effect at `switchAt`.
+    /// @notice The previous signer change is still in transition (its old signer's vouchers
+    /// settle until `until`); the next change can start after that.
     /// @param licenseId The license.
     /// @param payer The payer.
-    /// @param switchAt Unix time.
-    error UsageMeterSignerChangePending(uint256 licenseId, address payer, uint40 switchAt);
+    /// @param until Unix time: switchAt + GRACE_PERIOD.
+    error UsageMeterSignerChangePending(uint256 licenseId, address payer, uint256 until);
 
     /// @notice The voucher's deadline has passed.
     /// @param licenseId The license.
@@ -301,8 +306,8 @@ interface IUsageMeter {
     /// @param closesAt Unix time.
     event HolderReturned(uint256 indexed licenseId, address indexed payer, uint40 closesAt);
 
-    /// @notice The payer's voucher signer on a license changes at `switchAt`; vouchers of the
-    /// old signer settle until then.
+    /// @notice The payer's voucher signer on a license changes at `switchAt`; the old signer's
+    /// vouchers settle until switchAt + GRACE_PERIOD (a gateway accepts them until switchAt).
     /// @param licenseId The license.
     /// @param payer The payer.
     /// @param signer The new signer.
@@ -332,7 +337,8 @@ interface IUsageMeter {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Opens the caller's channel with `operator` on a license it holds, with no
-    /// money yet. The first channel of the caller on the license fixes its voucher signer.
+    /// money yet (or gives a channel that used all its allotted units more, on a capped
+    /// license). The first channel of the caller on the license fixes its voucher signer.
     /// @param licenseId The license, held by the caller, with a metered scope, not expired.
     /// @param operator The gateway operator the channel pays (its service share).
     /// @param signer The key that signs the caller's vouchers on this license (0 = the caller);
@@ -345,7 +351,8 @@ interface IUsageMeter {
         returns (bytes32 id);
 
     /// @notice Adds to the caller's reserve on (license, caller, operator), opening it with
-    /// defaults (signer = caller, all units left) when new. For ETH send `amount` as
+    /// defaults (signer = caller, all units left) when new, and allotting all units left to a
+    /// channel that used all its allotted units. For ETH send `amount` as
     /// `msg.value`; for an ERC-20 approve `amount` to this meter first.
     /// @param licenseId The license, held by the caller.
     /// @param operator The gateway operator.
@@ -376,7 +383,8 @@ interface IUsageMeter {
     function completeWithdrawal(uint256 licenseId, address operator) external returns (uint256 amount);
 
     /// @notice Schedules a new voucher signer for the caller's channels on a license; it takes
-    /// effect WITHDRAWAL_DELAY seconds from now, so vouchers the old one signed stay good.
+    /// effect WITHDRAWAL_DELAY seconds from now, and the old one's vouchers settle for
+    /// GRACE_PERIOD more, so a voucher a gateway accepted before the switch stays good.
     /// @param licenseId The license.
     /// @param signer The new signer (0 = the caller).
     function changeSigner(uint256 licenseId, address signer) external;

@@ -1,7 +1,7 @@
 """Deploy the whole suite deterministically (CREATE2) and record it.
 
     ape run deploy [--network ...] [--account ALIAS] [--treasury ADDR] [--fee-bps N]
-                   [--withdrawal-delay 1d] [--grace-period 7d] [--salt HEX]
+                   [--withdrawal-delay 2d] [--grace-period 1d] [--salt HEX]
 
 Same salt, parameters and deploying account: same addresses on every chain. Re-running skips
 what is already deployed. Writes deployments/<chain-id>.json.
@@ -24,10 +24,16 @@ from seedbed.core.errors import ChainError
 )
 @click.option("--fee-bps", default=0, type=int, show_default=True, help="Protocol fee, 0..500 bps.")
 @click.option(
-    "--withdrawal-delay", default="1d", show_default=True, help="Escrow withdrawal delay."
+    "--withdrawal-delay",
+    default="2d",
+    show_default=True,
+    help="Reserve withdrawal (and signer change) delay: grace period .. 90d.",
 )
 @click.option(
-    "--grace-period", default="7d", show_default=True, help="Settlement grace after expiry."
+    "--grace-period",
+    default="1d",
+    show_default=True,
+    help="Settlement window after a license expires or moves: 1h .. 30d.",
 )
 @click.option(
     "--salt",

@@ -29,6 +29,23 @@ contract ContractWallet is IERC1271 {
         return ret;
     }
 
+    /// @notice One of `executeAll`'s calls and what it returned.
+    event CallResult(uint256 indexed index, bool ok, bytes returned);
+
+    /// @notice Runs every call in ONE transaction, whatever each one does (a failing call is
+    /// recorded, not fatal): the shape of an attack that must happen before any gateway can
+    /// react.
+    function executeAll(address[] calldata to, uint256[] calldata value, bytes[] calldata data)
+        external
+        payable
+    {
+        require(msg.sender == OWNER, "not owner");
+        for (uint256 i; i < to.length; ++i) {
+            (bool ok, bytes memory ret) = to[i].call{value: value[i]}(data[i]);
+            emit CallResult(i, ok, ret);
+        }
+    }
+
     function onERC721Received(address, address, uint256, bytes calldata) external pure returns (bytes4) {
         return this.onERC721Received.selector;
     }

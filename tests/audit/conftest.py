@@ -37,12 +37,34 @@ def offer_of(license_token):
         duration=30 * DAY,
         max_units=1_000,
         scopes=ACCESS | INFER | DERIVE,
+        service_bps=0,
     ):
-        terms = (asset, currency, price, unit_price, duration, max_units, scopes, 0, False, 0)
+        terms = (
+            asset,
+            currency,
+            price,
+            unit_price,
+            duration,
+            max_units,
+            scopes,
+            0,
+            False,
+            0,
+            service_bps,
+        )
         receipt = license_token.createOffer(terms, sender=owner)
         return receipt.events.filter(license_token.OfferCreated)[0].offerId
 
     return make
+
+
+SERVICE_BPS = 1_000  # the economy's offer gives the gateway operator 10% of metered use
+
+
+@pytest.fixture(scope="session")
+def consumer(accounts):
+    """The economy's license holder and payer (the gateway is the operator it pays)."""
+    return accounts[7]
 
 
 @pytest.fixture
@@ -58,11 +80,14 @@ def economy(
     gateway,
     stranger,
     deployer,
+    consumer,
     tmp_path,
 ):
-    """Every kind of flow once: two assets in a lineage, a license sale, metered usage by
-    `meter` and by voucher, direct payments in ETH and a token, an upstream flow, claims and
-    an escrow withdrawal. Returns the ids, trees (also saved as files) and amounts."""
+    """Every kind of flow once: two assets in a lineage, a license sale, a usage channel
+    (consumer pays, gateway operates) metered by `meter` and by voucher with a service share,
+    `payAsset` into the vault, the operator's earnings withdrawn, direct payments in ETH and
+    a token, an upstream flow, claims and a reserve withdrawal. Returns the ids, trees (also
+    saved as files) and amounts."""
     from seedbed.core.vouchers import Voucher, sign
 
     vault, license_token, meter = suite.vault, suite.license, suite.meter
@@ -70,14 +95,18 @@ def economy(
     model, m_people = register_asset(
         publisher, {alice.address: 2, stranger.address: 2}, parents=[(dataset, 3_000)], kind=MODEL
     )
-    offer = offer_of(model, publisher)
-    bought = license_token.buy(offer, gateway, PRICE, value=PRICE, sender=gateway)
+    offer = offer_of(model, publisher, service_bps=SERVICE_BPS)
+    bought = license_token.buy(offer, consumer, PRICE, value=PRICE, sender=consumer)
     license_id = bought.events.filter(license_token.LicenseBought)[0].licenseId
-    meter.deposit(ETH, 10**15, value=10**15, sender=gateway)
-    meter.meter(license_id, 100, sender=gateway)
-    voucher = Voucher(license_id, 250, chain.pending_timestamp + DAY)
-    signature = sign(voucher, chain.chain_id, meter.address, gateway.private_key)
-    meter.settle((license_id, 250, voucher.deadline), signature, sender=stranger)
+    meter.deposit(license_id, gateway, 10**15, value=10**15, sender=consumer)
+    meter.meter(license_id, gateway, 100, sender=consumer)
+    voucher = Voucher(
+        license_id, consumer.address, gateway.address, 250, chain.pending_timestamp + DAY
+    )
+    signature = sign(voucher, chain.chain_id, meter.address, consumer.private_key)
+    meter.settle(voucher.as_tuple(), signature, sender=stranger)
+    meter.payAsset(model, ETH, sender=stranger)
+    meter.withdrawEarnings(ETH, gateway, sender=gateway)
 
     token.mint(deployer, 10**21, sender=deployer)
     token.approve(vault, 10**21, sender=deployer)
@@ -92,9 +121,9 @@ def economy(
     claim(dataset, d_people, alice, ETH)
     claim(dataset, d_people, bob, token)
     claim(model, m_people, alice, ETH)
-    meter.requestWithdrawal(ETH, 10**14, sender=gateway)
-    chain.pending_timestamp += DAY + 1
-    meter.completeWithdrawal(ETH, sender=gateway)
+    meter.requestWithdrawal(license_id, gateway, 10**14, sender=consumer)
+    chain.pending_timestamp += meter.WITHDRAWAL_DELAY() + 1
+    meter.completeWithdrawal(license_id, gateway, sender=consumer)
 
     d_tree, m_tree = tmp_path / "dataset.sbtree", tmp_path / "model.sbtree"
     d_people.tree.save(d_tree)
@@ -108,5 +137,10 @@ def economy(
         m_people=m_people,
         trees={dataset: d_tree, model: m_tree},
         units=250,
+        metered=250 * UNIT_PRICE,
+        service=250 * UNIT_PRICE * SERVICE_BPS // 10_000,
+        to_asset=250 * UNIT_PRICE - 250 * UNIT_PRICE * SERVICE_BPS // 10_000,
+        consumer=consumer,
+        operator=gateway,
         token=token,
     )

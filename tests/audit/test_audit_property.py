@@ -17,11 +17,16 @@ OPS = st.one_of(
     st.tuples(st.just("claim"), st.integers(0, 2), st.sampled_from(CURRENCIES), st.integers(0, 2)),
     st.tuples(st.just("buy")),
     st.tuples(st.just("use"), st.integers(1, 50)),
+    st.tuples(st.just("pay_asset"), st.sampled_from(CURRENCIES)),
+    st.tuples(st.just("earnings"), st.sampled_from(CURRENCIES)),
+    st.tuples(st.just("transfer")),
 )
 
 
 @pytest.fixture
-def lineage(register_asset, publisher, alice, bob, stranger, offer_of, token, gateway, suite):
+def lineage(
+    register_asset, publisher, alice, bob, stranger, offer_of, token, gateway, consumer, suite
+):
     """Three assets: a dataset, a model trained on it, and an app on both."""
     people = {"alice": alice, "bob": bob, "stranger": stranger}
     a = register_asset(publisher, {alice.address: 1, bob.address: 3})
@@ -31,11 +36,10 @@ def lineage(register_asset, publisher, alice, bob, stranger, offer_of, token, ga
     c = register_asset(
         publisher, {alice.address: 7, stranger.address: 1}, parents=[(a[0], 1_500), (b[0], 2_000)]
     )
-    offer = offer_of(c[0], publisher, unit_price=10**12, max_units=0)
-    for who in (publisher, gateway):
+    offer = offer_of(c[0], publisher, unit_price=10**12, max_units=0, service_bps=700)
+    for who in (publisher, consumer):
         token.mint(who, 10**24, sender=who)
         token.approve(suite.vault, 2**256 - 1, sender=who)
-    suite.meter.deposit(ETH, 10**17, value=10**17, sender=gateway)
     return [a, b, c], offer, list(people.values())
 
 
@@ -45,7 +49,7 @@ _runs = itertools.count()
 @settings(deadline=None)
 @given(ops=st.lists(OPS, min_size=3, max_size=12))
 def test_audit_ledger_equals_chain_for_any_honest_activity(
-    ops, audit, chain, suite, token, lineage, publisher, gateway, stranger, tmp_path
+    ops, audit, chain, suite, token, lineage, publisher, gateway, consumer, stranger, tmp_path
 ):
     assets, offer, accounts = lineage
     vault, license_token, meter = suite.vault, suite.license, suite.meter
@@ -74,23 +78,26 @@ def test_audit_ledger_equals_chain_for_any_honest_activity(
                     cur = currency[op[2]]
                     if vault.claimable(asset_id, cur, who, weight, proof):
                         vault.claim(asset_id, cur, who, weight, proof, sender=stranger)
-            elif kind == "buy":
-                receipt = license_token.buy(offer, gateway, 10**15, value=10**15, sender=gateway)
+            elif kind == "buy" or (kind == "use" and not licenses):
+                receipt = license_token.buy(offer, consumer, 10**15, value=10**15, sender=consumer)
                 licenses.append(receipt.events.filter(license_token.LicenseBought)[0].licenseId)
+                meter.deposit(licenses[-1], gateway, 10**17, value=10**17, sender=consumer)
                 payments += 1
-            elif kind == "use":
-                if not licenses:
-                    receipt = license_token.buy(
-                        offer, gateway, 10**15, value=10**15, sender=gateway
-                    )
-                    licenses.append(receipt.events.filter(license_token.LicenseBought)[0].licenseId)
+            if kind == "use":
+                meter.meter(licenses[-1], gateway, op[1], sender=consumer)
+            elif kind == "pay_asset":
+                if meter.owedToAsset(assets[2][0], currency[op[1]]):
+                    meter.payAsset(assets[2][0], currency[op[1]], sender=stranger)
                     payments += 1
-                meter.meter(licenses[-1], op[1], sender=gateway)
-                payments += 1
+            elif kind == "transfer" and licenses:  # HolderLeft: its channel closes after grace
+                license_token.transferFrom(consumer, accounts[1], licenses.pop(), sender=consumer)
+            elif kind == "earnings":
+                if meter.earningsOf(gateway, currency[op[1]]):
+                    meter.withdrawEarnings(currency[op[1]], stranger, sender=gateway)
 
         result = audit(db_path=tmp_path / f"run{next(_runs)}.sqlite", out_dir=None)
         assert result.ok, [f.message for f in result.findings.failures]
-        for name in ("Claimed", "UpstreamFlowed", "UsageSettled"):  # coverage statistics
+        for name in ("Claimed", "UpstreamFlowed", "UsageSettled", "AssetPaid", "HolderLeft"):
             event(f"{name}: {result.ledger.counts[name] > 0}")
         # Every payment was seen and split-checked; every pool equals its on-chain view.
         assert result.findings.tallies["payment split"].checked == payments
@@ -98,5 +105,8 @@ def test_audit_ledger_equals_chain_for_any_honest_activity(
             assert pool.accrued == vault.accrued(asset_id, cur)
             assert pool.pending == vault.pendingUpstream(asset_id, cur)
             assert pool.claimed <= pool.accrued
+        assert sum(result.ledger.meter_books(ETH)) == meter.totalHeld(ETH)
+        for (operator, cur), e in result.ledger.earnings.items():
+            assert e.balance == meter.earningsOf(operator, cur)
     finally:
         chain.restore(snapshot)

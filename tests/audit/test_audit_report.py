@@ -25,7 +25,24 @@ def test_json_and_csv_carry_the_exact_ledger(audit, economy, vault):
     model = pools[economy.model, ETH]
     assert int(model["accrued"]) == vault.accrued(economy.model, ETH)
     assert int(model["license_sales"]) == 10**15
-    assert int(model["metered_usage"]) == 250 * 10**9
+    assert int(model["metered_usage"]) == economy.to_asset  # the service share went elsewhere
+    assert int(model["owed_by_meter"]) == 0  # payAsset pushed it all
+    # Operator earnings next to the contributors': the flow reserve -> asset and -> operator.
+    (operator,) = data["operators"]
+    assert operator["operator"] == economy.operator.address
+    assert int(operator["earned"]) == int(operator["withdrawn"]) == economy.service
+    assert int(operator["earnings"]) == 0 and operator["settlements"] == 2
+    (channel,) = data["channels"]
+    assert (channel["payer"], channel["operator"]) == (
+        economy.consumer.address,
+        economy.operator.address,
+    )
+    assert int(channel["to_asset"]) + int(channel["service_share"]) == int(channel["settled"])
+    assert int(channel["deposited"]) - int(channel["settled"]) - int(channel["withdrawn"]) == int(
+        channel["reserve"]
+    )
+    (eth,) = [c for c in data["currencies"] if c["symbol"] == "ETH"]
+    assert int(eth["meter_held"]) == int(eth["reserves"]) == int(channel["reserve"])
     assert int(model["direct_payments"]) == 5 * 10**17
     (edge,) = data["flows"]
     assert (edge["child"], edge["parent"]) == (economy.model, economy.dataset)
@@ -41,6 +58,9 @@ def test_json_and_csv_carry_the_exact_ledger(audit, economy, vault):
     assert {(int(r["asset"]), r["currency"].lower()): int(r["accrued"]) for r in rows} == {
         k: int(p["accrued"]) for k, p in pools.items()
     }
+    with open(result.paths["csv_operators"]) as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert int(row["earned"]) == economy.service
     with open(result.paths["csv_checks"]) as fh:
         checks = {r["check"]: r for r in csv.DictReader(fh)}
     assert checks["vault.accrued"]["failed"] == "0" and int(checks["vault.accrued"]["checked"]) == 3
@@ -62,6 +82,9 @@ def test_html_is_self_contained(audit, economy):
     assert html.count('<svg class="sankey"') == 2  # one chart per currency
     assert 'id="verdict">PASSED<' in html
     assert f"asset #{economy.model} (model)" in html and "License sales" in html
+    assert "Gateway operators" in html and "Usage channels" in html
+    assert 'data-kind="service"' in html  # the reserve -> operator band
+    assert "operator " + economy.operator.address[:6] in html
 
 
 @pytest.mark.parametrize(
@@ -326,7 +349,8 @@ def test_html_renders_in_headless_chromium_with_a_chart_a_person_can_read(
     texts = [t["s"] for t in eth["texts"]]
     headings = [t["s"] for t in eth["texts"] if t["cls"] == "heading"]
     assert headings == ["Sources", "Assets", "Upstream", "Recipients"]
-    for legend in ("license sale", "metered use", "direct pay", "upstream flow", "claim", "fee"):
+    legends = ("license sale", "metered use", "operator service share", "direct pay")
+    for legend in (*legends, "upstream flow", "claim", "fee"):
         assert legend in texts, legend
     assert any(t.startswith("held") for t in texts)
     labels = {t.split(" · ")[0]: t.split(" · ")[1] for t in texts if " · " in t}

@@ -26,13 +26,17 @@ def test_clean_audit_writes_reports_and_exits_zero(run_script, economy, chain, t
         "flows.csv",
         "checks.csv",
         "findings.csv",
+        "channels.csv",
+        "operators.csv",
     }
     assert "FAIL" not in done.stdout and "Traceback" not in done.stderr
     # The table rounds for people (0.001 + 0.5 ETH and a little metered use: "0.501 ETH");
-    # the JSON keeps every wei.
+    # the JSON keeps every wei. Metered use reached the asset less the operator's share,
+    # which the operators table shows.
     (model,) = [p for p in data["pools"] if p["asset"] == economy.model and p["symbol"] == "ETH"]
     revenue = sum(int(model[k]) for k in ("license_sales", "metered_usage", "direct_payments"))
-    assert revenue == 10**15 + economy.units * 10**9 + 5 * 10**17
+    assert revenue == 10**15 + economy.to_asset + 5 * 10**17
+    assert "Gateway operators" in done.stdout and economy.operator.address in done.stdout
     assert "0.501 ETH" in done.stdout and format_amount(revenue) not in done.stdout
 
     again = run_script("audit", "--out", out, account=None)  # warm: nothing new to fetch

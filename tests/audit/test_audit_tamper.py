@@ -111,3 +111,123 @@ def test_unknown_asset_for_a_tree_is_an_input_error(audit, economy):
 
     with pytest.raises(InputError, match="Asset 99 is not registered"):
         audit(trees={99: economy.trees[economy.model]})
+
+
+# -- the meter: an index that lost or changed events disagrees with the chain ---------------------
+
+
+def _tamper(db, name, change):
+    """Rewrite (or with change=None delete) the first stored event called `name`, and drop the
+    ledger snapshot so the next audit rebuilds from the altered events."""
+    import json
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        block, index, args = con.execute(
+            "SELECT block_number, log_index, args FROM events WHERE name = ? "
+            "ORDER BY block_number, log_index LIMIT 1",
+            (name,),
+        ).fetchone()
+        if change is None:
+            con.execute(
+                "DELETE FROM events WHERE block_number = ? AND log_index = ?", (block, index)
+            )
+        else:
+            values = json.loads(args)
+            change(values)
+            con.execute(
+                "UPDATE events SET args = ? WHERE block_number = ? AND log_index = ?",
+                (json.dumps(values), block, index),
+            )
+        con.execute("DELETE FROM snapshot")
+
+
+def _plus_one(index, inner=None):
+    def change(values):
+        if inner is None:
+            values[index] += 1
+        else:
+            values[index][inner] += 1
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("event", "change", "must_fail"),
+    [
+        # One wei more deposited than arrived: the reserve, totalHeld and the meter's balance
+        # all disagree with the rebuilt books.
+        (
+            "Deposited",
+            _plus_one(1),
+            {
+                "meter.channel",
+                "meter.totalHeld",
+                "meter balance = books",
+                "reserve running balance",
+            },
+        ),
+        # One wei of a settlement moved from the asset to the operator.
+        (
+            "UsageSettled",
+            _plus_one(4),
+            {
+                "meter.earningsOf",
+                "meter.owedToAsset",
+                "settlement charge",
+                "asset paid what it was owed",
+                "earnings withdrawn whole",
+            },
+        ),
+        # The offer's service share is not what the meter cached.
+        ("OfferCreated", _plus_one(3, 10), {"meter.metered", "settlement charge"}),
+        # A withdrawal the index lost: the books owe more than the meter holds.
+        (None, "Withdrawn", {"meter.channel", "meter.totalHeld", "meter balance = books"}),
+        # A payAsset the index lost: the asset still looks owed, the vault was paid unasked.
+        (
+            None,
+            "AssetPaid",
+            {"meter.owedToAsset", "meter.totalHeld", "asset payment reached the vault"},
+        ),
+    ],
+    ids=["deposit+1", "share+1", "offer-bps", "lost-withdrawal", "lost-asset-payment"],
+)
+def test_meter_views_and_balance_catch_a_tampered_index(
+    audit, economy, tmp_path, event, change, must_fail
+):
+    db = tmp_path / "events.sqlite"
+    assert audit(db_path=db).ok
+    if event is None:  # delete the event named by `change`
+        _tamper(db, change, None)
+    else:
+        _tamper(db, event, change)
+    result = audit(db_path=db)
+    assert not result.ok
+    assert must_fail <= failed_checks(result), failed_checks(result)
+
+
+def test_tokens_sent_to_the_meter_are_explained_per_transaction(
+    audit, suite, economy, offer_of, publisher, consumer, gateway, token, deployer, stranger
+):
+    """A token channel: deposits, a settlement, payAsset and a withdrawal of earnings match
+    the token's own transfers; tokens sent to the meter directly are a warning, not revenue."""
+    meter, license_token = suite.meter, suite.license
+    offer = offer_of(economy.dataset, publisher, currency=token, price=10**6, service_bps=2_500)
+    token.mint(consumer, 10**21, sender=deployer)
+    for spender in (license_token, meter):
+        token.approve(spender, 10**21, sender=consumer)
+    receipt = license_token.buy(offer, consumer, 10**6, sender=consumer)
+    license_id = receipt.events.filter(license_token.LicenseBought)[0].licenseId
+    meter.deposit(license_id, gateway, 10**13, sender=consumer)
+    meter.meter(license_id, gateway, 40, sender=consumer)
+    meter.payAsset(economy.dataset, token, sender=stranger)
+    meter.withdrawEarnings(token, stranger, sender=gateway)
+    token.transfer(meter, 777, sender=deployer)
+
+    result = audit()
+    assert result.ok, [f.message for f in result.findings.failures]
+    (excess,) = [f for f in result.findings.warnings if f.check == "meter excess"]
+    assert excess.found == 777 and excess.currency == token.address.lower()
+    assert result.findings.tallies["meter payouts match transfers"].failed == 0
+    earned = result.ledger.earnings[gateway.address.lower(), token.address.lower()]
+    assert earned.earned == earned.withdrawn == 40 * 10**9 * 2_500 // 10_000

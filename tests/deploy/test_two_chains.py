@@ -130,18 +130,21 @@ def test_register_buy_settle_claim_on_each_chain(
                 0, root, people.root, people.total, "ipfs://d", b"\x01" * 32, [], sender=publisher
             )
             asset = receipt.events.filter(suite.registry.AssetRegistered)[0].assetId
-            terms = (asset, ETH, 10**15, 10**12, 0, 0, INFER, 0, False, 0)
+            terms = (asset, ETH, 10**15, 10**12, 0, 0, INFER, 0, False, 0, 0)
             offer = suite.license.createOffer(terms, sender=publisher).events[0].offerId
             lic = (
                 suite.license.buy(offer, consumer, 10**15, value=10**15, sender=consumer)
                 .events.filter(suite.license.LicenseBought)[0]
                 .licenseId
             )
-            suite.meter.deposit(ETH, 10**16, value=10**16, sender=consumer)
+            # The publisher serves as the gateway operator of the consumer's channel.
+            suite.meter.deposit(lic, publisher, 10**16, value=10**16, sender=consumer)
             deadline = chain.pending_timestamp + 3600
-            sig = sign(Voucher(lic, 1_000, deadline), chain_id, suite.meter.address, CONSUMER_KEY)
-            suite.meter.settle((lic, 1_000, deadline), sig, sender=publisher)
-            assert suite.license.usageTerms(lic).unitsUsed == 1_000
+            voucher = Voucher(lic, consumer.address, publisher.address, 1_000, deadline)
+            sig = sign(voucher, chain_id, suite.meter.address, CONSUMER_KEY)
+            suite.meter.settle(voucher.as_tuple(), sig, sender=publisher)
+            assert suite.meter.channel(lic, consumer, publisher).units == 1_000
+            suite.meter.payAsset(asset, ETH, sender=publisher)
             # 1e15 sale + 1000 units × 1e12 = 2e15 credited; half each to two equal weights.
             weight, proof = people.proof(consumer)
             before = consumer.balance

@@ -1,5 +1,6 @@
-"""License fixtures: a dataset to sell, offer and purchase builders, and a LicenseToken whose
-usage meter is a test account (so tests can record units directly)."""
+"""License fixtures: a dataset to sell, offer and purchase builders. Units used live in the
+usage meter now (per channel), and every transfer calls the meter: the tests that meter a
+license use the real suite's LicenseToken and UsageMeter."""
 
 import pytest
 from license_helpers import raw_terms
@@ -62,11 +63,10 @@ def buy(license_token):
 
 
 @pytest.fixture(scope="session")
-def metered(project, deployer, registry, vault, gateway):
-    """A LicenseToken on the real registry and vault whose meter is the `gateway` account."""
-    lt = deployer.deploy(project.LicenseToken, registry, vault, deployer)
-    lt.wireMeter(gateway, sender=deployer)
-    return lt
+def metered(license_token):
+    """The suite's LicenseToken, wired to the suite's UsageMeter (a LicenseToken wired to an
+    account cannot transfer: every transfer calls meter.onLicenseTransfer)."""
+    return license_token
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ TERM_FIELDS = (
     "minUpstreamBps",
     "soulbound",
     "supplyCap",
+    "serviceBps",
 )
 DEFAULTS = dict(
     currency=ETH,
@@ -28,6 +29,7 @@ DEFAULTS = dict(
     minUpstreamBps=0,
     soulbound=False,
     supplyCap=0,
+    serviceBps=0,
 )
 
 

@@ -35,6 +35,12 @@ MIRRORED = {
     ("LicenseToken", "MAX_DURATION"): constants.MAX_DURATION,
     ("UsageMeter", "USAGE_SCOPES"): constants.USAGE_SCOPES,
     ("UsageMeter", "VOUCHER_TYPEHASH"): VOUCHER_TYPEHASH,
+    ("LicenseToken", "MAX_SERVICE_BPS"): constants.MAX_SERVICE_BPS,
+    ("UsageMeter", "MIN_GRACE_PERIOD"): constants.MIN_GRACE_PERIOD,
+    ("UsageMeter", "MAX_GRACE_PERIOD"): constants.MAX_GRACE_PERIOD,
+    ("UsageMeter", "MAX_WITHDRAWAL_DELAY"): constants.MAX_WITHDRAWAL_DELAY,
+    ("UsageMeter", "WITHDRAWAL_WINDOW"): constants.WITHDRAWAL_WINDOW,
+    ("UsageMeter", "SIGNATURE_GAS"): constants.SIGNATURE_GAS,
 }
 
 _DEPLOYED = "set at deployment (seedbed.chain.deploy.Params), not a protocol constant"

@@ -5,7 +5,7 @@ import ape
 import pytest
 from license_helpers import warp_to
 
-from seedbed.core.constants import BPS, DERIVE, ETH, MODEL, TRAIN
+from seedbed.core.constants import BPS, DERIVE, ETH, INFER, MODEL, TRAIN
 
 
 def test_model_from_two_licensed_datasets_pays_every_contributor_what_was_promised(
@@ -161,13 +161,17 @@ def test_transferred_derive_license_serves_its_new_holder(
     register_asset(bob, {bob.address: 1}, parents=[(foreign, 300, license_id)])
 
 
-def test_exhausted_license_cannot_derive(
-    metered, metered_offer, metered_buy, foreign, gateway, bob
+def test_a_license_whose_metered_units_ran_out_still_derives(
+    meter, metered, metered_offer, metered_buy, foreign, gateway, bob
 ):
-    license_id = metered_buy(metered_offer(foreign, scopes=DERIVE, maxUnits=2), bob)
+    """Units are counted per channel in the meter now: using them all limits metering, not the
+    license's validity or its right to derive."""
+    license_id = metered_buy(metered_offer(foreign, scopes=DERIVE | INFER, maxUnits=2), bob)
     assert metered.checkDerive(license_id, bob, foreign) == (True, 0)
-    metered.recordUsage(license_id, 2, sender=gateway)
-    assert metered.checkDerive(license_id, bob, foreign) == (False, 0)
+    meter.open(license_id, gateway, bob, 0, sender=bob)
+    meter.meter(license_id, gateway, 2, sender=bob)  # unit price 0: no reserve needed
+    assert meter.channel(license_id, bob, gateway).units == 2
+    assert metered.checkDerive(license_id, bob, foreign) == (True, 0)
 
 
 def test_check_derive_of_an_unknown_license_is_false(license_token, foreign, bob):

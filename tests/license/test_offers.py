@@ -30,6 +30,7 @@ def test_owner_publishes_offer_with_event_and_view(license_token, dataset, publi
         minUpstreamBps=500,
         soulbound=True,
         supplyCap=7,
+        serviceBps=1_250,
     )
     receipt = license_token.createOffer(terms, sender=publisher)
     event = receipt.events.filter(license_token.OfferCreated)[0]
@@ -113,6 +114,20 @@ def test_min_share_above_100_percent_is_refused(license_token, dataset, publishe
         license_token.createOffer(raw_terms(asset_id, minUpstreamBps=10_001), sender=publisher)
     offer_id = make_offer(asset_id, minUpstreamBps=10_000)
     assert license_token.offer(offer_id).terms.minUpstreamBps == 10_000
+
+
+def test_a_service_share_above_the_maximum_is_refused(
+    license_token, dataset, publisher, make_offer
+):
+    asset_id, _ = dataset
+    cap = license_token.MAX_SERVICE_BPS()
+    assert cap == 5_000
+    count = license_token.offerCount()
+    with ape.reverts(license_token.LicenseTokenInvalidServiceShare, serviceBps=cap + 1, max=cap):
+        license_token.createOffer(raw_terms(asset_id, serviceBps=cap + 1), sender=publisher)
+    assert license_token.offerCount() == count
+    offer_id = make_offer(asset_id, serviceBps=cap)
+    assert license_token.offer(offer_id).terms.serviceBps == cap
 
 
 def test_a_duration_whose_expiry_would_overflow_the_clock_is_refused(

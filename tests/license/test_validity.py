@@ -1,12 +1,13 @@
-"""What a sold license answers: validity in time and units, scope and holder checks, transfers
-(transferable vs soulbound, ERC-5192), on-chain metadata, and terms that never change."""
+"""What a sold license answers: validity in time (units are per channel, in the meter), scope
+and holder checks, transfers (transferable vs soulbound, ERC-5192; every move tells the
+meter), on-chain metadata, and terms that never change."""
 
 import base64
 import json
 
 import ape
 import pytest
-from license_helpers import block_time, terms_dict, warp_to
+from license_helpers import block_time, raw_terms, terms_dict, warp_to
 
 from seedbed.core.constants import (
     ACCESS,
@@ -18,7 +19,6 @@ from seedbed.core.constants import (
     TRAIN,
 )
 
-UINT64_MAX = 2**64 - 1
 ERC5192_ID = "0xb45a3c0e"
 ERC721_ID = "0x80ac58cd"
 
@@ -56,7 +56,6 @@ def test_perpetual_license_never_expires(chain, license_token, dataset, make_off
     chain.pending_timestamp += 50 * 365 * 86400
     chain.mine()
     assert license_token.isValid(license_id)
-    assert license_token.unitsLeft(license_id) == UINT64_MAX
 
 
 # --------------------------------------------------------------------------- scope and holder
@@ -82,7 +81,7 @@ def test_is_valid_for_needs_holder_and_every_scope(
 def test_views_of_an_unknown_license_revert(license_token):
     missing = license_token.licenseCount() + 1
     lt = license_token
-    for view in (lt.license, lt.expiresAt, lt.unitsLeft, lt.locked, lt.usageTerms, lt.tokenURI):
+    for view in (lt.license, lt.expiresAt, lt.locked, lt.usageTerms, lt.tokenURI):
         with ape.reverts(lt.LicenseTokenUnknownLicense, licenseId=missing):
             view(missing)
 
@@ -92,7 +91,13 @@ def test_usage_terms_tell_the_meter_everything(
 ):
     asset_id, _ = dataset
     offer_id = make_offer(
-        asset_id, currency=token.address, unitPrice=7, maxUnits=9, duration=60, scopes=INFER
+        asset_id,
+        currency=token.address,
+        unitPrice=7,
+        maxUnits=9,
+        duration=60,
+        scopes=INFER,
+        serviceBps=250,
     )
     receipt = license_token.buy(offer_id, bob, 0, sender=bob)
     license_id = receipt.events.filter(license_token.LicenseBought)[0].licenseId
@@ -104,59 +109,51 @@ def test_usage_terms_tell_the_meter_everything(
         7,
         9,
     )
-    assert (u.expiresAt, u.unitsUsed, u.scopes) == (block_time(chain, receipt) + 60, 0, INFER)
+    assert (u.expiresAt, u.scopes, u.serviceBps) == (block_time(chain, receipt) + 60, INFER, 250)
 
 
 # --------------------------------------------------------------------------- units
 
 
-def test_units_run_out_at_the_cap(metered, metered_offer, metered_buy, dataset, gateway, bob):
+def test_units_are_counted_per_channel_and_never_void_the_license(
+    meter, metered, metered_offer, metered_buy, dataset, gateway, bob
+):
+    """A capped license's units are allotted to channels in the meter; a channel that used
+    them all meters no more, while the license stays valid."""
     asset_id, _ = dataset
     license_id = metered_buy(metered_offer(asset_id, maxUnits=5, scopes=INFER), bob)
-    assert metered.unitsLeft(license_id) == 5
-
-    receipt = metered.recordUsage(license_id, 3, sender=gateway)
-    assert receipt.events == [metered.UsageRecorded(licenseId=license_id, unitsUsed=3)]
-    assert metered.unitsLeft(license_id) == 2
-    assert metered.isValidFor(license_id, bob, INFER)
-
-    metered.recordUsage(license_id, 5, sender=gateway)
-    assert metered.unitsLeft(license_id) == 0
-    assert not metered.isValid(license_id)
-    assert not metered.isValidFor(license_id, bob, INFER)
-    view = metered.license(license_id)
-    assert (view.unitsUsed, view.valid) == (5, False)
-
-
-def test_record_usage_rules(metered, metered_offer, metered_buy, dataset, gateway, bob, stranger):
-    asset_id, _ = dataset
-    license_id = metered_buy(metered_offer(asset_id, maxUnits=5), bob)
-    lt = metered
-    with ape.reverts(lt.LicenseTokenNotMeter, caller=stranger.address):
-        lt.recordUsage(license_id, 1, sender=stranger)
-    with ape.reverts(lt.LicenseTokenUnknownLicense, licenseId=license_id + 1):
-        lt.recordUsage(license_id + 1, 1, sender=gateway)
-    with ape.reverts(
-        lt.LicenseTokenUnitsNotIncreasing, licenseId=license_id, unitsUsed=0, current=0
-    ):
-        lt.recordUsage(license_id, 0, sender=gateway)
-    with ape.reverts(lt.LicenseTokenUnitsExceeded, licenseId=license_id, unitsUsed=6, maxUnits=5):
-        lt.recordUsage(license_id, 6, sender=gateway)
-    lt.recordUsage(license_id, 3, sender=gateway)
-    for again in (3, 2):
-        with ape.reverts(
-            lt.LicenseTokenUnitsNotIncreasing, licenseId=license_id, unitsUsed=again, current=3
-        ):
-            lt.recordUsage(license_id, again, sender=gateway)
-    assert lt.license(license_id).unitsUsed == 3
-
-
-def test_unlimited_units_never_run_out(metered, metered_offer, metered_buy, dataset, gateway, bob):
-    asset_id, _ = dataset
-    license_id = metered_buy(metered_offer(asset_id, maxUnits=0), bob)
-    metered.recordUsage(license_id, UINT64_MAX, sender=gateway)
+    meter.open(license_id, gateway, bob, 0, sender=bob)
+    meter.meter(license_id, gateway, 5, sender=bob)  # free units: no reserve needed
+    cid = meter.channelId(license_id, bob, gateway)
+    with ape.reverts(meter.UsageMeterUnitsAboveCap, channelId=cid, cumulativeUnits=6, unitLimit=5):
+        meter.meter(license_id, gateway, 1, sender=bob)
     assert metered.isValid(license_id)
-    assert metered.unitsLeft(license_id) == UINT64_MAX
+    assert metered.isValidFor(license_id, bob, INFER)
+    assert metered.license(license_id).valid
+
+
+def test_the_license_token_no_longer_records_usage(metered):
+    names = {abi.name for abi in metered.contract_type.abi if abi.type in ("function", "event")}
+    assert not names & {"recordUsage", "unitsLeft", "UsageRecorded"}
+
+
+def test_a_license_token_wired_to_an_account_cannot_transfer(
+    project, registry, vault, dataset, deployer, publisher, gateway, bob, alice
+):
+    """Every transfer calls the meter's onLicenseTransfer: wiring an account (no code) as the
+    meter makes transfers revert, so the deployment always wires the real meter."""
+    asset_id, _ = dataset
+    lt = deployer.deploy(project.LicenseToken, registry, vault, deployer)
+    lt.wireMeter(gateway, sender=deployer)
+    offer = (
+        lt.createOffer(raw_terms(asset_id), sender=publisher)
+        .events.filter(lt.OfferCreated)[0]
+        .offerId
+    )
+    license_id = lt.buy(offer, bob, 0, sender=bob).events.filter(lt.LicenseBought)[0].licenseId
+    with ape.reverts():
+        lt.transferFrom(bob, alice, license_id, sender=bob)
+    assert lt.ownerOf(license_id) == bob.address
 
 
 def test_meter_is_wired_once_by_the_wirer(
@@ -179,24 +176,27 @@ def test_meter_is_wired_once_by_the_wirer(
 # --------------------------------------------------------------------------- transfers
 
 
-def test_transferable_license_moves_with_its_time_and_units(
-    chain, metered, metered_offer, metered_buy, dataset, gateway, bob, alice, carol
+def test_transferable_license_moves_with_its_time_and_tells_the_meter(
+    chain, meter, metered, metered_offer, metered_buy, dataset, gateway, bob, alice, carol
 ):
     asset_id, _ = dataset
     license_id = metered_buy(metered_offer(asset_id, duration=500, maxUnits=10, scopes=TRAIN), bob)
-    metered.recordUsage(license_id, 4, sender=gateway)
+    meter.open(license_id, gateway, bob, 0, sender=bob)
+    meter.meter(license_id, gateway, 4, sender=bob)
     before = metered.license(license_id)
     assert not metered.locked(license_id)
 
-    metered.transferFrom(bob, alice, license_id, sender=bob)
+    receipt = metered.transferFrom(bob, alice, license_id, sender=bob)
+    closes = block_time(chain, receipt) + meter.GRACE_PERIOD()
+    assert (
+        meter.HolderLeft(license_id, bob, min(closes, before.expiresAt + meter.GRACE_PERIOD()))
+        in receipt.events
+    )
     after = metered.license(license_id)
     assert after.holder == alice.address
-    assert (after.startsAt, after.expiresAt, after.unitsUsed) == (
-        before.startsAt,
-        before.expiresAt,
-        4,
-    )
-    assert metered.unitsLeft(license_id) == 6
+    assert (after.startsAt, after.expiresAt) == (before.startsAt, before.expiresAt)
+    assert meter.channel(license_id, bob, gateway).units == 4  # bob's channel, not alice's
+    assert meter.channel(license_id, alice, gateway).units == 0
     assert metered.isValidFor(license_id, alice, TRAIN)
     assert not metered.isValidFor(license_id, bob, TRAIN)
 
@@ -259,6 +259,7 @@ def test_token_uri_states_the_terms(chain, license_token, token, dataset, make_o
         scopes=TRAIN | DERIVE,
         minUpstreamBps=1500,
         soulbound=True,
+        serviceBps=400,
     )
     receipt = license_token.buy(offer_id, bob, 0, sender=bob)
     license_id = receipt.events.filter(license_token.LicenseBought)[0].licenseId
@@ -274,7 +275,7 @@ def test_token_uri_states_the_terms(chain, license_token, token, dataset, make_o
         "asset": asset_id,
         "scopes": "train,derive",
         "expires_at": expiry,
-        "units_used": 0,
+        "service_bps": 400,
         "price": 0,
         "min_upstream_bps": 1500,
         "max_units": 77,

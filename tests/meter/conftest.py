@@ -17,7 +17,7 @@ def asset_id(register_asset, publisher, alice, bob):
 @pytest.fixture(scope="session")
 def make_offer(license_token, asset_id, publisher):
     """make_offer(unit_price=..., max_units=0, duration=0, currency=ETH, scopes=TRAIN|INFER,
-    price=0, soulbound=False, asset=the shared asset) -> offer id."""
+    price=0, soulbound=False, asset=the shared asset, service_bps=0) -> offer id."""
 
     def make(
         unit_price=UNIT_PRICE,
@@ -28,6 +28,7 @@ def make_offer(license_token, asset_id, publisher):
         price=0,
         soulbound=False,
         asset=None,
+        service_bps=0,
     ):
         terms = (
             asset or asset_id,
@@ -40,6 +41,7 @@ def make_offer(license_token, asset_id, publisher):
             0,
             soulbound,
             0,
+            service_bps,
         )
         receipt = license_token.createOffer(terms, sender=publisher)
         return receipt.events.filter(license_token.OfferCreated)[0].offerId
@@ -71,12 +73,28 @@ def licensed(make_offer, buy):
 
 
 @pytest.fixture(scope="session")
-def signer(suite, meter):
-    """signer(account, license_id, units, deadline=FAR, chain_id=..., meter_address=...)
-    -> SignedVoucher signed with the account's key for this suite's meter by default."""
+def signer(suite, meter, gateway):
+    """signer(account, license_id, units, deadline=FAR, payer=account, operator=gateway,
+    chain_id=..., meter_address=...) -> SignedVoucher signed with `account`'s key for the
+    channel (license, payer, operator) of this suite's meter by default."""
 
-    def make(account, license_id, units, deadline=FAR, chain_id=None, meter_address=None):
-        voucher = Voucher(license_id, units, deadline)
+    def make(
+        account,
+        license_id,
+        units,
+        deadline=FAR,
+        payer=None,
+        operator=None,
+        chain_id=None,
+        meter_address=None,
+    ):
+        voucher = Voucher(
+            license_id,
+            str(payer or account.address),
+            str(operator or gateway.address),
+            units,
+            deadline,
+        )
         signature = sign(
             voucher,
             chain_id or suite.chain_id,
@@ -89,10 +107,11 @@ def signer(suite, meter):
 
 
 @pytest.fixture(scope="session")
-def deposit(meter):
-    """deposit(account, amount) of ETH escrow."""
+def deposit(meter, gateway):
+    """deposit(account, license_id, amount, operator=gateway): ETH into the account's channel
+    (license, account, operator), opening it with defaults when new."""
 
-    def put(account, amount):
-        return meter.deposit(ETH, amount, value=amount, sender=account)
+    def put(account, license_id, amount, operator=None):
+        return meter.deposit(license_id, operator or gateway, amount, value=amount, sender=account)
 
     return put

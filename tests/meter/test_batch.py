@@ -1,163 +1,135 @@
 """settleBatch(): bad vouchers are skipped with the exact custom error they would revert
-with, good ones settle, and consecutive charges to one (asset, currency) reach the vault as
-one payment."""
+with (values included), good ones settle, and nothing in the batch calls out but ERC-1271."""
 
 import ape
-from eth_abi import encode
-from eth_utils import keccak
-from meterkit import DAY, FAR
+from meterkit import DAY, ERR, FAR, ZERO, batch, channel_id, error, settled, skips
 
-from seedbed.core.constants import COMMERCIAL, ETH
-from seedbed.workflows.meter import batch_args, suite_decoder
-
-
-def error(signature, *values):
-    """The ABI encoding of a custom error, as VoucherSkipped carries it."""
-    types = signature[signature.index("(") + 1 : -1].split(",") if values else []
-    return keccak(text=signature)[:4] + encode(types, list(values))
+from seedbed.core.constants import ETH
+from seedbed.workflows.meter import suite_decoder
 
 
 def send(meter, signed, sender):
-    vouchers, signatures = batch_args(signed)
-    expected = meter.settleBatch.call(vouchers, signatures, sender=sender)
-    return expected, meter.settleBatch(vouchers, signatures, sender=sender)
+    args = batch(signed)
+    expected = meter.settleBatch.call(*args, sender=sender)
+    return expected, meter.settleBatch(*args, sender=sender)
 
 
 def test_a_mixed_batch_skips_each_bad_voucher_with_its_error_and_settles_the_good(
-    suite, meter, license_token, chain, licensed, signer, alice, bob, gateway
+    suite, meter, license_token, chain, licensed, signer, deposit, alice, bob, gateway, stranger
 ):
     paid = licensed(alice, unit_price=10)
     second = licensed(alice, unit_price=10)
     capped = licensed(alice, unit_price=10, max_units=5)
     broke = licensed(bob, unit_price=10)
-    commercial = licensed(alice, unit_price=10, scopes=COMMERCIAL)
     short = licensed(alice, unit_price=10, duration=DAY)
-    meter.deposit(ETH, 10_000, value=10_000, sender=alice)
+    for lic in (paid, second, capped, short):
+        deposit(alice, lic, 10_000)
+    meter.open(broke, gateway, ZERO, 0, sender=bob)
     now = chain.blocks.head.timestamp + 10 * DAY
-    short_expiry = license_token.expiresAt(short)
+    short_closes = license_token.expiresAt(short) + meter.GRACE_PERIOD()
 
-    batch = [
+    vouchers = [
         signer(alice, paid, 20),
         signer(alice, paid, 10),  # below the 20 just settled in this same batch
-        signer(bob, second, 5),
+        signer(bob, second, 5, payer=alice),
         signer(alice, second, 5, deadline=now - 1),
         signer(alice, 999, 1),
         signer(alice, capped, 6),
         signer(bob, broke, 1),
-        signer(alice, commercial, 1),
+        signer(alice, paid, 30, operator=stranger),
         signer(alice, short, 1),
         signer(alice, second, 5),
     ]
     chain.mine(timestamp=now)  # the static call in `send` runs on this block
     chain.pending_timestamp = now + 1  # and the transaction in the next
-    (count, total), receipt = send(meter, batch, gateway)
+    (count, total), receipt = send(meter, vouchers, gateway)
     assert (count, total) == (2, 250)
 
-    U = "uint256"
-    expected_skips = [
-        (paid, error(f"UsageMeterStaleVoucher({U},{U},{U})", paid, 10, 20)),
-        (second, error(f"UsageMeterBadSignature({U},address)", second, alice.address)),
-        (second, error(f"UsageMeterVoucherExpired({U},{U},{U})", second, now - 1, now + 1)),
-        (999, error(f"LicenseTokenUnknownLicense({U})", 999)),
-        (capped, error(f"UsageMeterUnitsAboveCap({U},{U},{U})", capped, 6, 5)),
-        (
-            broke,
-            error(
-                f"UsageMeterInsufficientEscrow(address,address,{U},{U})", bob.address, ETH, 0, 10
-            ),
-        ),
-        (commercial, error("UsageMeterScopeMissing(uint256,uint8)", commercial, COMMERCIAL)),
-        (
-            short,
-            error(
-                f"UsageMeterLicenseClosed({U},{U},{U})", short, short_expiry, short_expiry + 7 * DAY
-            ),
-        ),
+    c = lambda lic, payer=alice, op=gateway: channel_id(lic, payer, op)  # noqa: E731
+    expected = [
+        (c(paid), paid, error(ERR["stale"], c(paid), 10, 20)),
+        (c(second), second, error(ERR["signature"], second, alice.address, alice.address)),
+        (c(second), second, error(ERR["expired"], second, now - 1, now + 1)),
+        (c(999), 999, error(ERR["no_channel"], c(999))),
+        (c(capped), capped, error(ERR["cap"], c(capped), 6, 5)),
+        (c(broke, bob), broke, error(ERR["reserve"], c(broke, bob), 0, 10)),
+        (c(paid, alice, stranger), paid, error(ERR["no_channel"], c(paid, alice, stranger))),
+        (c(short), short, error(ERR["closed"], short, alice.address, short_closes)),
     ]
-    skipped = list(receipt.events.filter(meter.VoucherSkipped))
-    assert [(log.licenseId, bytes(log.reason)) for log in skipped] == expected_skips
-    settled = [
-        (log.licenseId, log.units, log.amount) for log in receipt.events.filter(meter.UsageSettled)
+    assert skips(meter, receipt) == expected
+    assert [(s[0], s[1], s[2]) for s in settled(meter, receipt)] == [
+        (c(paid), 20, 200),
+        (c(second), 5, 50),
     ]
-    assert settled == [(paid, 20, 200), (second, 5, 50)]
-    assert meter.escrowOf(alice, ETH) == 10_000 - 250
+    assert meter.channel(paid, alice, gateway).reserve == 10_000 - 200
 
-    # The library decodes every reason by selector, values included.
     decoder = suite_decoder(suite)
-    decoded = [decoder.decode(bytes(log.reason)) for log in skipped]
+    decoded = [decoder.decode(reason) for _, _, reason in expected]
     assert [d.name for d in decoded] == [
         "UsageMeterStaleVoucher",
         "UsageMeterBadSignature",
         "UsageMeterVoucherExpired",
-        "LicenseTokenUnknownLicense",
+        "UsageMeterNoChannel",
         "UsageMeterUnitsAboveCap",
-        "UsageMeterInsufficientEscrow",
-        "UsageMeterScopeMissing",
-        "UsageMeterLicenseClosed",
+        "UsageMeterInsufficientReserve",
+        "UsageMeterNoChannel",
+        "UsageMeterChannelClosed",
     ]
-    assert decoded[0].args == {"licenseId": paid, "cumulativeUnits": 10, "unitsUsed": 20}
-    assert decoded[5].args["available"] == 0 and decoded[5].args["needed"] == 10
 
 
-def test_consecutive_charges_to_one_asset_and_currency_are_paid_in_one_payment(
-    meter, vault, asset_id, register_asset, make_offer, buy, signer, publisher, alice, gateway
+def test_one_channel_twice_in_a_batch_settles_both_steps(
+    meter, signer, licensed, deposit, alice, gateway
 ):
-    other_asset, _ = register_asset(publisher, {alice.address: 1})
-    on_a, on_b = make_offer(unit_price=10), make_offer(unit_price=100, asset=other_asset)
-    a1, a2, a3, b1 = buy(on_a, alice), buy(on_a, alice), buy(on_a, alice), buy(on_b, alice)
-    meter.deposit(ETH, 100_000, value=100_000, sender=alice)
-
-    batch = [
-        signer(alice, a1, 1),
-        signer(alice, a2, 2),
-        signer(alice, 999, 1),  # a skipped voucher does not break the run
-        signer(alice, a3, 3),
-        signer(alice, b1, 4),
-        signer(alice, a1, 5),
-    ]
-    (count, total), receipt = send(meter, batch, gateway)
-    payments = [(log.assetId, log.amount) for log in receipt.events.filter(vault.Paid)]
-    assert payments == [(asset_id, 60), (other_asset, 400), (asset_id, 40)]
-    assert (count, total) == (5, 500)
-    assert vault.accrued(other_asset, ETH) == 400
-
-
-def test_one_license_twice_in_a_batch_settles_both_steps(
-    meter, vault, signer, licensed, alice, gateway
-):
-    license_id = licensed(alice, unit_price=10)
-    meter.deposit(ETH, 1_000, value=1_000, sender=alice)
-    (count, total), receipt = send(
-        meter, [signer(alice, license_id, 10), signer(alice, license_id, 25)], gateway
-    )
-    units = [(log.units, log.cumulativeUnits) for log in receipt.events.filter(meter.UsageSettled)]
-    assert units == [(10, 10), (15, 25)]
-    assert [log.amount for log in receipt.events.filter(vault.Paid)] == [250]
+    lic = licensed(alice, unit_price=10)
+    deposit(alice, lic, 1_000)
+    (count, total), receipt = send(meter, [signer(alice, lic, 10), signer(alice, lic, 25)], gateway)
+    assert [(s[1], s[4]) for s in settled(meter, receipt)] == [(10, 10), (15, 25)]
     assert (count, total) == (2, 250)
 
 
 def test_a_batch_of_only_bad_vouchers_settles_nothing_and_does_not_revert(
-    meter, vault, signer, licensed, alice, bob, gateway
+    meter, signer, licensed, deposit, alice, bob, gateway
 ):
-    license_id = licensed(alice, unit_price=10)
+    lic = licensed(alice, unit_price=10)
+    deposit(alice, lic, 1_000)
     (count, total), receipt = send(
-        meter, [signer(bob, license_id, 1), signer(alice, license_id, 1)], gateway
+        meter, [signer(bob, lic, 1, payer=alice), signer(alice, lic, 1000)], gateway
     )
     assert (count, total) == (0, 0)
-    assert len(list(receipt.events.filter(meter.VoucherSkipped))) == 2
-    assert not list(receipt.events.filter(vault.Paid))
+    assert len(skips(meter, receipt)) == 2
+    assert meter.channel(lic, alice, gateway).reserve == 1_000
+
+
+def test_a_batch_over_many_channels_conserves_the_books(
+    meter, asset_id, licensed, signer, deposit, alice, bob, gateway
+):
+    lics = [licensed(p, unit_price=10, service_bps=1_000) for p in (alice, bob, alice)]
+    payers = [alice, bob, alice]
+    for lic, p in zip(lics, payers, strict=True):
+        deposit(p, lic, 1_000)
+    held, owed = meter.totalHeld(ETH), meter.owedToAsset(asset_id, ETH)
+    vouchers = [
+        signer(p, lic, 10 * (i + 1)) for i, (lic, p) in enumerate(zip(lics, payers, strict=True))
+    ]
+    (count, total), _ = send(meter, vouchers, gateway)
+    assert (count, total) == (3, 600)
+    assert meter.totalHeld(ETH) == held
+    assert meter.earningsOf(gateway, ETH) == 60
+    assert meter.owedToAsset(asset_id, ETH) - owed == 540
+    reserves = [meter.channel(lic, p, gateway).reserve for lic, p in zip(lics, payers, strict=True)]
+    assert reserves == [900, 800, 700]
 
 
 def test_mismatched_lengths_revert(meter, signer, licensed, alice, gateway):
-    license_id = licensed(alice, unit_price=10)
-    vouchers, signatures = batch_args([signer(alice, license_id, 1), signer(alice, license_id, 2)])
+    lic = licensed(alice, unit_price=10)
+    vouchers, signatures = batch([signer(alice, lic, 1), signer(alice, lic, 2)])
     with ape.reverts(meter.UsageMeterBatchMismatch, vouchers=2, signatures=1):
         meter.settleBatch(vouchers, signatures[:1], sender=gateway)
 
 
-def test_a_batch_above_the_maximum_reverts(meter, gateway):
+def test_a_batch_above_the_maximum_reverts(meter, alice, gateway):
     assert meter.MAX_BATCH() == 256
-    vouchers = [(1, 1, FAR)] * 257
+    vouchers = [(1, alice.address, gateway.address, 1, FAR)] * 257
     with ape.reverts(meter.UsageMeterBatchTooLarge, count=257, max=256):
         meter.settleBatch(vouchers, [b""] * 257, sender=gateway)
 

@@ -16,6 +16,7 @@ TERM_DEFAULTS = dict(
     minUpstreamBps=0,
     soulbound=False,
     supplyCap=0,
+    serviceBps=0,
 )
 
 

@@ -44,6 +44,7 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
         fee_bps=suite.vault.FEE_BPS(),
         withdrawal_delay=suite.meter.WITHDRAWAL_DELAY(),
         grace_period=suite.meter.GRACE_PERIOD(),
+        withdrawal_window=suite.meter.WITHDRAWAL_WINDOW(),
     )
     assert fot_token.FEE_BPS() == FOT_BPS
     tracked = list(dict.fromkeys([*actors.values(), *contributors, treasury.address]))

@@ -3,9 +3,9 @@
 from eth_utils import keccak
 from suite_rpc import Fn
 
-TERMS = "(uint256,address,uint128,uint128,uint40,uint64,uint8,uint16,bool,uint32)"
+TERMS = "(uint256,address,uint128,uint128,uint40,uint64,uint8,uint16,bool,uint32,uint16)"
 PROOF = "(bytes32,uint256)[]"
-VOUCHER = "(uint256,uint256,uint256)"
+VOUCHER = "(uint256,address,address,uint256,uint256)"  # license, payer, operator, units, deadline
 
 # -- transactions -------------------------------------------------------------------------------
 REGISTER = Fn("register(uint8,bytes32,bytes32,uint96,string,bytes32,(uint256,uint16,uint256)[])")
@@ -20,12 +20,18 @@ SWEEP_EXCESS = Fn("sweepExcess(address)")
 CREATE_OFFER = Fn(f"createOffer({TERMS})")
 SET_OFFER_STATUS = Fn("setOfferStatus(uint256,uint8)")
 BUY = Fn("buy(uint256,address,uint256)")
-DEPOSIT = Fn("deposit(address,uint256)")
-REQUEST_WITHDRAWAL = Fn("requestWithdrawal(address,uint256)")
-COMPLETE_WITHDRAWAL = Fn("completeWithdrawal(address)", "uint256")
-SETTLE = Fn(f"settle({VOUCHER},bytes)")
+OPEN = Fn("open(uint256,address,address,uint64)", "bytes32")
+DEPOSIT = Fn("deposit(uint256,address,uint256)", "uint256")
+REQUEST_WITHDRAWAL = Fn("requestWithdrawal(uint256,address,uint256)")
+CANCEL_WITHDRAWAL = Fn("cancelWithdrawal(uint256,address)")
+COMPLETE_WITHDRAWAL = Fn("completeWithdrawal(uint256,address)", "uint256")
+CHANGE_SIGNER = Fn("changeSigner(uint256,address)")
+RELEASE_UNITS = Fn("releaseUnits(uint256,address,address)", "uint256")
+SETTLE = Fn(f"settle({VOUCHER},bytes)", "uint256")
 SETTLE_BATCH = Fn(f"settleBatch({VOUCHER}[],bytes[])")
-METER = Fn("meter(uint256,uint256)", "uint256")
+METER = Fn("meter(uint256,address,uint256)", "uint256")
+PAY_ASSET = Fn("payAsset(uint256,address)", "uint256")
+WITHDRAW_EARNINGS = Fn("withdrawEarnings(address,address)", "uint256")
 ERC20_TRANSFER = Fn("transfer(address,uint256)")
 
 # -- views --------------------------------------------------------------------------------------
@@ -41,14 +47,18 @@ FEES = Fn("fees(address)", "uint256")
 OFFER_COUNT = Fn("offerCount()", "uint64")
 LICENSE_COUNT = Fn("licenseCount()", "uint64")
 OFFER = Fn("offer(uint256)", f"({TERMS},uint8,uint32,address)")
-LICENSE = Fn("license(uint256)", f"(uint256,address,{TERMS},uint40,uint40,uint64,bool)")
+LICENSE = Fn("license(uint256)", f"(uint256,address,{TERMS},uint40,uint40,bool)")
 IS_VALID = Fn("isValid(uint256)", "bool")
-UNITS_LEFT = Fn("unitsLeft(uint256)", "uint64")
 EXPIRES_AT = Fn("expiresAt(uint256)", "uint40")
-ESCROW_OF = Fn("escrowOf(address,address)", "uint256")
-WITHDRAWAL_OF = Fn("withdrawalOf(address,address)", "(uint256,uint256)")
-TOTAL_ESCROW = Fn("totalEscrow(address)", "uint256")
+CHANNEL = Fn(
+    "channel(uint256,address,address)",
+    "(uint128,uint64,uint64,address,uint40,bool,uint128,uint40,uint40)",
+)
+METERED = Fn("metered(uint256)", "(address,uint256,uint16,uint128,uint64,uint64,bool)")
+OWED_TO_ASSET = Fn("owedToAsset(uint256,address)", "uint256")
+EARNINGS_OF = Fn("earningsOf(address,address)", "uint256")
+TOTAL_HELD = Fn("totalHeld(address)", "uint256")
 BALANCE_OF = Fn("balanceOf(address)", "uint256")
 
 # -- events -------------------------------------------------------------------------------------
-VOUCHER_SKIPPED = keccak(text="VoucherSkipped(uint256,bytes)")
+VOUCHER_SKIPPED = keccak(text="VoucherSkipped(bytes32,uint256,bytes)")

@@ -6,13 +6,13 @@ step reads them all; the invariants then compare labels by family (vault, licens
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import suite_abi as abi
 from suite_rpc import RpcError, eth_call, get_balance
-from testkit.model import ETH, Protocol, Revert
+from testkit.model import ETH, UINT40_MAX, Protocol, Revert, SignedVoucher
 
 Label = tuple[Any, ...]
 
@@ -61,10 +61,17 @@ def _at(model: Protocol, when: int, view: Callable[..., Any], *args: Any) -> Any
 class Probes:
     """Builds the probes for one model state; `proof(asset, account)` gives (weight, nodes)."""
 
-    def __init__(self, world: Any, model: Protocol, proof: Callable[[int, str], tuple]) -> None:
+    def __init__(
+        self,
+        world: Any,
+        model: Protocol,
+        proof: Callable[[int, str], tuple],
+        vouchers: Sequence[tuple[SignedVoucher, bytes]] = (),
+    ) -> None:
         self.w = world
         self.m = model
         self.proof = proof
+        self.vouchers = vouchers
         self.out: list[Probe] = []
 
     def add(self, label: Label, request: tuple, decode: Callable, expected: Any) -> None:
@@ -132,47 +139,60 @@ class Probes:
                 ("license.isValid", lid), *_view(w.license, abi.IS_VALID, lid), m.is_valid(lid)
             )
             self.add(
-                ("license.unitsLeft", lid),
-                *_view(w.license, abi.UNITS_LEFT, lid),
-                m.units_left(lid),
-            )
-            self.add(
                 ("license.expiresAt", lid), *_view(w.license, abi.EXPIRES_AT, lid), lic.expires_at
             )
             self.add(("license.ownerOf", lid), *_view(w.license, abi.OWNER_OF, lid), lic.holder)
             if lic.expires_at:  # the boundaries, whatever the time now
-                grace_end = lic.expires_at + m.deployment.grace_period
                 for t in (lic.expires_at - 1, lic.expires_at):
                     call = _view(w.license, abi.IS_VALID, lid, at=t)
                     self.add(("edge.isValid", lid, t), *call, _at(m, t, m.is_valid, lid))
-                for t in (grace_end, grace_end + 1):  # metering closes after the grace period
-                    call = _view(w.meter, abi.METER, lid, 1, sender=lic.holder, at=t)
-                    self.add(
-                        ("edge.meter", lid, t), *call, _at(m, t, m.quote_meter, lic.holder, lid, 1)
-                    )
+            self.add(("meter.metered", lid), *_view(w.meter, abi.METERED, lid), m.metered_view(lid))
 
     def _meter(self) -> None:
+        """Every channel, what each asset is owed, each actor's earnings, totalHeld; and the
+        promises at their edges: a withdrawal completes exactly inside [readyAt, windowEnd],
+        on-chain metering stops after closesAt, and the newest voucher of each channel that
+        the model says settles now does settle (eth_call), for what the model says."""
         w, m = self.w, self.m
         for c in w.currencies:
-            self.add(("meter.total", c), *_view(w.meter, abi.TOTAL_ESCROW, c), m.total_escrow(c))
+            self.add(("meter.total", c), *_view(w.meter, abi.TOTAL_HELD, c), m.held_by_meter(c))
+            for a in m.assets:
+                owed = m.owed_to_asset(a, c)
+                self.add(("meter.owed", a, c), *_view(w.meter, abi.OWED_TO_ASSET, a, c), owed)
             for account in w.actors.values():
-                escrow = m.escrow_of(account, c)
-                self.add(
-                    ("meter.escrow", account, c), *_view(w.meter, abi.ESCROW_OF, account, c), escrow
-                )
-                pending = m.withdrawal_of(account, c)
-                self.add(
-                    ("meter.withdrawal", account, c),
-                    *_view(w.meter, abi.WITHDRAWAL_OF, account, c),
-                    pending,
-                )
-                if pending[1]:  # liveness: it goes through from readyAt on, never before
-                    ready = pending[1]
-                    for t in (ready - 1, max(ready, m.now)):
-                        call = _view(w.meter, abi.COMPLETE_WITHDRAWAL, c, sender=account, at=t)
-                        expected = _at(m, t, m.quote_withdrawal, account, c)
-                        family = "live.withdraw" if t >= ready else "edge.withdraw"
-                        self.add((family, account, c, t), *call, expected)
+                earned = m.earnings_of(account, c)
+                call = _view(w.meter, abi.EARNINGS_OF, account, c)
+                self.add(("meter.earnings", account, c), *call, earned)
+        for key in m.channels:
+            lid, payer, operator = key
+            call = _view(w.meter, abi.CHANNEL, *key)
+            self.add(("meter.channel", *key), *call, m.channel_view(*key))
+            pending = m.withdrawals.get(key)
+            if pending is not None:
+                ready, end = pending.ready_at, pending.window_end
+                times = {ready - 1, end, end + 1} | ({max(ready, m.now)} if m.now <= end else set())
+                for t in sorted(times):
+                    call = _view(
+                        w.meter, abi.COMPLETE_WITHDRAWAL, lid, operator, sender=payer, at=t
+                    )
+                    expected = _at(m, t, m.quote_withdrawal, *key)
+                    family = "live.withdraw" if ready <= t <= end else "edge.withdraw"
+                    self.add((family, *key, t), *call, expected)
+            closes = m.holder(lid, payer).closes_at
+            if m.now <= closes < UINT40_MAX:  # on-chain metering stops after closesAt
+                for t in (closes, closes + 1):
+                    call = _view(w.meter, abi.METER, lid, operator, 1, sender=payer, at=t)
+                    expected = _at(m, t, m.quote_meter, payer, lid, operator, 1)
+                    self.add(("edge.meter", *key, t), *call, expected)
+        newest: dict[tuple[int, str, str], tuple[SignedVoucher, bytes, int]] = {}
+        for v, sig in self.vouchers:
+            try:
+                newest[v.channel] = (v, sig, m.quote_settle(v))
+            except Revert:
+                continue
+        for key, (v, sig, amount) in newest.items():
+            call = _view(w.meter, abi.SETTLE, v.as_tuple(), sig, sender=w.actors["stranger"])
+            self.add(("live.settle", *key), *call, amount)
 
     def _balances(self) -> None:
         w, m = self.w, self.m

@@ -3,9 +3,11 @@
 The table below is the access policy. A cell is OK (the call succeeds) or the exact custom
 error with its values; `caller`, `asset`, `license` ... in an error name the values of the
 scene set up once for the module: the publisher owns asset A (and its derivative D, which
-has pending upstream), sells offer O, and the buyer holds license L (DERIVE scope), has
-escrow, a withdrawal that is ready and a signed voucher. Money moves (pay, claim, flow,
-settle, sweep) are open to anyone; funds only ever go to the account or treasury entitled.
+has pending upstream), sells offer O (with a service share), and the buyer holds license L
+(ACCESS | DERIVE scope) with a channel to the gateway: a reserve, units metered (so the asset
+is owed and the gateway has earnings), a withdrawal that is ready and a signed voucher. Money
+moves (pay, claim, flow, settle, payAsset, sweep) are open to anyone; funds only ever go to
+the account or treasury entitled. onLicenseTransfer is the license contract's alone.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from typing import Any
 
 import pytest
 from ape.exceptions import ContractLogicError
+from eth_abi import encode
 from eth_utils import keccak
 
 from seedbed.core.constants import ACCESS, DATASET, DERIVE, ETH, MODEL, OFFER_PAUSED
 from seedbed.core.vouchers import Voucher, sign
 
 ROLES = ("owner", "publisher", "buyer", "stranger", "gateway")
+ZERO = "0x" + "00" * 20
 OK = ("ok", ())
 
 
@@ -38,9 +42,13 @@ APPR_A = E("ERC721InsufficientApproval", "caller", "asset")
 APPR_L = E("ERC721InsufficientApproval", "caller", "license")
 APPROVER = E("ERC721InvalidApprover", "caller")
 HOLDER = E("UsageMeterNotHolder", "license", "caller", "buyer")
-ESCROW = E("UsageMeterInsufficientEscrow", "caller", "eth", "zero", "ten")
-NOREQ = E("UsageMeterNoWithdrawalRequested", "caller", "eth")
-METER = E("LicenseTokenNotMeter", "caller")
+RESERVE = E("UsageMeterInsufficientReserve", "caller channel", "zero", "ten")
+NOREQ = E("UsageMeterNoWithdrawalRequested", "caller channel")
+NOCHAN = E("UsageMeterNoChannel", "caller channel")
+NOSIGNER = E("UsageMeterNoChannel", "caller signer slot")
+CHOPEN = E("UsageMeterChannelOpen", "buyer channel", "perpetual")
+NOTLIC = E("UsageMeterNotLicense", "caller")
+NOEARN = E("UsageMeterZeroAmount")
 NOFEES = E("RoyaltyVaultNoFees", "eth")  # this deployment charges no protocol fee
 G_WIRED = E("AssetRegistryAlreadyWired", "license contract")
 G_WIRER = E("AssetRegistryNotWirer", "caller")
@@ -69,14 +77,20 @@ MATRIX = {
     "buy":                  (OK,       OK,       OK,       OK,       OK),
     "license transferFrom": (APPR_L,   APPR_L,   OK,       APPR_L,   APPR_L),
     "license approve":      (APPROVER, APPROVER, OK,       APPROVER, APPROVER),
-    "recordUsage":          (METER,    METER,    METER,    METER,    METER),
     "wireMeter":            (M_WIRED,  M_WIRER,  M_WIRER,  M_WIRER,  M_WIRER),
-    "deposit":              (OK,       OK,       OK,       OK,       OK),
-    "requestWithdrawal":    (ESCROW,   ESCROW,   OK,       ESCROW,   ESCROW),
+    "open":                 (HOLDER,   HOLDER,   OK,       HOLDER,   HOLDER),
+    "deposit":              (HOLDER,   HOLDER,   OK,       HOLDER,   HOLDER),
+    "requestWithdrawal":    (RESERVE,  RESERVE,  OK,       RESERVE,  RESERVE),
+    "cancelWithdrawal":     (NOREQ,    NOREQ,    OK,       NOREQ,    NOREQ),
     "completeWithdrawal":   (NOREQ,    NOREQ,    OK,       NOREQ,    NOREQ),
+    "changeSigner":         (NOSIGNER, NOSIGNER, OK,       NOSIGNER, NOSIGNER),
     "settle":               (OK,       OK,       OK,       OK,       OK),
     "settleBatch":          (OK,       OK,       OK,       OK,       OK),
-    "meter":                (HOLDER,   HOLDER,   OK,       HOLDER,   HOLDER),
+    "meter":                (NOCHAN,   NOCHAN,   OK,       NOCHAN,   NOCHAN),
+    "payAsset":             (OK,       OK,       OK,       OK,       OK),
+    "withdrawEarnings":     (NOEARN,   NOEARN,   NOEARN,   NOEARN,   OK),
+    "releaseUnits":         (CHOPEN,   CHOPEN,   CHOPEN,   CHOPEN,   CHOPEN),
+    "onLicenseTransfer":    (NOTLIC,   NOTLIC,   NOTLIC,   NOTLIC,   NOTLIC),
 }
 # fmt: on
 
@@ -97,7 +111,7 @@ class Scene:
     people: Any  # A's contributors tree
     offer: int  # O on A: ETH, ACCESS | DERIVE, transferable
     license: int  # L, bought from O by the buyer
-    voucher: tuple[tuple[int, int, int], bytes]  # signed by the buyer for L
+    voucher: tuple[tuple[int, str, str, int, int], bytes]  # signed by the buyer for L
 
 
 @pytest.fixture(scope="module")
@@ -108,13 +122,14 @@ def scene(
     roles["gateway"] = gateway
     asset, people = register_asset(publisher, {alice.address: 1, bob.address: 1})
     derived, _ = register_asset(publisher, {bob.address: 1}, parents=[(asset, 1_000)], kind=MODEL)
-    terms = (asset, ETH, 100, 2, 0, 0, ACCESS | DERIVE, 500, False, 0)
+    terms = (asset, ETH, 100, 2, 0, 0, ACCESS | DERIVE, 500, False, 0, 1_000)
     receipt = suite.license.createOffer(terms, sender=publisher)
     offer = receipt.events.filter(suite.license.OfferCreated)[0].offerId
     receipt = suite.license.buy(offer, alice, 100, value=100, sender=alice)
     license_id = receipt.events.filter(suite.license.LicenseBought)[0].licenseId
-    suite.meter.deposit(ETH, 1_000, value=1_000, sender=alice)
-    suite.meter.requestWithdrawal(ETH, 100, sender=alice)
+    suite.meter.deposit(license_id, gateway, 1_000, value=1_000, sender=alice)
+    suite.meter.meter(license_id, gateway, 50, sender=alice)  # owed to A, earnings to gateway
+    suite.meter.requestWithdrawal(license_id, gateway, 100, sender=alice)
     chain.pending_timestamp += suite.meter.WITHDRAWAL_DELAY()
     chain.mine()
     suite.vault.pay(asset, ETH, 1_000, value=1_000, sender=stranger)
@@ -122,13 +137,23 @@ def scene(
     token.mint(stranger, 10, sender=deployer)
     token.transfer(suite.vault, 10, sender=stranger)  # excess: nobody's revenue
     deadline = chain.blocks.head.timestamp + 10**6
-    v = (license_id, 5, deadline)
-    signature = sign(Voucher(*v), chain.chain_id, suite.meter.address, alice.private_key)
+    voucher = Voucher(license_id, alice.address, gateway.address, 55, deadline)
+    v = voucher.as_tuple()
+    signature = sign(voucher, chain.chain_id, suite.meter.address, alice.private_key)
     return Scene(suite, token, roles, asset, derived, people, offer, license_id, (v, signature))
 
 
+def _channel(license_id: int, payer: str, operator: str) -> bytes:
+    return keccak(encode(["uint256", "address", "address"], [license_id, payer, operator]))
+
+
 def resolve(name: str, w: Scene, caller: Any) -> Any:
+    gateway = w.roles["gateway"].address
     return {
+        "caller channel": _channel(w.license, caller.address, gateway),
+        "caller signer slot": _channel(w.license, caller.address, ZERO),
+        "buyer channel": _channel(w.license, w.roles["buyer"].address, gateway),
+        "perpetual": 2**40 - 1,
         "caller": caller.address,
         "asset": w.asset,
         "license": w.license,
@@ -149,7 +174,8 @@ def call(function: str, w: Scene, caller: Any) -> Any:
     weight, proof = w.people.proof(w.roles["buyer"])
     claim = (w.asset, ETH, w.roles["buyer"].address, weight, proof)
     buyer = w.roles["buyer"].address
-    terms = (w.asset, ETH, 1, 1, 0, 0, ACCESS, 0, False, 0)
+    terms = (w.asset, ETH, 1, 1, 0, 0, ACCESS, 0, False, 0, 0)
+    gateway = w.roles["gateway"]
     calls = {
         "register": lambda: reg.register(DATASET, fresh, fresh, 1, "u", fresh, [], **tx),
         "register derived": lambda: reg.register(
@@ -178,19 +204,28 @@ def call(function: str, w: Scene, caller: Any) -> Any:
             buyer, w.roles["gateway"], w.license, **tx
         ),
         "license approve": lambda: lic.approve(w.roles["gateway"], w.license, **tx),
-        "recordUsage": lambda: lic.recordUsage(w.license, 1, **tx),
         "wireMeter": lambda: lic.wireMeter(caller, **tx),
-        "deposit": lambda: meter.deposit(ETH, 10, value=10, **tx),
-        "requestWithdrawal": lambda: meter.requestWithdrawal(ETH, 10, **tx),
-        "completeWithdrawal": lambda: meter.completeWithdrawal(ETH, **tx),
+        # A second gateway for the buyer: the scene's channel with `gateway` exists already.
+        "open": lambda: meter.open(w.license, w.roles["stranger"], ZERO, 0, **tx),
+        "deposit": lambda: meter.deposit(w.license, gateway, 10, value=10, **tx),
+        "requestWithdrawal": lambda: meter.requestWithdrawal(w.license, gateway, 10, **tx),
+        "cancelWithdrawal": lambda: meter.cancelWithdrawal(w.license, gateway, **tx),
+        "completeWithdrawal": lambda: meter.completeWithdrawal(w.license, gateway, **tx),
+        "changeSigner": lambda: meter.changeSigner(w.license, caller, **tx),
         "settle": lambda: meter.settle(*w.voucher, **tx),
         "settleBatch": lambda: meter.settleBatch([w.voucher[0]], [w.voucher[1]], **tx),
-        "meter": lambda: meter.meter(w.license, 1, **tx),
+        "meter": lambda: meter.meter(w.license, gateway, 1, **tx),
+        "payAsset": lambda: meter.payAsset(w.asset, ETH, **tx),
+        "withdrawEarnings": lambda: meter.withdrawEarnings(ETH, caller, **tx),
+        "releaseUnits": lambda: meter.releaseUnits(w.license, buyer, gateway, **tx),
+        "onLicenseTransfer": lambda: meter.onLicenseTransfer(w.license, buyer, caller, 0, **tx),
     }
     return calls[function]()
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return bytes(value)
     return value.lower() if isinstance(value, str) else value
 
 

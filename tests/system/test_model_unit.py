@@ -22,11 +22,13 @@ from testkit.model import (
     Revert,
     SignedVoucher,
     Terms,
+    channel_id,
 )
 
 REG, VAULT, LIC, METER, TREASURY = (f"0x{i:040x}" for i in range(1, 6))
 TOKEN, FOT = "0x" + "aa" * 20, "0x" + "bb" * 20
-PUB, ALICE, BOB, CAROL = (f"0x{i:040x}" for i in range(0x100, 0x104))
+PUB, ALICE, BOB, CAROL, GATE = (f"0x{i:040x}" for i in range(0x100, 0x105))
+ZERO = "0x" + "00" * 20
 DAY, WEEK = 24 * 3600, 7 * 24 * 3600
 
 
@@ -36,7 +38,7 @@ def root(n: int) -> bytes:
 
 def fresh(fee_bps: int = 0) -> Protocol:
     balances = Balances({FOT: 100})
-    for who in (PUB, ALICE, BOB, CAROL):
+    for who in (PUB, ALICE, BOB, CAROL, GATE):
         balances.set(ETH, who, 10**21)
         for token in (TOKEN, FOT):
             balances.set(token, who, 10**21)
@@ -209,20 +211,18 @@ def test_excess_is_swept_to_the_treasury_and_fees_only_withdraw_when_charged():
 # -- licenses -------------------------------------------------------------------------------
 
 
-def test_a_license_is_valid_until_the_second_it_expires_and_until_its_units_run_out():
+def test_a_license_is_valid_until_the_second_it_expires_whatever_its_channels_used():
     m = fresh()
     a = m.register(PUB, 0, root(1), root(9), {ALICE: 1})
     offer = m.create_offer(PUB, terms(a, duration=100, max_units=2))
     lid = m.buy(BOB, offer, BOB, 100, 100)
-    assert m.licenses[lid].expires_at == 1_100 and m.units_left(lid) == 2
+    assert m.licenses[lid].expires_at == 1_100
+    m.deposit(BOB, lid, GATE, 6, 6)
+    m.meter(BOB, lid, GATE, 2)  # every unit used: units are the channel's, not the license's
     m.now = 1_099
     assert m.is_valid(lid)
     m.now = 1_100
     assert not m.is_valid(lid)
-    m.now = 1_050
-    m.deposit(BOB, ETH, 6, 6)
-    m.meter(BOB, lid, 2)
-    assert not m.is_valid(lid) and m.units_left(lid) == 0
 
 
 def test_offers_refuse_bad_scopes_shares_durations_and_currencies_in_order():
@@ -235,6 +235,10 @@ def test_offers_refuse_bad_scopes_shares_durations_and_currencies_in_order():
     )
     assert err.values == (MAX_DURATION + 1, MAX_DURATION)
     expect("LicenseTokenInvalidCurrency", m.create_offer, PUB, terms(a, currency=BOB))
+    err = expect(
+        "LicenseTokenInvalidServiceShare", m.create_offer, PUB, terms(a, service_bps=5_001)
+    )
+    assert err.values == (5_001, 5_000)
     offer = m.create_offer(PUB, terms(a, duration=MAX_DURATION))
     assert m.licenses[m.buy(BOB, offer, BOB, 100, 100)].expires_at == 1_000 + MAX_DURATION
 
@@ -261,59 +265,125 @@ def test_buy_refusals_and_soulbound_transfers():
 # -- meter ----------------------------------------------------------------------------------
 
 
-def voucher(lid: int, units: int, deadline: int, signer: str | None) -> SignedVoucher:
-    return SignedVoucher(lid, units, deadline, signer)
+def voucher(
+    lid: int, units: int, deadline: int, signer: str | None, payer: str = BOB, op: str = GATE
+) -> SignedVoucher:
+    return SignedVoucher(lid, payer, op, units, deadline, signer)
 
 
-def test_cumulative_vouchers_settle_each_unit_once_and_only_for_the_holder():
+def test_cumulative_vouchers_settle_each_unit_once_and_only_for_the_payer():
     m = fresh()
     a = m.register(PUB, 0, root(1), root(9), {ALICE: 1})
-    lid = m.buy(BOB, m.create_offer(PUB, terms(a, max_units=10)), BOB, 100, 100)
-    m.deposit(BOB, ETH, 100, 100)
+    lid = m.buy(BOB, m.create_offer(PUB, terms(a, max_units=10, service_bps=2_500)), BOB, 100, 100)
+    cid = m.open(BOB, lid, GATE)
+    assert cid == channel_id(lid, BOB, GATE)
+    m.deposit(BOB, lid, GATE, 100, 100)
     assert m.settle(voucher(lid, 4, 2_000, BOB)) == 12
     expect("UsageMeterStaleVoucher", m.settle, voucher(lid, 4, 2_000, BOB))
-    expect("UsageMeterBadSignature", m.settle, voucher(lid, 5, 2_000, ALICE))
+    err = expect("UsageMeterBadSignature", m.settle, voucher(lid, 5, 2_000, ALICE))
+    assert err.values == (lid, BOB, BOB)
     expect("UsageMeterBadSignature", m.settle, voucher(lid, 5, 2_000, None))
     err = expect("UsageMeterUnitsAboveCap", m.settle, voucher(lid, 11, 2_000, BOB))
-    assert err.values == (lid, 11, 10)
+    assert err.values == (cid, 11, 10)
     expect("UsageMeterUnitsAboveCap", m.settle, voucher(lid, UINT64_MAX + 1, 2_000, BOB))
+    # Another operator's channel was never opened: the voucher settles nothing there.
+    expect("UsageMeterNoChannel", m.settle, voucher(lid, 5, 2_000, BOB, op=CAROL))
     m.now = 2_001
     expect("UsageMeterVoucherExpired", m.settle, voucher(lid, 5, 2_000, BOB))
-    assert m.escrow_of(BOB, ETH) == 88 and m.pool(a, ETH).accrued == 112
+    # 12 charged: 3 to the operator (25%), 9 owed to the asset until payAsset pushes it.
+    assert m.channel(lid, BOB, GATE).reserve == 88
+    assert (m.earnings_of(GATE, ETH), m.owed_to_asset(a, ETH)) == (3, 9)
+    assert m.held_by_meter(ETH) == sum(m.meter_books(ETH)) == 100
+    accrued = m.pool(a, ETH).accrued
+    assert m.pay_asset(a, ETH) == 9 and m.pool(a, ETH).accrued == accrued + 9
+    expect("UsageMeterNothingOwed", m.pay_asset, a, ETH)
+    assert m.withdraw_earnings(GATE, ETH, CAROL) == 3 and m.balances.of(ETH, CAROL) == 10**21 + 3
+    expect("UsageMeterZeroAmount", m.withdraw_earnings, GATE, ETH, CAROL)
+    assert m.held_by_meter(ETH) == 88 and m.violations() == []
 
 
-def test_settle_batch_skips_bad_vouchers_and_pays_runs_as_one_payment():
+def test_settle_batch_skips_bad_vouchers_and_moves_money_only_inside_the_meter():
     m = fresh()
     a = m.register(PUB, 0, root(1), root(9), {ALICE: 1})
     lid = m.buy(BOB, m.create_offer(PUB, terms(a, currency=FOT, price=0, unit_price=50)), BOB, 0)
-    m.deposit(BOB, FOT, 10_000)
+    m.deposit(BOB, lid, GATE, 10_000)
+    assert m.channel(lid, BOB, GATE).reserve == 9_900  # the token burnt 1% on the way in
     batch = [voucher(lid, 1, 9_999, BOB), voucher(lid, 1, 9_999, BOB), voucher(lid, 2, 9_999, BOB)]
     settled, total, skipped = m.settle_batch(batch)
     assert (settled, total) == (2, 100)
-    assert [(s[0], s[1].name) for s in skipped] == [(lid, "UsageMeterStaleVoucher")]
-    assert m.pool(a, FOT).accrued == 99  # one transfer of 100 loses 1; two of 50 would lose 0
+    assert [(s[1], s[2].name) for s in skipped] == [(lid, "UsageMeterStaleVoucher")]
+    assert m.pool(a, FOT).accrued == 0 and m.owed_to_asset(a, FOT) == 100
+    assert m.pay_asset(a, FOT) == 100 and m.pool(a, FOT).accrued == 99  # 1% lost on the way
     expect("UsageMeterBatchMismatch", m.settle_batch, batch, 2)
 
 
-def test_withdrawals_wait_the_delay_and_pay_what_settlements_left():
+def test_withdrawals_are_one_time_windows_and_pay_what_settlements_left():
     m = fresh()
     a = m.register(PUB, 0, root(1), root(9), {ALICE: 1})
-    lid = m.buy(BOB, m.create_offer(PUB, terms(a, duration=10)), BOB, 100, 100)
-    m.deposit(BOB, ETH, 30, 30)
-    m.request_withdrawal(BOB, ETH, 30)
-    m.now += DAY - 1
-    err = expect("UsageMeterWithdrawalNotReady", m.complete_withdrawal, BOB, ETH)
-    assert err.values == (BOB, ETH, 1_000 + DAY, 1_000 + DAY - 1)
+    lid = m.buy(BOB, m.create_offer(PUB, terms(a, duration=10 * DAY, max_units=8)), BOB, 100, 100)
+    m.deposit(BOB, lid, GATE, 30, 30)
+    cid = channel_id(lid, BOB, GATE)
+    m.request_withdrawal(BOB, lid, GATE, 30)
+    ready, end = 1_000 + 2 * DAY, 1_000 + 5 * DAY
+    m.now = ready - 1
+    err = expect("UsageMeterWithdrawalNotReady", m.complete_withdrawal, BOB, lid, GATE)
+    assert err.values == (cid, ready, ready - 1)
+    m.now = end + 1
+    err = expect("UsageMeterWithdrawalLapsed", m.complete_withdrawal, BOB, lid, GATE)
+    assert err.values == (cid, end, end + 1)
     m.now = 1_000
-    m.meter(BOB, lid, 4)
-    m.now = 1_000 + DAY
-    assert m.complete_withdrawal(BOB, ETH) == 18
-    expect("UsageMeterNoWithdrawalRequested", m.complete_withdrawal, BOB, ETH)
-    m.now = 1_010 + WEEK
-    m.deposit(BOB, ETH, 3, 3)
-    assert m.meter(BOB, lid, 1) == 3  # expired, still inside the grace period
+    m.request_withdrawal(BOB, lid, GATE, 30)  # again, and wait again
+    m.meter(BOB, lid, GATE, 4)
+    m.now = ready
+    assert m.complete_withdrawal(BOB, lid, GATE) == 18  # the request less what was settled
+    expect("UsageMeterNoWithdrawalRequested", m.complete_withdrawal, BOB, lid, GATE)
+    # The emptied reserve gave its unused units back to the license.
+    assert m.channel(lid, BOB, GATE).unit_limit == 4 and m.metered[lid].allotted == 4
+    assert expect("UsageMeterNoUnitsLeft", m.open, BOB, lid, CAROL, ZERO, 5).values == (lid, 5, 4)
+    m.open(BOB, lid, CAROL, ZERO, 4)
+    assert m.violations() == []
+
+
+def test_a_transfer_closes_the_previous_holders_channels_after_the_grace_period():
+    m = fresh()
+    a = m.register(PUB, 0, root(1), root(9), {ALICE: 1})
+    lid = m.buy(BOB, m.create_offer(PUB, terms(a)), BOB, 100, 100)
+    m.deposit(BOB, lid, GATE, 30, 30)
+    m.now = 2_000
+    m.transfer_license(BOB, BOB, ALICE, lid)
+    h = m.holder(lid, BOB)
+    assert (h.held, h.closes_at) == (False, 2_000 + DAY)
+    expect("UsageMeterNotHeld", m.deposit, BOB, lid, GATE, 1, 1)
+    expect("UsageMeterNotHeld", m.meter, BOB, lid, GATE, 1)
+    m.now = 2_000 + DAY
+    assert m.settle(voucher(lid, 2, 10**9, BOB)) == 6  # BOB's voucher, within the grace
     m.now += 1
-    expect("UsageMeterLicenseClosed", m.meter, BOB, lid, 1)
+    expect("UsageMeterChannelClosed", m.settle, voucher(lid, 3, 10**9, BOB))
+    # ALICE starts her own channel: she never pays for BOB's units.
+    m.deposit(ALICE, lid, GATE, 9, 9)
+    assert m.channel(lid, ALICE, GATE).units == 0
+    assert m.settle(voucher(lid, 1, 10**9, ALICE, payer=ALICE)) == 3
+    # The license comes back: BOB's window reopens to expiry + grace (perpetual: never).
+    m.transfer_license(ALICE, ALICE, BOB, lid)
+    assert m.holder(lid, BOB).held and m.holder(lid, ALICE).closes_at == m.now + DAY
+
+
+def test_signer_changes_wait_the_withdrawal_delay():
+    m = fresh()
+    a = m.register(PUB, 0, root(1), root(9), {ALICE: 1})
+    lid = m.buy(BOB, m.create_offer(PUB, terms(a)), BOB, 100, 100)
+    m.open(BOB, lid, GATE, CAROL)
+    m.deposit(BOB, lid, GATE, 30, 30)
+    expect("UsageMeterBadSignature", m.settle, voucher(lid, 1, 10**9, BOB))
+    assert m.settle(voucher(lid, 1, 10**9, CAROL)) == 3
+    m.change_signer(BOB, lid, ZERO)
+    err = expect("UsageMeterSignerChangePending", m.change_signer, BOB, lid, ALICE)
+    assert err.values == (lid, BOB, 1_000 + 2 * DAY)
+    assert m.settle(voucher(lid, 2, 10**9, CAROL)) == 3  # the old signer until switchAt
+    m.now = 1_000 + 2 * DAY
+    expect("UsageMeterBadSignature", m.settle, voucher(lid, 3, 10**9, CAROL))
+    assert m.settle(voucher(lid, 3, 10**9, BOB)) == 3
+    assert m.channel_view(lid, BOB, GATE)[3] == BOB
 
 
 # -- the audits themselves ------------------------------------------------------------------

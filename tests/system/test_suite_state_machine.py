@@ -1,7 +1,10 @@
 """One Hypothesis state machine drives the whole deployed suite with every user action.
 
-Each step is one action (register, offer, buy, transfer, deposit, withdraw, sign, settle,
-meter, pay, flow, claim, delist, jump time ...) by one of six actors. Before sending it, the
+Each step is one action (register, offer, buy, transfer, open a channel, deposit, request,
+cancel or complete a withdrawal, change a voucher signer, sign, settle, meter, pay an asset
+what the meter owes it, withdraw operator earnings, release units, pay, flow, claim, delist,
+jump time ...) by one of six actors. Channels are (license, payer, operator); the gateway
+and the stranger operate gateways, any holder pays. Before sending it, the
 plain-Python model (testkit.model) predicts its outcome: the exact custom error, or success
 and every balance afterwards. After every step the invariants compare model and chain and
 check the money rules on the chain's own numbers. Each example starts from a snapshot of
@@ -43,8 +46,11 @@ from suite_world import FOT_BPS, World
 from testkit.model import (
     ETH,
     MAX_DURATION,
+    MAX_SERVICE_BPS,
     RETIRED,
+    UINT40_MAX,
     UINT256_MAX,
+    ZERO_ADDRESS,
     Balances,
     ClaimRequest,
     Link,
@@ -188,7 +194,7 @@ class SuiteMachine(RuleBasedStateMachine):
 
     def observations(self) -> dict[tuple[Any, ...], Observation]:
         if self._seen is None:
-            probes = Probes(self.world, self.m, self.proof).build()
+            probes = Probes(self.world, self.m, self.proof, self.vouchers[-12:]).build()
             self._seen = {o.label: o for o in observe(self.world, probes)}
         return self._seen
 
@@ -257,23 +263,34 @@ class SuiteMachine(RuleBasedStateMachine):
         )
 
     @initialize(data=st.data())
-    def seed_two_datasets_offers_and_escrow(self, data: st.DataObject) -> None:
+    def seed_two_datasets_offers_and_channels(self, data: st.DataObject) -> None:
         self._step()
         for name in ("publisher", "publisher2"):
             self.register(self.a[name], DATASET, self.new_root(), self.draw_weights(data), [])
         for asset_id in list(self.m.assets):
             self._create_offer(data, asset_id, self.m.assets[asset_id].owner, scopes=1 | 16)
-        for name in ("alice", "bob", "gateway", "stranger"):
-            for c in self.world.currencies:
-                amount = data.draw(st.integers(1, 10**6), label="escrow")
-                value = amount if c == ETH else 0
-                self.act(
-                    self.a[name],
-                    self.world.meter,
-                    abi.DEPOSIT.data(c, amount),
-                    value,
-                    functools.partial(self.m.deposit, self.a[name], c, amount, value),
-                )
+        # alice and bob each buy a license and fund a channel with the gateway.
+        for name, offer_id in (("alice", 1), ("bob", 2)):
+            buyer, terms = self.a[name], self.m.offers[offer_id].terms
+            value = terms.price if terms.currency == ETH else 0
+            out, license_id = self.act(
+                buyer,
+                self.world.license,
+                abi.BUY.data(offer_id, buyer, terms.price),
+                value,
+                functools.partial(self.m.buy, buyer, offer_id, buyer, terms.price, value),
+            )
+            assert out.ok
+            amount = data.draw(st.integers(1, 10**6), label="reserve")
+            value = amount if terms.currency == ETH else 0
+            operator = self.a["gateway"]
+            self.act(
+                buyer,
+                self.world.meter,
+                abi.DEPOSIT.data(license_id, operator, amount),
+                value,
+                functools.partial(self.m.deposit, buyer, license_id, operator, amount, value),
+            )
 
     @rule(data=st.data())
     def register_dataset(self, data: st.DataObject) -> None:
@@ -367,6 +384,7 @@ class SuiteMachine(RuleBasedStateMachine):
     ) -> None:
         """Random terms; with `scopes` given, terms the contract must accept."""
         w = self.world
+        valid = scopes is not None
         currencies = w.currencies * 2 + ([self.a["stranger"]] if scopes is None else [])
         currency = data.draw(st.sampled_from(currencies), label="currency")
         bad_min = [10_001] if scopes is None else []
@@ -391,7 +409,7 @@ class SuiteMachine(RuleBasedStateMachine):
                 weighted(
                     (4, st.integers(30, 3000)),
                     (4, st.just(0)),  # perpetual
-                    (1, st.sampled_from([MAX_DURATION, MAX_DURATION + 1])),
+                    (1, st.sampled_from([MAX_DURATION, MAX_DURATION + (not valid)])),
                 ),
                 label="duration",
             ),
@@ -407,6 +425,14 @@ class SuiteMachine(RuleBasedStateMachine):
             ),
             soulbound=data.draw(st.booleans(), label="soulbound"),
             supply_cap=data.draw(weighted((3, st.just(0)), (1, st.integers(1, 3))), label="cap"),
+            service_bps=data.draw(
+                weighted(
+                    (3, st.just(0)),
+                    (4, st.integers(1, MAX_SERVICE_BPS)),
+                    (1, st.just(MAX_SERVICE_BPS + (not valid))),
+                ),
+                label="service",
+            ),
         )
         self.act(
             sender,
@@ -484,96 +510,179 @@ class SuiteMachine(RuleBasedStateMachine):
             lambda: self.m.transfer_license(sender, holder, to, license_id),
         )
 
-    # ---- escrow ---------------------------------------------------------------------------
+    # ---- channels -------------------------------------------------------------------------
 
-    @rule(data=st.data())
-    def deposit_escrow(self, data: st.DataObject) -> None:
-        """Mostly by a license holder in its license's currency, so vouchers can settle."""
-        self._step()
+    def operators(self) -> list[str]:
+        return [self.a["gateway"], self.a["stranger"]]
+
+    def draw_channel(self, data: st.DataObject) -> tuple[int, str, str]:
+        """(license, payer, operator): mostly an open channel, else a holder's new one, now
+        and then anyone's (refusals: not the holder, no operator, unknown license)."""
         m = self.m
-        payers = sorted({(lic.holder, m.terms_of(lid).currency) for lid, lic in m.licenses.items()})
-        if payers and not rarely(data, "anyone", 3):
-            account, currency = data.draw(st.sampled_from(payers), label="holder")
-        else:
-            account = self.draw_actor(data, "alice", "bob", "gateway", "publisher2", "stranger")
-            currency = self.draw_currency(data)
-        amount = data.draw(small_amounts, label="amount")
-        value = amount if currency == ETH else 0
-        value += data.draw(extra_value, label="extra value")
+        known = sorted(m.channels)
+        fresh = [
+            (lid, lic.holder, op) for lid, lic in m.licenses.items() for op in self.operators()
+        ]
+        key = mostly(data, "channel", known or fresh, fresh or known)
+        if rarely(data, "odd channel", 10):
+            odd = data.draw(st.sampled_from(["payer", "operator", "license"]), label="odd")
+            lid, payer, op = key
+            if odd == "payer":
+                payer = self.draw_actor(data)
+            elif odd == "operator":
+                op = data.draw(st.sampled_from([ZERO_ADDRESS, self.a["alice"]]), label="op")
+            else:
+                lid = NOT_AN_ID
+            key = (lid, payer, op)
+        return key
+
+    def currency_of(self, license_id: int) -> str:
+        m = self.m
+        if license_id in m.metered:
+            return m.metered[license_id].currency
+        return m.terms_of(license_id).currency if license_id in m.licenses else ETH
+
+    @precondition(lambda self: self.m.licenses)
+    @rule(data=st.data())
+    def open_channel(self, data: st.DataObject) -> None:
+        """The holder opens a channel with a chosen signer and units (capped licenses)."""
+        self._step()
+        lid, payer, operator = self.draw_channel(data)
+        signer = data.draw(
+            st.sampled_from([ZERO_ADDRESS, payer, self.a["stranger"]]), label="signer"
+        )
+        units = data.draw(
+            weighted((4, st.just(0)), (2, st.integers(1, 4)), (1, st.just(9))), label="units"
+        )
         self.act(
-            account,
+            payer,
             self.world.meter,
-            abi.DEPOSIT.data(currency, amount),
-            value,
-            lambda: self.m.deposit(account, currency, amount, value),
+            abi.OPEN.data(lid, operator, signer, units),
+            0,
+            lambda: self.m.open(payer, lid, operator, signer, units),
         )
 
-    @precondition(lambda self: any(self.m.escrow.values()))
+    @precondition(lambda self: self.m.licenses)
+    @rule(data=st.data())
+    def deposit(self, data: st.DataObject) -> None:
+        """Into the payer's channel (opened with defaults when new), in the license's currency."""
+        self._step()
+        lid, payer, operator = self.draw_channel(data)
+        amount = data.draw(small_amounts, label="amount")
+        value = amount if self.currency_of(lid) == ETH else 0
+        value += data.draw(extra_value, label="extra value")
+        self.act(
+            payer,
+            self.world.meter,
+            abi.DEPOSIT.data(lid, operator, amount),
+            value,
+            lambda: self.m.deposit(payer, lid, operator, amount, value),
+        )
+
+    @precondition(lambda self: self.m.channels)
     @rule(data=st.data())
     def request_withdrawal(self, data: st.DataObject) -> None:
         self._step()
-        funded = sorted(k for k, v in self.m.escrow.items() if v)
-        account, currency = data.draw(st.sampled_from(funded), label="escrow")
-        if rarely(data, "other currency"):
-            currency = self.draw_currency(data)
-        escrow = self.m.escrow_of(account, currency)
+        funded = sorted(k for k, ch in self.m.channels.items() if ch.reserve) or sorted(
+            self.m.channels
+        )
+        lid, payer, operator = data.draw(st.sampled_from(funded), label="channel")
+        reserve = self.m.channel(lid, payer, operator).reserve
         amount = data.draw(
             weighted(
-                (4, st.just(escrow)),
-                (4, st.integers(1, max(escrow, 1))),
-                (1, st.sampled_from([escrow + 1, 0])),
+                (4, st.just(reserve)),
+                (4, st.integers(1, max(reserve, 1))),
+                (1, st.sampled_from([reserve + 1, 0])),
             ),
             label="amount",
         )
         self.act(
-            account,
+            payer,
             self.world.meter,
-            abi.REQUEST_WITHDRAWAL.data(currency, amount),
+            abi.REQUEST_WITHDRAWAL.data(lid, operator, amount),
             0,
-            lambda: self.m.request_withdrawal(account, currency, amount),
+            lambda: self.m.request_withdrawal(payer, lid, operator, amount),
         )
 
-    @precondition(lambda self: self.m.withdrawals)
+    @precondition(lambda self: self.m.channels)
     @rule(data=st.data())
-    def complete_withdrawal(self, data: st.DataObject) -> None:
+    def complete_or_cancel_withdrawal(self, data: st.DataObject) -> None:
         self._step()
         waiting = sorted(self.m.withdrawals)
-        if waiting and not rarely(data, "any account"):
-            account, currency = data.draw(st.sampled_from(waiting), label="withdrawal")
+        lid, payer, operator = mostly(data, "withdrawal", waiting, sorted(self.m.channels))
+        if rarely(data, "cancel", 5):
+            fn, predict = abi.CANCEL_WITHDRAWAL, self.m.cancel_withdrawal
         else:
-            account = self.draw_actor(data, "alice", "bob", "gateway", "stranger")
-            currency = self.draw_currency(data)
+            fn, predict = abi.COMPLETE_WITHDRAWAL, self.m.complete_withdrawal
         self.act(
-            account,
+            payer,
             self.world.meter,
-            abi.COMPLETE_WITHDRAWAL.data(currency),
+            fn.data(lid, operator),
             0,
-            lambda: self.m.complete_withdrawal(account, currency),
+            lambda: predict(payer, lid, operator),
+        )
+
+    @precondition(lambda self: self.m.holders)
+    @rule(data=st.data())
+    def change_signer(self, data: st.DataObject) -> None:
+        """Delayed by WITHDRAWAL_DELAY: vouchers of the old signer settle until then."""
+        self._step()
+        lid, payer = mostly(data, "payer", sorted(self.m.holders), [(NOT_AN_ID, self.a["bob"])])
+        signer = data.draw(
+            st.sampled_from([ZERO_ADDRESS, self.a["stranger"], self.a["alice"]]), label="signer"
+        )
+        self.act(
+            payer,
+            self.world.meter,
+            abi.CHANGE_SIGNER.data(lid, signer),
+            0,
+            lambda: self.m.change_signer(payer, lid, signer),
+        )
+
+    @precondition(lambda self: self.m.channels)
+    @rule(data=st.data())
+    def release_units(self, data: st.DataObject) -> None:
+        self._step()
+        closed = sorted(
+            k for k in self.m.channels if self.m.holder(k[0], k[1]).closes_at < self.m.now
+        )
+        lid, payer, operator = mostly(data, "channel", closed, sorted(self.m.channels))
+        self.act(
+            self.a["stranger"],
+            self.world.meter,
+            abi.RELEASE_UNITS.data(lid, payer, operator),
+            0,
+            lambda: self.m.release_units(lid, payer, operator),
         )
 
     # ---- vouchers and metering ------------------------------------------------------------
 
     def new_voucher(self, data: st.DataObject) -> tuple[SignedVoucher, bytes]:
-        """Signed off-chain by the holder (or someone else, or for another chain)."""
-        w = self.world
-        license_id = mostly(data, "license", recent(self.m.licenses), list(self.m.licenses))
-        lic = self.m.licenses[license_id]
-        who = mostly(data, "signer", ["holder"], ["other", "other chain"])
-        signer = lic.holder if who != "other" else self.draw_actor(data, "bob", "stranger")
+        """Signed off-chain by the payer's signer (or someone else, or for another chain)."""
+        w, m = self.world, self.m
+        lid, payer, operator = self.draw_channel(data)
+        units_now = m.channel(lid, payer, operator).units
+        signer = m.signer_of(lid, payer) if lid in m.licenses else ZERO_ADDRESS
+        who = mostly(data, "signer", ["signer"], ["other", "other chain", "old"])
+        if who == "other" or signer == ZERO_ADDRESS:
+            signer = self.draw_actor(data, "bob", "stranger", "alice")
+        elif who == "old":  # the signer before a scheduled change (valid until switchAt)
+            signer = m.holder(lid, payer).signer or signer
         units = data.draw(
             weighted(
-                (10, st.integers(1, 6).map(lambda d: lic.units_used + d)),
-                (2, st.sampled_from([lic.units_used, max(lic.units_used - 1, 0)])),  # stale
+                (10, st.integers(1, 6).map(lambda d: units_now + d)),
+                (2, st.sampled_from([units_now, max(units_now - 1, 0)])),  # stale
                 (1, st.just(2**64)),
             ),
             label="cumulative",
         )
         deadline_in = weighted((8, st.integers(1, 4000)), (1, st.integers(-3, 0)))
-        deadline = max(self.m.now + data.draw(deadline_in, label="deadline in"), 0)
+        deadline = max(m.now + data.draw(deadline_in, label="deadline in"), 0)
         chain_id = w.chain_id + (1 if who == "other chain" else 0)
-        signature = sign(Voucher(license_id, units, deadline), chain_id, w.meter, w.keys[signer])
+        message = Voucher(lid, payer, operator, units, deadline)
+        signature = sign(message, chain_id, w.meter, w.keys[signer])
         model_signer = None if who == "other chain" else signer
-        voucher = (SignedVoucher(license_id, units, deadline, model_signer), signature)
+        voucher = (SignedVoucher(lid, payer, operator, units, deadline, model_signer), signature)
         self.vouchers.append(voucher)
         return voucher
 
@@ -594,11 +703,10 @@ class SuiteMachine(RuleBasedStateMachine):
         else:
             voucher, signature = data.draw(st.sampled_from(self.vouchers), label="voucher")
         sender = self.draw_actor(data, "gateway", "gateway", "stranger")
-        v = (voucher.license_id, voucher.cumulative_units, voucher.deadline)
         self.act(
             sender,
             self.world.meter,
-            abi.SETTLE.data(v, signature),
+            abi.SETTLE.data(voucher.as_tuple(), signature),
             0,
             lambda: self.m.settle(voucher),
         )
@@ -619,11 +727,10 @@ class SuiteMachine(RuleBasedStateMachine):
         signatures = [s for _, s in batch]
         if rarely(data, "drop a signature", 20):
             signatures = signatures[:-1]
-        tuples = [(v.license_id, v.cumulative_units, v.deadline) for v in vouchers]
         out, result = self.act(
             self.a["gateway"],
             self.world.meter,
-            abi.SETTLE_BATCH.data(tuples, signatures),
+            abi.SETTLE_BATCH.data([v.as_tuple() for v in vouchers], signatures),
             0,
             lambda: self.m.settle_batch(vouchers, len(signatures)),
         )
@@ -631,23 +738,57 @@ class SuiteMachine(RuleBasedStateMachine):
             skipped = []
             for log in logs_of(out.receipt, abi.VOUCHER_SKIPPED):
                 (reason,) = decode(["bytes"], bytes.fromhex(log["data"][2:]))
-                skipped.append((int(log["topics"][1], 16), self.world.chain.errors.decode(reason)))
-            assert skipped == [(lid, err.key) for lid, err in result[2]]
+                channel = bytes.fromhex(log["topics"][1][2:])
+                lid = int(log["topics"][2], 16)
+                skipped.append((channel, lid, self.world.chain.errors.decode(reason)))
+            assert skipped == [(cid, lid, err.key) for cid, lid, err in result[2]]
 
     @precondition(lambda self: self.m.licenses)
     @rule(data=st.data())
     def meter_on_chain(self, data: st.DataObject) -> None:
         self._step()
-        license_id = mostly(data, "license", recent(self.m.licenses), [*self.m.licenses, NOT_AN_ID])
-        holder = self.m.licenses[license_id].holder if license_id in self.m.licenses else None
-        sender = mostly(data, "sender", [holder] if holder else [], [self.a["stranger"]])
+        lid, payer, operator = self.draw_channel(data)
         units = data.draw(weighted((6, st.integers(1, 5)), (1, st.just(0))), label="units")
+        self.act(
+            payer,
+            self.world.meter,
+            abi.METER.data(lid, operator, units),
+            0,
+            lambda: self.m.meter(payer, lid, operator, units),
+        )
+
+    @precondition(lambda self: self.m.assets)
+    @rule(data=st.data())
+    def pay_asset(self, data: st.DataObject) -> None:
+        """Anyone pushes what settlements owe an asset into the vault (the meter pays)."""
+        self._step()
+        owed = sorted(k for k, o in self.m.owed.items() if o[0] > o[1])
+        asset_id, currency = mostly(
+            data, "owed", owed, [(self.draw_asset(data), self.draw_currency(data))]
+        )
+        sender = self.draw_actor(data)
         self.act(
             sender,
             self.world.meter,
-            abi.METER.data(license_id, units),
+            abi.PAY_ASSET.data(asset_id, currency),
             0,
-            lambda: self.m.meter(sender, license_id, units),
+            lambda: self.m.pay_asset(asset_id, currency),
+        )
+
+    @rule(data=st.data())
+    def withdraw_earnings(self, data: st.DataObject) -> None:
+        self._step()
+        earning = sorted(k for k, v in self.m.earnings.items() if v)
+        operator, currency = mostly(
+            data, "earnings", earning, [(self.draw_actor(data), self.draw_currency(data))]
+        )
+        to = self.draw_actor(data)
+        self.act(
+            operator,
+            self.world.meter,
+            abi.WITHDRAW_EARNINGS.data(currency, to),
+            0,
+            lambda: self.m.withdraw_earnings(operator, currency, to),
         )
 
     # ---- revenue --------------------------------------------------------------------------
@@ -791,12 +932,17 @@ class SuiteMachine(RuleBasedStateMachine):
         """To just before, at and after every deadline the model knows of."""
         self._step()
         m = self.m
-        grace = m.deployment.grace_period
         expiries = [lic.expires_at for lic in m.licenses.values() if lic.expires_at]
+        closes = [h.closes_at for h in m.holders.values() if h.closes_at < UINT40_MAX]
+        windows = [(w.ready_at, w.window_end) for w in m.withdrawals.values()]
         edges = {  # each kind of deadline equally likely, whatever their numbers
             "expiry": {t + d for t in expiries for d in (-2, -1, 0)},
-            "grace": {t + grace + d for t in expiries for d in (-1, 0)},
-            "withdrawal": {w.ready_at + d for w in m.withdrawals.values() for d in (-2, -1, 0)},
+            "channel closes": {t + d for t in closes for d in (0, 1)},
+            "withdrawal ready": {r + d for r, _ in windows for d in (-2, -1, 0)},
+            "withdrawal lapses": {e + d for _, e in windows for d in (0, 1)},
+            "signer switch": {
+                h.switch_at + d for h in m.holders.values() if h.switch_at for d in (-1, 0)
+            },
             "voucher": {v.deadline + d for v, _ in self.vouchers[-6:] for d in (-1, 0)},
         }
         kinds = [k for k, ts in edges.items() if any(t > m.now for t in ts)]
@@ -814,8 +960,10 @@ class SuiteMachine(RuleBasedStateMachine):
     @invariant()
     def conservation_per_contract_and_currency(self) -> None:
         """Vault: balance = Σ(accrued − claimed) + Σ pending + fees (+ donated excess), with
-        the unclaimable dust of each pool < 1 wei per contributor; meter: balance = Σ escrow
-        = totalEscrow; the license contract holds nothing. All from the chain's own numbers."""
+        the unclaimable dust of each pool < 1 wei per contributor; meter: balance = totalHeld
+        = Σ channel reserves + Σ owed to assets + Σ operator earnings, to the wei, and no
+        reserve negative; the license contract holds nothing. All from the chain's own
+        numbers."""
         seen, w, m = self.observations(), self.world, self.m
         actual = {label: o.actual for label, o in seen.items()}
         for c in w.currencies:
@@ -834,9 +982,14 @@ class SuiteMachine(RuleBasedStateMachine):
             assert books == held, f"vault books {books} != held {held} in {c}"
             balance = actual[("balance", c, w.vault)]
             assert balance == held + m.excess(c), f"vault holds {balance}, owes {held} in {c}"
-            escrows = sum(actual[("meter.escrow", x, c)] for x in w.actors.values())
+            reserves = sum(
+                actual[("meter.channel", *k)][0] for k in m.channels if self.currency_of(k[0]) == c
+            )
+            owed = sum(actual[("meter.owed", a, c)] for a in m.assets)
+            earned = sum(actual[("meter.earnings", x, c)] for x in w.actors.values())
             total = actual[("meter.total", c)]
-            assert actual[("balance", c, w.meter)] == total == escrows, f"meter {c}"
+            parts = (reserves, owed, earned)
+            assert actual[("balance", c, w.meter)] == total == sum(parts), f"meter {c}: {parts}"
             assert actual[("balance", c, w.license)] == 0, f"license contract holds {c}"
 
     @invariant()

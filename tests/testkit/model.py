@@ -6,10 +6,17 @@ side by side. For each action the model either raises `Revert` with the exact cu
 balance, claimable amount and license answer. It follows the rules of the design, not the
 Solidity: no storage packing, no caches, no gas.
 
+The usage meter is modelled as docs/metering.md states it: channels (license, payer,
+operator) with reserves; settlement moves money inside the meter's books (reserve → owed to
+the asset, and → the operator's earnings by the offer's service share); `pay_asset` pushes
+what is owed into the vault; withdrawals are delayed one-time windows; a license transfer
+closes the previous holder's channels after the grace period.
+
 Simplifications, on purpose: ERC-721 approvals are not modelled (only owners act on their
-tokens), every ETH recipient accepts ETH, voucher signatures are reduced to "who signed for
-this meter and chain", and gas is charged by the caller from receipts (`Balances.burn`).
-Every mutation is atomic: a `Revert` leaves the model exactly as it was.
+tokens), every ETH recipient accepts ETH, voucher signers are accounts (no ERC-1271 wallets)
+and signatures are reduced to "who signed for this meter and chain", and gas is charged by
+the caller from receipts (`Balances.burn`). Every mutation is atomic: a `Revert` leaves the
+model exactly as it was.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from dataclasses import astuple, dataclass, field
 from fractions import Fraction
 from typing import Any, TypeVar
 
+from eth_utils import keccak
+
 ETH = "0x0000000000000000000000000000000000000000"
 ZERO_ADDRESS = ETH
 ZERO32 = bytes(32)
@@ -28,8 +37,11 @@ BPS = 10_000
 MAX_PARENTS = 16
 MAX_CLAIM_BATCH = 64
 MAX_SETTLE_BATCH = 256
+UINT40_MAX = 2**40 - 1
 UINT64_MAX = 2**64 - 1
+UINT128_MAX = 2**128 - 1
 UINT256_MAX = 2**256 - 1
+MAX_SERVICE_BPS = 5_000
 ALL_SCOPES = 31
 MAX_DURATION = 100 * 365 * 24 * 3600  # LicenseToken.MAX_DURATION: expiries fit a uint40
 DERIVE = 16
@@ -212,6 +224,7 @@ class Terms:
     min_upstream_bps: int
     soulbound: bool
     supply_cap: int
+    service_bps: int = 0
 
     def as_tuple(self) -> tuple[Any, ...]:
         return astuple(self)
@@ -231,13 +244,45 @@ class License:
     holder: str
     starts_at: int
     expires_at: int
-    units_used: int = 0
+
+
+@dataclass
+class Channel:
+    """A (license, payer, operator) channel: `unit_limit` 0 = not open."""
+
+    reserve: int = 0
+    units: int = 0
+    unit_limit: int = 0
 
 
 @dataclass
 class Withdrawal:
     amount: int
     ready_at: int
+    window_end: int
+
+
+@dataclass
+class Holder:
+    """A payer on a license: its voucher signer and the settlement window of its channels."""
+
+    signer: str = ZERO_ADDRESS
+    closes_at: int = 0
+    held: bool = False
+    switch_at: int = 0
+    next_signer: str = ZERO_ADDRESS
+
+
+@dataclass
+class Metered:
+    """The terms the meter copied when a license's first channel opened."""
+
+    currency: str
+    asset_id: int
+    service_bps: int
+    unit_price: int
+    max_units: int
+    allotted: int = 0
 
 
 @dataclass(frozen=True)
@@ -248,8 +293,9 @@ class Deployment:
     meter: str
     treasury: str
     fee_bps: int = 0
-    withdrawal_delay: int = 24 * 3600
-    grace_period: int = 7 * 24 * 3600
+    withdrawal_delay: int = 2 * 24 * 3600
+    grace_period: int = 24 * 3600
+    withdrawal_window: int = 3 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -257,9 +303,19 @@ class SignedVoucher:
     """A voucher and who signed it for this meter and chain (None: signed for another domain)."""
 
     license_id: int
+    payer: str
+    operator: str
     cumulative_units: int
     deadline: int
     signer: str | None
+
+    @property
+    def channel(self) -> tuple[int, str, str]:
+        return (self.license_id, self.payer, self.operator)
+
+    def as_tuple(self) -> tuple[int, str, str, int, int]:
+        """IUsageMeter.Voucher, in ABI order."""
+        return (self.license_id, self.payer, self.operator, self.cumulative_units, self.deadline)
 
 
 @dataclass(frozen=True)
@@ -273,12 +329,20 @@ class ClaimRequest:
 
 @dataclass
 class _Charge:
-    license_id: int
-    payer: str
+    key: tuple[int, str, str]  # the channel
     asset_id: int
     currency: str
     amount: int
+    share: int
     new_total: int
+
+
+def channel_id(license_id: int, payer: str, operator: str) -> bytes:
+    """keccak256(abi.encode(licenseId, payer, operator))."""
+    word = license_id.to_bytes(32, "big")
+    return keccak(
+        word + bytes(12) + bytes.fromhex(payer[2:]) + bytes(12) + bytes.fromhex(operator[2:])
+    )
 
 
 # -- the protocol -------------------------------------------------------------------------------
@@ -301,8 +365,13 @@ class Protocol:
     credits: list[Credit] = field(default_factory=list)
     offers: dict[int, Offer] = field(default_factory=dict)
     licenses: dict[int, License] = field(default_factory=dict)
-    escrow: dict[tuple[str, str], int] = field(default_factory=dict)
-    withdrawals: dict[tuple[str, str], Withdrawal] = field(default_factory=dict)
+    channels: dict[tuple[int, str, str], Channel] = field(default_factory=dict)
+    withdrawals: dict[tuple[int, str, str], Withdrawal] = field(default_factory=dict)
+    holders: dict[tuple[int, str], Holder] = field(default_factory=dict)
+    metered: dict[int, Metered] = field(default_factory=dict)
+    owed: dict[tuple[int, str], list[int]] = field(default_factory=dict)  # [accrued, paid]
+    earnings: dict[tuple[str, str], int] = field(default_factory=dict)  # (operator, currency)
+    total_held: dict[str, int] = field(default_factory=dict)
     next_asset_id: int = 1
     next_offer_id: int = 1
     next_license_id: int = 1
@@ -531,6 +600,8 @@ class Protocol:
             raise Revert("LicenseTokenInvalidDuration", terms.duration, MAX_DURATION)
         if terms.currency != ETH and terms.currency not in self.contracts:
             raise Revert("LicenseTokenInvalidCurrency", terms.currency)
+        if terms.service_bps > MAX_SERVICE_BPS:
+            raise Revert("LicenseTokenInvalidServiceShare", terms.service_bps, MAX_SERVICE_BPS)
         offer_id = self.next_offer_id
         self.next_offer_id += 1
         self.offers[offer_id] = Offer(terms, sender)
@@ -589,6 +660,8 @@ class Protocol:
         if src != lic.holder:
             raise Revert("ERC721IncorrectOwner", src, license_id, lic.holder)
         lic.holder = dst
+        if src != dst:  # the license token tells the meter of every move
+            self._on_license_transfer(license_id, src, dst, lic.expires_at)
 
     def license(self, license_id: int) -> License:
         if license_id not in self.licenses:
@@ -599,14 +672,12 @@ class Protocol:
         return self.offers[self.license(license_id).offer_id].terms
 
     def is_valid(self, license_id: int) -> bool:
-        """Exists, not expired (expiresAt is the first invalid second) and not exhausted."""
+        """Exists and not expired (expiresAt is the first invalid second); units are per
+        channel, in the meter."""
         lic = self.licenses.get(license_id)
         if lic is None:
             return False
-        cap = self.offers[lic.offer_id].terms.max_units
-        return (lic.expires_at == 0 or self.now < lic.expires_at) and (
-            cap == 0 or lic.units_used < cap
-        )
+        return lic.expires_at == 0 or self.now < lic.expires_at
 
     def is_valid_for(self, license_id: int, account: str, scopes: int) -> bool:
         if not self.is_valid(license_id):
@@ -622,10 +693,6 @@ class Protocol:
             return False, 0
         return True, terms.min_upstream_bps
 
-    def units_left(self, license_id: int) -> int:
-        cap = self.terms_of(license_id).max_units
-        return UINT64_MAX if cap == 0 else cap - self.license(license_id).units_used
-
     def license_view(self, license_id: int) -> tuple[Any, ...]:
         """ILicenseToken.LicenseView, field for field."""
         lic = self.license(license_id)
@@ -637,7 +704,6 @@ class Protocol:
             terms,
             lic.starts_at,
             lic.expires_at,
-            lic.units_used,
             valid,
         )
 
@@ -673,9 +739,32 @@ class Protocol:
     # ---- meter ----
 
     @_atomic
-    def deposit(self, sender: str, currency: str, amount: int, value: int = 0) -> int:
+    def open(
+        self,
+        sender: str,
+        license_id: int,
+        operator: str,
+        signer: str = ZERO_ADDRESS,
+        units: int = 0,
+    ) -> bytes:
+        key = (license_id, sender, operator)
+        if self.channel(*key).unit_limit != 0:
+            raise Revert("UsageMeterChannelExists", channel_id(*key))
+        self._open(key, signer, units)
+        return channel_id(*key)
+
+    @_atomic
+    def deposit(
+        self, sender: str, license_id: int, operator: str, amount: int, value: int = 0
+    ) -> int:
         if amount == 0:
             raise Revert("UsageMeterZeroAmount")
+        key = (license_id, sender, operator)
+        if self.channel(*key).unit_limit == 0:
+            self._open(key, ZERO_ADDRESS, 0)
+        else:
+            self._require_open(license_id, sender)
+        currency = self.metered[license_id].currency
         meter = self.deployment.meter
         if currency == ETH:
             if value != amount:
@@ -687,43 +776,79 @@ class Protocol:
             received = self.balances.transfer_from(currency, meter, sender, meter, amount)
             if received == 0:
                 raise Revert("UsageMeterNothingArrived", currency, amount)
-        self.escrow[(sender, currency)] = self.escrow_of(sender, currency) + received
+        ch = self.channels[key]
+        if ch.reserve + received > UINT128_MAX:
+            raise Revert("UsageMeterReserveTooLarge", ch.reserve + received)
+        ch.reserve += received
+        self._hold(currency, received)
         return received
 
     @_atomic
-    def request_withdrawal(self, sender: str, currency: str, amount: int) -> None:
+    def request_withdrawal(self, sender: str, license_id: int, operator: str, amount: int) -> None:
         if amount == 0:
             raise Revert("UsageMeterZeroAmount")
-        escrow = self.escrow_of(sender, currency)
-        if amount > escrow:
-            raise Revert("UsageMeterInsufficientEscrow", sender, currency, escrow, amount)
-        self.withdrawals[(sender, currency)] = Withdrawal(
-            amount, self.now + self.deployment.withdrawal_delay
-        )
+        key = (license_id, sender, operator)
+        reserve = self.channel(*key).reserve
+        if amount > reserve:
+            raise Revert("UsageMeterInsufficientReserve", channel_id(*key), reserve, amount)
+        ready = self.now + self.deployment.withdrawal_delay
+        self.withdrawals[key] = Withdrawal(amount, ready, ready + self.deployment.withdrawal_window)
 
     @_atomic
-    def complete_withdrawal(self, sender: str, currency: str) -> int:
-        amount = self.quote_withdrawal(sender, currency)
-        escrow = self.escrow_of(sender, currency)
-        del self.withdrawals[(sender, currency)]
-        self.escrow[(sender, currency)] = escrow - amount
+    def cancel_withdrawal(self, sender: str, license_id: int, operator: str) -> None:
+        key = (license_id, sender, operator)
+        if key not in self.withdrawals:
+            raise Revert("UsageMeterNoWithdrawalRequested", channel_id(*key))
+        del self.withdrawals[key]
+
+    @_atomic
+    def complete_withdrawal(self, sender: str, license_id: int, operator: str) -> int:
+        key = (license_id, sender, operator)
+        amount = self.quote_withdrawal(*key)
+        del self.withdrawals[key]
+        ch = self.channels[key]
+        ch.reserve -= amount
+        currency = self.metered[license_id].currency
+        self._hold(currency, -amount)
+        if ch.reserve == 0:  # an empty reserve pays nothing: its unused units may go elsewhere
+            self._release(key)
         if amount:
             self.balances.transfer(currency, self.deployment.meter, sender, amount)
         return amount
 
     @_atomic
+    def change_signer(self, sender: str, license_id: int, signer: str) -> None:
+        h = self.holders.get((license_id, sender))
+        if h is None or h.signer == ZERO_ADDRESS:
+            raise Revert("UsageMeterNoChannel", channel_id(license_id, sender, ZERO_ADDRESS))
+        if h.switch_at:
+            if self.now < h.switch_at:
+                raise Revert("UsageMeterSignerChangePending", license_id, sender, h.switch_at)
+            h.signer = h.next_signer  # the earlier change is in force: fold it in
+        h.next_signer = sender if signer == ZERO_ADDRESS else signer
+        h.switch_at = self.now + self.deployment.withdrawal_delay
+
+    @_atomic
+    def release_units(self, license_id: int, payer: str, operator: str) -> int:
+        key = (license_id, payer, operator)
+        if self.channel(*key).unit_limit == 0:
+            raise Revert("UsageMeterNoChannel", channel_id(*key))
+        closes = self.holder(license_id, payer).closes_at
+        if self.now <= closes:
+            raise Revert("UsageMeterChannelOpen", channel_id(*key), closes)
+        return self._release(key)
+
+    @_atomic
     def settle(self, voucher: SignedVoucher) -> int:
         charge = self._prepare_voucher(voucher)
         self._apply(charge)
-        if charge.amount:
-            self._meter_pays_vault(charge.asset_id, charge.currency, charge.amount)
         return charge.amount
 
     @_atomic
     def settle_batch(
         self, vouchers: Sequence[SignedVoucher], signatures: int | None = None
-    ) -> tuple[int, int, list[tuple[int, Revert]]]:
-        """Returns (settled count, total amount, skipped (license id, error) in order)."""
+    ) -> tuple[int, int, list[tuple[bytes, int, Revert]]]:
+        """Returns (settled count, total amount, skipped (channel id, license id, error))."""
         n = len(vouchers)
         count = n if signatures is None else signatures
         if n != count:
@@ -731,114 +856,252 @@ class Protocol:
         if n > MAX_SETTLE_BATCH:
             raise Revert("UsageMeterBatchTooLarge", n, MAX_SETTLE_BATCH)
         settled, total, skipped = 0, 0, []
-        # Consecutive charges to the same (asset, currency) reach the vault as one payment.
-        run: tuple[int, str] | None = None
-        run_amount = 0
         for v in vouchers:
             try:
                 charge = self._prepare_voucher(v)
             except Revert as err:
-                skipped.append((v.license_id, err))
+                skipped.append((channel_id(*v.channel), v.license_id, err))
                 continue
             self._apply(charge)
             settled += 1
             total += charge.amount
-            if charge.amount == 0:
-                continue
-            key = (charge.asset_id, charge.currency)
-            if run_amount and run is not None and key != run:
-                self._meter_pays_vault(run[0], run[1], run_amount)
-                run_amount = 0
-            run = key
-            run_amount += charge.amount
-        if run_amount and run is not None:
-            self._meter_pays_vault(run[0], run[1], run_amount)
         return settled, total, skipped
 
     @_atomic
-    def meter(self, sender: str, license_id: int, units: int) -> int:
-        """The on-chain path: the holder charges `units` to its own escrow."""
-        charge = self._quote_meter(sender, license_id, units)
+    def meter(self, sender: str, license_id: int, operator: str, units: int) -> int:
+        """The on-chain path: the holder charges `units` to its own channel."""
+        charge = self._quote_meter(sender, license_id, operator, units)
         self._apply(charge)
-        if charge.amount:
-            self._meter_pays_vault(charge.asset_id, charge.currency, charge.amount)
         return charge.amount
 
-    def quote_withdrawal(self, sender: str, currency: str) -> int:
-        """What `complete_withdrawal` would pay now (or its Revert), changing nothing."""
-        w = self.withdrawals.get((sender, currency))
-        if w is None:
-            raise Revert("UsageMeterNoWithdrawalRequested", sender, currency)
-        if self.now < w.ready_at:
-            raise Revert("UsageMeterWithdrawalNotReady", sender, currency, w.ready_at, self.now)
-        # Settlements during the delay may have used part of the requested amount.
-        return min(w.amount, self.escrow_of(sender, currency))
+    @_atomic
+    def pay_asset(self, asset_id: int, currency: str) -> int:
+        o = self.owed.get((asset_id, currency), [0, 0])
+        amount = o[0] - o[1]
+        if amount == 0:
+            raise Revert("UsageMeterNothingOwed", asset_id, currency)
+        o[1] = o[0]
+        self._hold(currency, -amount)
+        meter = self.deployment.meter
+        if currency != ETH:
+            self.balances.approve(currency, meter, self.deployment.vault, amount)  # forceApprove
+        self._vault_pay(meter, asset_id, currency, amount)
+        return amount
 
-    def quote_meter(self, sender: str, license_id: int, units: int) -> int:
-        """What `meter` would charge now (or its Revert), changing nothing."""
-        return self._quote_meter(sender, license_id, units).amount
-
-    def _quote_meter(self, sender: str, license_id: int, units: int) -> _Charge:
-        lic = self.license(license_id)
-        if sender != lic.holder:
-            raise Revert("UsageMeterNotHolder", license_id, sender, lic.holder)
-        if units == 0:
+    @_atomic
+    def withdraw_earnings(self, sender: str, currency: str, to: str) -> int:
+        amount = self.earnings.get((sender, currency), 0)
+        if amount == 0:
             raise Revert("UsageMeterZeroAmount")
-        return self._prepare(license_id, lic.units_used + units)
+        self.earnings[(sender, currency)] = 0
+        self._hold(currency, -amount)
+        self.balances.transfer(currency, self.deployment.meter, to, amount)
+        return amount
 
-    def escrow_of(self, account: str, currency: str) -> int:
-        return self.escrow.get((account, currency), 0)
+    # -- meter views --
 
-    def total_escrow(self, currency: str) -> int:
-        return sum(v for (_, c), v in self.escrow.items() if c == currency)
+    def channel(self, license_id: int, payer: str, operator: str) -> Channel:
+        return self.channels.get((license_id, payer, operator), Channel())
 
-    def withdrawal_of(self, account: str, currency: str) -> tuple[int, int]:
-        w = self.withdrawals.get((account, currency))
-        return (w.amount, w.ready_at) if w else (0, 0)
+    def holder(self, license_id: int, payer: str) -> Holder:
+        return self.holders.get((license_id, payer), Holder())
 
-    def _prepare_voucher(self, v: SignedVoucher) -> _Charge:
-        lic = self.license(v.license_id)
-        if self.now > v.deadline:
-            raise Revert("UsageMeterVoucherExpired", v.license_id, v.deadline, self.now)
-        if v.cumulative_units <= lic.units_used:
-            raise Revert("UsageMeterStaleVoucher", v.license_id, v.cumulative_units, lic.units_used)
-        if v.cumulative_units > UINT64_MAX:
-            raise Revert("UsageMeterUnitsAboveCap", v.license_id, v.cumulative_units, UINT64_MAX)
-        if v.signer != lic.holder:
-            raise Revert("UsageMeterBadSignature", v.license_id, lic.holder)
-        return self._prepare(v.license_id, v.cumulative_units)
+    def signer_of(self, license_id: int, payer: str) -> str:
+        h = self.holder(license_id, payer)
+        if h.switch_at and self.now >= h.switch_at:
+            return h.next_signer
+        return h.signer
 
-    def _prepare(self, license_id: int, new_total: int) -> _Charge:
-        lic = self.licenses[license_id]
+    def channel_view(self, license_id: int, payer: str, operator: str) -> tuple[Any, ...]:
+        """IUsageMeter.ChannelView, field for field."""
+        ch = self.channel(license_id, payer, operator)
+        h = self.holder(license_id, payer)
+        w = self.withdrawals.get((license_id, payer, operator), Withdrawal(0, 0, 0))
+        signer = self.signer_of(license_id, payer)
+        return (ch.reserve, ch.units, ch.unit_limit, signer, h.closes_at, h.held, *astuple(w))
+
+    def metered_view(self, license_id: int) -> tuple[Any, ...]:
+        """IUsageMeter.MeteredView."""
+        m = self.metered.get(license_id)
+        if m is None:
+            return (ZERO_ADDRESS, 0, 0, 0, 0, 0, False)
+        return (m.currency, m.asset_id, m.service_bps, m.unit_price, m.max_units, m.allotted, True)
+
+    def owed_to_asset(self, asset_id: int, currency: str) -> int:
+        o = self.owed.get((asset_id, currency), [0, 0])
+        return o[0] - o[1]
+
+    def earnings_of(self, operator: str, currency: str) -> int:
+        return self.earnings.get((operator, currency), 0)
+
+    def held_by_meter(self, currency: str) -> int:
+        """totalHeld: Σ reserves + Σ owed to assets + Σ operator earnings."""
+        return self.total_held.get(currency, 0)
+
+    def meter_books(self, currency: str) -> tuple[int, int, int]:
+        """(Σ reserves, Σ owed, Σ earnings) in `currency`, summed from the parts."""
+        reserves = sum(
+            ch.reserve
+            for (lid, _, _), ch in self.channels.items()
+            if self.metered[lid].currency == currency
+        )
+        owed = sum(o[0] - o[1] for (_, c), o in self.owed.items() if c == currency)
+        earned = sum(v for (_, c), v in self.earnings.items() if c == currency)
+        return reserves, owed, earned
+
+    def quote_withdrawal(self, license_id: int, payer: str, operator: str) -> int:
+        """What `complete_withdrawal` would pay now (or its Revert), changing nothing."""
+        key = (license_id, payer, operator)
+        w = self.withdrawals.get(key)
+        if w is None:
+            raise Revert("UsageMeterNoWithdrawalRequested", channel_id(*key))
+        if self.now < w.ready_at:
+            raise Revert("UsageMeterWithdrawalNotReady", channel_id(*key), w.ready_at, self.now)
+        if self.now > w.window_end:
+            raise Revert("UsageMeterWithdrawalLapsed", channel_id(*key), w.window_end, self.now)
+        # Settlements during the delay may have used part of the requested amount.
+        return min(w.amount, self.channels[key].reserve)
+
+    def quote_meter(self, sender: str, license_id: int, operator: str, units: int) -> int:
+        """What `meter` would charge now (or its Revert), changing nothing."""
+        return self._quote_meter(sender, license_id, operator, units).amount
+
+    def quote_settle(self, voucher: SignedVoucher) -> int:
+        return self._prepare_voucher(voucher).amount
+
+    # -- meter internals --
+
+    def _close_time(self, expires_at: int) -> int:
+        if expires_at == 0:
+            return UINT40_MAX
+        return min(expires_at + self.deployment.grace_period, UINT40_MAX)
+
+    def _hold(self, currency: str, delta: int) -> None:
+        self.total_held[currency] = self.total_held.get(currency, 0) + delta
+
+    def _open(self, key: tuple[int, str, str], signer: str, units: int) -> None:
+        license_id, sender, operator = key
+        if operator == ZERO_ADDRESS:
+            raise Revert("UsageMeterNoOperator", license_id)
+        lic = self.license(license_id)  # LicenseTokenUnknownLicense, from usageTerms
         t = self.terms_of(license_id)
-        grace_end = lic.expires_at + self.deployment.grace_period
-        if lic.expires_at != 0 and self.now > grace_end:
-            raise Revert("UsageMeterLicenseClosed", license_id, lic.expires_at, grace_end)
+        if lic.holder != sender:
+            raise Revert("UsageMeterNotHolder", license_id, sender, lic.holder)
         if t.scopes & USAGE_SCOPES == 0:
             raise Revert("UsageMeterScopeMissing", license_id, t.scopes)
-        cap = UINT64_MAX if t.max_units == 0 else t.max_units
-        if new_total > cap:
-            raise Revert("UsageMeterUnitsAboveCap", license_id, new_total, cap)
-        amount = (new_total - lic.units_used) * t.unit_price
-        escrow = self.escrow_of(lic.holder, t.currency)
-        if amount > escrow:
-            raise Revert("UsageMeterInsufficientEscrow", lic.holder, t.currency, escrow, amount)
-        return _Charge(license_id, lic.holder, t.asset_id, t.currency, amount, new_total)
+        if lic.expires_at != 0 and self.now >= lic.expires_at:
+            raise Revert("UsageMeterLicenseExpired", license_id, lic.expires_at)
+        if license_id not in self.metered:
+            self.metered[license_id] = Metered(
+                t.currency, t.asset_id, t.service_bps, t.unit_price, t.max_units
+            )
+        m = self.metered[license_id]
+        ch = self.channels.setdefault(key, Channel())
+        limit = UINT64_MAX
+        if t.max_units != 0:
+            left = t.max_units - m.allotted
+            want = left if units == 0 else units
+            if want == 0 or want > left:
+                raise Revert("UsageMeterNoUnitsLeft", license_id, units, left)
+            m.allotted += want
+            limit = ch.units + want
+        ch.unit_limit = limit
+        h = self.holders.setdefault((license_id, sender), Holder())
+        if h.signer == ZERO_ADDRESS:
+            h.signer = sender if signer == ZERO_ADDRESS else signer
+        h.held = True
+        h.closes_at = self._close_time(lic.expires_at)
+
+    def _require_open(self, license_id: int, payer: str) -> None:
+        """Deposits and on-chain metering need the payer to hold the license, channel open."""
+        h = self.holder(license_id, payer)
+        if not h.held:
+            raise Revert("UsageMeterNotHeld", license_id, payer)
+        if self.now > h.closes_at:
+            raise Revert("UsageMeterChannelClosed", license_id, payer, h.closes_at)
+
+    def _release(self, key: tuple[int, str, str]) -> int:
+        m = self.metered[key[0]]
+        if m.max_units == 0:
+            return 0  # uncapped: nothing was allotted
+        ch = self.channels[key]
+        unused = ch.unit_limit - ch.units
+        if unused:
+            ch.unit_limit = ch.units
+            m.allotted -= unused
+        return unused
+
+    def _on_license_transfer(self, license_id: int, src: str, dst: str, expires_at: int) -> None:
+        f = self.holders.get((license_id, src))
+        if f is not None and f.signer != ZERO_ADDRESS and f.held:
+            f.held = False
+            f.closes_at = min(f.closes_at, self.now + self.deployment.grace_period)
+        t = self.holders.get((license_id, dst))
+        if t is not None and t.signer != ZERO_ADDRESS and not t.held:
+            t.held = True
+            t.closes_at = self._close_time(expires_at)
+
+    def _quote_meter(self, sender: str, license_id: int, operator: str, units: int) -> _Charge:
+        if units == 0:
+            raise Revert("UsageMeterZeroAmount")
+        key = (license_id, sender, operator)
+        ch = self.channel(*key)
+        if ch.unit_limit == 0:
+            raise Revert("UsageMeterNoChannel", channel_id(*key))
+        self._require_open(license_id, sender)
+        if units > ch.unit_limit - ch.units:
+            raise Revert(
+                "UsageMeterUnitsAboveCap", channel_id(*key), ch.units + units, ch.unit_limit
+            )
+        return self._price(key, ch.units + units)
+
+    def _prepare_voucher(self, v: SignedVoucher) -> _Charge:
+        key = v.channel
+        cid = channel_id(*key)
+        if self.now > v.deadline:
+            raise Revert("UsageMeterVoucherExpired", v.license_id, v.deadline, self.now)
+        ch = self.channel(*key)
+        if ch.unit_limit == 0:
+            raise Revert("UsageMeterNoChannel", cid)
+        h = self.holder(v.license_id, v.payer)
+        if self.now > h.closes_at:
+            raise Revert("UsageMeterChannelClosed", v.license_id, v.payer, h.closes_at)
+        if v.cumulative_units <= ch.units:
+            raise Revert("UsageMeterStaleVoucher", cid, v.cumulative_units, ch.units)
+        if v.cumulative_units > ch.unit_limit:
+            raise Revert("UsageMeterUnitsAboveCap", cid, v.cumulative_units, ch.unit_limit)
+        signer = self.signer_of(v.license_id, v.payer)
+        if v.signer != signer:
+            raise Revert("UsageMeterBadSignature", v.license_id, v.payer, signer)
+        return self._price(key, v.cumulative_units)
+
+    def _price(self, key: tuple[int, str, str], new_total: int) -> _Charge:
+        ch = self.channels[key]
+        m = self.metered[key[0]]
+        amount = (new_total - ch.units) * m.unit_price
+        if amount > ch.reserve:
+            raise Revert("UsageMeterInsufficientReserve", channel_id(*key), ch.reserve, amount)
+        share = amount * m.service_bps // BPS
+        accrued = self.owed.get((m.asset_id, m.currency), [0, 0])[0] + amount - share
+        if accrued > UINT128_MAX:
+            raise Revert("UsageMeterReserveTooLarge", accrued)
+        return _Charge(key, m.asset_id, m.currency, amount, share, new_total)
 
     def _apply(self, c: _Charge) -> None:
-        self.escrow[(c.payer, c.currency)] = self.escrow_of(c.payer, c.currency) - c.amount
-        self.licenses[c.license_id].units_used = c.new_total
-
-    def _meter_pays_vault(self, asset_id: int, currency: str, amount: int) -> None:
-        meter, vault = self.deployment.meter, self.deployment.vault
-        if currency != ETH and self.balances.allowance(currency, meter, vault) < amount:
-            self.balances.approve(currency, meter, vault, UINT256_MAX)  # one unlimited approval
-        self._vault_pay(meter, asset_id, currency, amount)
+        ch = self.channels[c.key]
+        ch.reserve -= c.amount
+        ch.units = c.new_total
+        if c.share:
+            op = (c.key[2], c.currency)
+            self.earnings[op] = self.earnings.get(op, 0) + c.share
+        if c.amount - c.share:
+            o = self.owed.setdefault((c.asset_id, c.currency), [0, 0])
+            o[0] += c.amount - c.share
 
     # ---- audits: the money invariants, over the model's own history ----
 
     def currencies(self) -> set[str]:
-        return {c for (_, c) in self.pools} | set(self.held) | {c for (_, c) in self.escrow}
+        return {c for (_, c) in self.pools} | set(self.held) | set(self.total_held)
 
     def books(self, currency: str) -> int:
         """Σ (accrued − Σ claimed) + Σ pending + fees: what the vault owes in `currency`."""
@@ -880,6 +1143,13 @@ class Protocol:
         for currency in self.currencies():
             if self.books(currency) != self.held.get(currency, 0):
                 out.append(f"books {self.books(currency)} != held {self.held.get(currency)}")
+            parts = self.meter_books(currency)
+            if sum(parts) != self.held_by_meter(currency):
+                out.append(
+                    f"meter {parts} do not add up to totalHeld {self.held_by_meter(currency)}"
+                )
+            if any(ch.reserve < 0 for ch in self.channels.values()):
+                out.append("a reserve is negative")
         for (asset_id, currency, account), got in self.claimed.items():
             if got > self.entitlement(asset_id, currency, account):
                 out.append(f"{account} claimed {got} > its share of asset {asset_id}")

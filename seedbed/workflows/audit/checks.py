@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from seedbed.chain.chainread import ChainReader
+from seedbed.chain.chainread import ChainReader, selector
 from seedbed.core.constants import ETH
 from seedbed.core.treefile import ContributorTree
 from seedbed.workflows.audit.findings import Findings
@@ -49,9 +49,11 @@ def check_views(
     addresses: dict[str, str],
     f: Findings,
     assets: set[int] | None = None,
+    now: int | None = None,
 ) -> None:
-    """Every on-chain view the ledger can predict, read at the audit block."""
-    vault, meter, lic, reg = (addresses[r] for r in ("vault", "meter", "license", "registry"))
+    """Every on-chain view the ledger can predict, read at the audit block (`now` is its
+    timestamp: a scheduled signer change is in force from its switchAt)."""
+    vault, meter, reg = (addresses[r] for r in ("vault", "meter", "registry"))
 
     def wanted(asset: int) -> bool:
         return assets is None or asset in assets
@@ -96,45 +98,7 @@ def check_views(
             lambda c, v=view: f"vault.{v}({c})",  # type: ignore[misc]
             lambda c: {"currency": c},
         )
-    escrows = sorted(ledger.escrows)
-    _compare(
-        f,
-        "meter.escrowOf",
-        escrows,
-        [ledger.escrows[k].balance for k in escrows],
-        reader.words(meter, "escrowOf(address,address)", escrows),
-        lambda k: f"meter.escrowOf({k[0]}, {k[1]})",
-        lambda k: {"account": k[0], "currency": k[1]},
-    )
-    escrow_currencies = sorted(ledger.escrow_total)
-    _compare(
-        f,
-        "meter.totalEscrow",
-        escrow_currencies,
-        [ledger.escrow_total[c] for c in escrow_currencies],
-        reader.words(meter, "totalEscrow(address)", [[c] for c in escrow_currencies]),
-        lambda c: f"meter.totalEscrow({c})",
-        lambda c: {"currency": c},
-    )
-    licenses = [i for i, x in ledger.licenses.items() if wanted(x.asset)]
-    for i in licenses:  # the license contract's own count must agree with the settlements
-        x = ledger.licenses[i]
-        f.equal(
-            "usage recorded = usage settled",
-            x.units,
-            x.recorded,
-            f"License {i}: settlements total {x.units} units, the license recorded {x.recorded}.",
-            asset=x.asset,
-        )
-    _compare(
-        f,
-        "license.unitsUsed",
-        licenses,
-        [ledger.licenses[i].units for i in licenses],
-        reader.words(lic, "usageTerms(uint256)", [[i] for i in licenses], index=6),
-        lambda i: f"license.usageTerms({i}).unitsUsed",
-        lambda i: {"asset": ledger.licenses[i].asset},
-    )
+    check_meter_views(ledger, reader, meter, f, now)
     ids = [i for i in ledger.assets if wanted(i)]
     roots = reader.words(reg, "contributors(uint256)", [[i] for i in ids], index=0)
     totals = reader.words(reg, "contributors(uint256)", [[i] for i in ids], index=1)
@@ -151,15 +115,133 @@ def check_views(
         )
 
 
+def _tuples(
+    reader: ChainReader, address: str, signature: str, arg_lists: list[list[Any]], n: int
+) -> list[list[int] | None]:
+    """The first `n` words `signature` returns for each argument list (None: reverted)."""
+    sel = selector(signature)
+    out = reader.call_many([(address, sel + b"".join(map(_arg, a))) for a in arg_lists])
+    return [
+        None
+        if r is None or len(r) < 32 * n
+        else [int.from_bytes(r[32 * i : 32 * (i + 1)], "big") for i in range(n)]
+        for r in out
+    ]
+
+
+def _arg(value: int | str) -> bytes:
+    if isinstance(value, str):
+        return bytes(12) + bytes.fromhex(value[2:])
+    return value.to_bytes(32, "big")
+
+
+def _address(word: int) -> str:
+    return "0x" + word.to_bytes(20, "big").hex()
+
+
+def check_meter_views(
+    ledger: Ledger, reader: ChainReader, meter: str, f: Findings, now: int | None
+) -> None:
+    """Every channel, every license's cached terms, what each asset is owed, each operator's
+    earnings and the meter's totalHeld, against the rebuilt ledger. Never filtered by asset:
+    the meter's books are global."""
+    channels = sorted(ledger.channels.values(), key=lambda c: c.id)
+    views = _tuples(
+        reader,
+        meter,
+        "channel(uint256,address,address)",
+        [[c.license, c.payer, c.operator] for c in channels],
+        9,
+    )
+    for ch, view in zip(channels, views, strict=True):
+        h = ledger.holders[ch.license, ch.payer]
+        signer = (
+            h.next_signer if h.switch_at and now is not None and now >= h.switch_at else h.signer
+        )
+        expected = [
+            ch.reserve,
+            ch.units,
+            ch.unit_limit,
+            signer,
+            h.closes_at,
+            h.held,
+            ch.withdrawal,
+            ch.ready_at,
+            ch.window_end,
+        ]
+        found: list[Any] | None = None
+        if view is not None:
+            found = [*view[:3], _address(view[3]), view[4], bool(view[5]), *view[6:]]
+            if now is None or (h.switch_at and abs(now - h.switch_at) <= 1):
+                found[3] = expected[3]  # the block time is unknown: the signer is not compared
+        f.equal(
+            "meter.channel",
+            expected,
+            found,
+            f"meter.channel({ch.license}, {ch.payer}, {ch.operator}) (reserve, units, limit, "
+            f"signer, closesAt, held, withdrawal, readyAt, windowEnd) is {found} on chain "
+            f"but {expected} rebuilt from events.",
+            asset=ch.asset,
+            account=ch.payer,
+            currency=ch.currency,
+        )
+    metered = sorted(i for i, x in ledger.licenses.items() if x.metered)
+    views = _tuples(reader, meter, "metered(uint256)", [[i] for i in metered], 7)
+    for i, view in zip(metered, views, strict=True):
+        x = ledger.licenses[i]
+        expected = [x.currency, x.asset, x.service_bps, x.unit_price, x.max_units, x.allotted, True]
+        found = None if view is None else [_address(view[0]), *view[1:6], bool(view[6])]
+        f.equal(
+            "meter.metered",
+            expected,
+            found,
+            f"meter.metered({i}) (currency, asset, serviceBps, unitPrice, maxUnits, allotted, "
+            f"opened) is {found} on chain but {expected} from the license's offer and events.",
+            asset=x.asset,
+            currency=x.currency,
+        )
+    owed = sorted(ledger.owed)
+    _compare(
+        f,
+        "meter.owedToAsset",
+        owed,
+        [ledger.owed[k].due for k in owed],
+        reader.words(meter, "owedToAsset(uint256,address)", owed),
+        lambda k: f"meter.owedToAsset(asset {k[0]}, {k[1]})",
+        lambda k: {"asset": k[0], "currency": k[1]},
+    )
+    earners = sorted(ledger.earnings)
+    _compare(
+        f,
+        "meter.earningsOf",
+        earners,
+        [ledger.earnings[k].balance for k in earners],
+        reader.words(meter, "earningsOf(address,address)", earners),
+        lambda k: f"meter.earningsOf({k[0]}, {k[1]})",
+        lambda k: {"account": k[0], "currency": k[1]},
+    )
+    currencies = sorted(ledger.meter_currencies())
+    books = [sum(ledger.meter_books(c)) for c in currencies]
+    _compare(
+        f,
+        "meter.totalHeld",
+        currencies,
+        books,
+        reader.words(meter, "totalHeld(address)", [[c] for c in currencies]),
+        lambda c: f"meter.totalHeld({c}) (Σ reserves + Σ owed + Σ earnings)",
+        lambda c: {"currency": c},
+    )
+
+
 def check_balances(
     ledger: Ledger, reader: ChainReader, addresses: dict[str, str], f: Findings
 ) -> list[Excess]:
     """Each contract's balance in each currency seen against its books. Returns what needs
     explaining (balance != books for the vault or meter)."""
-    currencies = sorted(ledger.currencies | set(ledger.books) | {ETH})
+    currencies = sorted(ledger.currencies | set(ledger.books) | ledger.meter_currencies() | {ETH})
     owed: dict[str, Callable[[str], int]] = {
         "vault": lambda c: ledger.books[c].held if c in ledger.books else 0,
-        "meter": lambda c: ledger.escrow_total.get(c, 0),
+        "meter": lambda c: sum(ledger.meter_books(c)),  # Σ reserves + Σ owed + Σ earnings
         "license": lambda c: 0,  # sale proceeds only pass through
         "registry": lambda c: 0,
     }

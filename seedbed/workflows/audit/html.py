@@ -38,6 +38,7 @@ summary{cursor:pointer;font-weight:600}.note{color:#666}
 FLOWS = [
     ("license", "license sale", "#4e79a7"),
     ("meter", "metered use", "#f28e2b"),
+    ("service", "operator service share", "#b07aa1"),
     ("direct", "direct pay", "#59a14f"),
     ("upstream", "upstream flow", "#76b7b2"),
     ("claim", "claim", "#d4a017"),
@@ -45,6 +46,7 @@ FLOWS = [
     ("held", "held (unclaimed, pending)", "#9d8f89"),
 ]
 _COLORS = {kind: color for kind, _label, color in FLOWS} | {"asset": "#5f6b7a"}
+TOP_OPERATORS = 5
 _KINDS = {0: "dataset", 1: "model", 2: "other"}
 
 
@@ -102,7 +104,12 @@ def _table(
 
 
 def flow_chart(result: AuditResult, currency: str) -> str:
-    """Revenue sources → assets (by lineage depth) → lineage edges → contributors, as SVG."""
+    """Revenue sources → assets (by lineage depth) → lineage edges → contributors, as SVG.
+
+    Metered use starts at the payers' reserves in the meter: each settlement's service share
+    goes straight to the gateway operator its voucher named (a recipient, next to the
+    contributors), the rest to the asset, through the vault once `payAsset` pushed it (what
+    is still owed is shown as held by the meter)."""
     ledger = result.ledger
     wanted = result.assets
     pools = {
@@ -123,7 +130,7 @@ def flow_chart(result: AuditResult, currency: str) -> str:
 
     nodes = [
         sankey.Node("src:license", "License sales", 0, _COLORS["license"]),
-        sankey.Node("src:meter", "Metered usage", 0, _COLORS["meter"]),
+        sankey.Node("src:meter", "Metered usage (reserves)", 0, _COLORS["meter"]),
         sankey.Node("src:direct", "Direct payments", 0, _COLORS["direct"]),
     ]
     links: list[sankey.Link] = []
@@ -132,9 +139,11 @@ def flow_chart(result: AuditResult, currency: str) -> str:
             sankey.Node(f"asset:{a}", asset_label(result, a), 1 + depth[a], _COLORS["asset"])
         )
         p = pools[a]
+        owed = ledger.owed[a, currency].due if (a, currency) in ledger.owed else 0
         links += [
             sankey.Link("src:license", f"asset:{a}", p.from_license, "license"),
-            sankey.Link("src:meter", f"asset:{a}", p.from_meter, "meter"),
+            sankey.Link("src:meter", f"asset:{a}", p.from_meter + owed, "meter"),
+            sankey.Link(f"asset:{a}", "sink:owed", owed, "held"),
             sankey.Link("src:direct", f"asset:{a}", p.direct, "direct"),
             sankey.Link(f"asset:{a}", "sink:fees", p.fees, "fee"),
             sankey.Link(f"asset:{a}", "sink:pending", p.pending, "held"),
@@ -156,7 +165,22 @@ def flow_chart(result: AuditResult, currency: str) -> str:
         if c == currency and a in pools:
             target = f"acct:{account}" if account in top else "acct:other"
             links.append(sankey.Link(f"asset:{a}", target, cl.claimed, "claim"))
+    earned = {op: e.earned for (op, c), e in ledger.earnings.items() if c == currency and e.earned}
+    if wanted:  # only the operators of the assets shown, for what those assets' use paid
+        earned = defaultdict(int)
+        for channel in ledger.channels.values():
+            if channel.currency == currency and channel.asset in pools and channel.service:
+                earned[channel.operator] += channel.service
+    top_ops = sorted(earned, key=lambda k: -earned[k])[:TOP_OPERATORS]
+    for op in top_ops:
+        node = sankey.Node(f"op:{op}", f"operator {_short(addr(op))}", sink_col, _COLORS["service"])
+        nodes.append(node)
+        links.append(sankey.Link("src:meter", f"op:{op}", earned[op], "service"))
+    rest = sum(v for op, v in earned.items() if op not in top_ops)
+    nodes.append(sankey.Node("op:other", "Other operators", sink_col, _COLORS["service"]))
+    links.append(sankey.Link("src:meter", "op:other", rest, "service"))
     nodes += [
+        sankey.Node("sink:owed", "Owed by the meter", sink_col, _COLORS["held"]),
         sankey.Node("sink:unclaimed", "Not yet claimed", sink_col, _COLORS["held"]),
         sankey.Node("sink:pending", "Pending upstream", sink_col, _COLORS["held"]),
         sankey.Node("sink:fees", "Protocol fees", sink_col, _COLORS["fee"]),
@@ -214,12 +238,12 @@ def render_html(result: AuditResult, data: dict[str, Any]) -> str:
         ]
 
     out.append("<h2>Revenue flows</h2>")
-    for cur in sorted(result.ledger.books):
+    for cur in sorted(set(result.ledger.books) | set(result.ledger.earnings_currencies())):
         symbol = result.tokens.get(cur, ("?", 18))[0]
         out.append(f'<figure class="chart"><figcaption>{escape(symbol)} ({addr(cur)})</figcaption>')
         out.append(flow_chart(result, cur))
         out.append("</figure>")
-    if not result.ledger.books:
+    if not result.ledger.books and not result.ledger.earnings_currencies():
         out.append('<p class="note">No payments yet.</p>')
 
     out += [
@@ -249,8 +273,10 @@ def render_html(result: AuditResult, data: dict[str, Any]) -> str:
                 "fees withdrawn",
                 "claimed",
                 "held",
-                "escrow",
                 "swept",
+                "meter: reserves",
+                "owed to assets",
+                "operator earnings",
             ],
             [
                 [
@@ -263,8 +289,10 @@ def render_html(result: AuditResult, data: dict[str, Any]) -> str:
                             "fees_withdrawn",
                             "claimed",
                             "held",
-                            "escrow",
                             "excess_swept",
+                            "reserves",
+                            "owed_to_assets",
+                            "operator_earnings",
                         )
                     ),
                 ]
@@ -367,23 +395,71 @@ def render_html(result: AuditResult, data: dict[str, Any]) -> str:
                 left=2,
             )
         )
-    if data["escrow"]:
-        out.append("<h2>Usage escrow</h2>")
+    if data["operators"]:
+        out.append("<h2>Gateway operators</h2>")
+        out.append(
+            '<p class="note">The service share of every metered charge, credited in the '
+            "settlement's transaction to the operator the payer's voucher named.</p>"
+        )
         out.append(
             _table(
-                ["consumer", "currency", "deposited", "withdrawn", "settled", "escrow"],
+                ["operator", "currency", "earned", "withdrawn", "earnings", "settlements"],
                 [
                     [
-                        r["account"],
+                        r["operator"],
+                        r["symbol"],
+                        *(
+                            money(result, r["currency"].lower(), r[k])
+                            for k in ("earned", "withdrawn", "earnings")
+                        ),
+                        r["settlements"],
+                    ]
+                    for r in data["operators"]
+                ],
+                left=2,
+            )
+        )
+    if data["channels"]:
+        out.append("<h2>Usage channels</h2>")
+        out.append(
+            _table(
+                [
+                    "license",
+                    "payer",
+                    "operator",
+                    "currency",
+                    "deposited",
+                    "withdrawn",
+                    "to asset",
+                    "to operator",
+                    "reserve",
+                    "units",
+                    "closes",
+                    "withdrawal",
+                ],
+                [
+                    [
+                        r["license"],
+                        _short(r["payer"]),
+                        _short(r["operator"]),
                         _symbol(result, r["currency"]),
                         *(
                             money(result, r["currency"].lower(), r[k])
-                            for k in ("deposited", "withdrawn", "settled", "escrow")
+                            for k in ("deposited", "withdrawn", "to_asset", "service_share")
+                        ),
+                        money(result, r["currency"].lower(), r["reserve"]),
+                        r["units"],
+                        _date(r["closes_at"]) if r["closes_at"] < 2**40 - 1 else "never",
+                        (
+                            f"{money(result, r['currency'].lower(), r['withdrawal'])} "
+                            f"{_date(r['ready_at'])} – {_date(r['window_end'])}"
+                            if r["ready_at"]
+                            else ""
                         ),
                     ]
-                    for r in data["escrow"]
+                    for r in data["channels"]
                 ],
-                left=2,
+                left=4,
             )
         )
     if data["licenses"]:

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from seedbed.core.constants import BPS, ETH
+from seedbed.core.keccak import keccak
 from seedbed.workflows.audit.findings import Findings
 
 ZERO = ETH
 # Bump when the way events are applied changes: stored snapshots of older versions are ignored.
-LEDGER_VERSION = 1
+LEDGER_VERSION = 2
 
 
 @dataclass(slots=True)
@@ -108,6 +109,7 @@ class Offer:
     max_units: int
     scopes: int
     status: int = 1
+    service_bps: int = 0
 
 
 @dataclass(slots=True)
@@ -123,19 +125,77 @@ class License:
     bought_at: int
     unit_price: int
     max_units: int
-    units: int = 0  # cumulative units settled (UsageSettled)
-    recorded: int = 0  # cumulative units recorded by the license contract (UsageRecorded)
+    service_bps: int = 0
+    units: int = 0  # units settled over all its channels
     settled_amount: int = 0
     settlements: int = 0
+    allotted: int = 0  # units of a capped license allotted to channels (the meter's Cap)
+    metered: bool = False  # a channel opened on it: the meter cached its terms
 
 
 @dataclass(slots=True)
-class Escrow:
+class Channel:
+    """One (license, payer, operator) channel of the meter, rebuilt from its events."""
+
+    id: str
+    license: int
+    payer: str
+    operator: str
+    currency: str
+    asset: int
+    unit_limit: int = 0
+    units: int = 0
+    reserve: int = 0
     deposited: int = 0
     withdrawn: int = 0
-    settled: int = 0
-    balance: int = 0
-    requested: int = 0
+    settled: int = 0  # what left the reserve through settlements
+    service: int = 0  # of that, the operator's share
+    settlements: int = 0
+    withdrawal: int = 0  # the pending withdrawal (0, 0, 0 when none)
+    ready_at: int = 0
+    window_end: int = 0
+    opened_at: int = 0
+
+
+@dataclass(slots=True)
+class Holder:
+    """The meter's (license, payer) slot: the voucher signer and the settlement window."""
+
+    signer: str = ""
+    closes_at: int = 0
+    held: bool = False
+    next_signer: str = ""
+    switch_at: int = 0
+
+
+@dataclass(slots=True)
+class Owed:
+    """What settlements owe an asset in one currency, and what payAsset pushed to the vault."""
+
+    accrued: int = 0
+    paid: int = 0
+    payments: int = 0
+
+    @property
+    def due(self) -> int:
+        return self.accrued - self.paid
+
+
+@dataclass(slots=True)
+class Earnings:
+    """An operator's service share in one currency."""
+
+    earned: int = 0
+    withdrawn: int = 0
+    settlements: int = 0
+
+    @property
+    def balance(self) -> int:
+        return self.earned - self.withdrawn
+
+
+UINT40_MAX = 2**40 - 1
+UINT64_MAX = 2**64 - 1
 
 
 @dataclass
@@ -145,6 +205,8 @@ class Params:
     license: str  # addresses, lower case: Paid's payer tells the revenue source
     meter: str
     vault_is_suite: bool = True  # False when auditing another vault: no sale/usage cross-check
+    withdrawal_delay: int = 2 * 86_400  # UsageMeter.WITHDRAWAL_DELAY()
+    withdrawal_window: int = 3 * 86_400  # UsageMeter.WITHDRAWAL_WINDOW()
 
 
 class Ledger:
@@ -158,8 +220,13 @@ class Ledger:
         self.books: dict[str, Books] = defaultdict(Books)
         self.offers: dict[int, Offer] = {}
         self.licenses: dict[int, License] = {}
-        self.escrows: dict[tuple[str, str], Escrow] = defaultdict(Escrow)
-        self.escrow_total: dict[str, int] = defaultdict(int)
+        self.channels: dict[str, Channel] = {}
+        self.holders: dict[tuple[int, str], Holder] = defaultdict(Holder)
+        self.owed: dict[tuple[int, str], Owed] = defaultdict(Owed)
+        self.earnings: dict[tuple[str, str], Earnings] = defaultdict(Earnings)
+        # Per currency, what the meter holds for others by its running events (deposits in,
+        # withdrawals, asset payments and earnings out): Σ reserves + Σ owed + Σ earnings.
+        self.meter_held: dict[str, int] = defaultdict(int)
         self.currencies: set[str] = set()
         self.counts: Counter[str] = Counter()
         self.token_fee_loss: dict[str, int] = defaultdict(int)
@@ -183,12 +250,20 @@ class Ledger:
             ("license", "OfferStatusChanged"): self._offer_status,
             ("license", "LicenseBought"): self._bought,
             ("license", "Transfer"): self._license_transfer,
-            ("license", "UsageRecorded"): self._recorded,
+            ("meter", "ChannelOpened"): self._opened,
             ("meter", "Deposited"): self._deposited,
             ("meter", "WithdrawalRequested"): self._requested,
+            ("meter", "WithdrawalCancelled"): self._cancelled,
             ("meter", "Withdrawn"): self._withdrawn,
             ("meter", "UsageSettled"): self._settled,
+            ("meter", "HolderLeft"): self._holder_left,
+            ("meter", "HolderReturned"): self._holder_returned,
+            ("meter", "SignerChangeScheduled"): self._signer_change,
+            ("meter", "UnitsReleased"): self._released,
+            ("meter", "AssetPaid"): self._asset_paid,
+            ("meter", "EarningsWithdrawn"): self._earnings_withdrawn,
         }
+        self._emptied: set[str] = set()  # channels a withdrawal emptied in this transaction
 
     # -- snapshot: a warm run restores the ledger and applies only newer events --------------
 
@@ -201,7 +276,7 @@ class Ledger:
                 [list(k) if isinstance(k, tuple) else k, [_plain(getattr(v, c)) for c in columns]]
                 for k, v in getattr(self, name).items()
             ]
-        out["escrow_total"] = list(self.escrow_total.items())
+        out["meter_held"] = list(self.meter_held.items())
         out["token_fee_loss"] = list(self.token_fee_loss.items())
         out["counts"] = list(self.counts.items())
         out["currencies"] = sorted(self.currencies)
@@ -218,7 +293,7 @@ class Ledger:
                 elif isinstance(item, Asset):
                     item.parents = [(p[0], p[1], p[2]) for p in item.parents]
                 table[tuple(key) if isinstance(key, list) else key] = item
-        self.escrow_total.update(dict(state["escrow_total"]))
+        self.meter_held.update(dict(state["meter_held"]))
         self.token_fee_loss.update(dict(state["token_fee_loss"]))
         self.counts.update(dict(state["counts"]))
         self.currencies.update(state["currencies"])
@@ -252,27 +327,33 @@ class Ledger:
         self.last_block = block
 
     def _end_tx(self) -> None:
-        """Cross-check within the transaction just finished: what licenses sold and meters
-        charged reached the vault (a fee-on-transfer token may deliver less, never more)."""
+        """Cross-checks within the transaction just finished: what licenses sold reached the
+        vault, and every AssetPaid of the meter arrived as a vault Paid with the meter as payer
+        (and no such Paid came without one). A fee-on-transfer token may deliver less, never
+        more."""
         self._flow = None
+        self._emptied.clear()
         if not self._due:
             return
         due = self._due
         self._due = defaultdict(int)
         if not self.p.vault_is_suite:
             return
-        for kind, what in (("sale", "license sales"), ("usage", "metered usage")):
+        for kind, check, what in (
+            ("sale", "revenue reached the vault", "license sales"),
+            ("usage", "asset payment reached the vault", "the meter's AssetPaid"),
+        ):
             keys = {(a, c) for k, a, c in due if k in (kind, kind + "-paid")}
             for asset, cur in sorted(keys):
                 owed = due.get((kind, asset, cur), 0)
                 arrived = due.get((kind + "-paid", asset, cur), 0)
                 # ETH arrives whole; a fee-on-transfer token may deliver less, never more.
                 if arrived == owed or (cur != ZERO and 0 < arrived < owed):
-                    self.f.passed("revenue reached the vault")
+                    self.f.passed(check)
                     self.token_fee_loss[cur] += owed - arrived
                 else:
                     self.f.fail(
-                        "revenue reached the vault",
+                        check,
                         f"{what} of asset {asset} owed the vault {owed} but it was paid {arrived}.",
                         asset=asset,
                         currency=cur,
@@ -479,7 +560,10 @@ class Ledger:
     def _offer(self, a: list[Any], stamp: int, tx: str) -> None:
         offer_id, _asset, _creator, t = a
         self.currencies.add(t[1])
-        self.offers[offer_id] = Offer(offer_id, t[0], t[1], t[2], t[3], t[4], t[5], t[6])
+        service = t[10] if len(t) > 10 else 0
+        self.offers[offer_id] = Offer(
+            offer_id, t[0], t[1], t[2], t[3], t[4], t[5], t[6], service_bps=service
+        )
 
     def _offer_status(self, a: list[Any], stamp: int, tx: str) -> None:
         offer = self.offers.get(a[0])
@@ -524,6 +608,7 @@ class Ledger:
             stamp,
             offer.unit_price,
             offer.max_units,
+            offer.service_bps,
         )
         if price:
             self._due["sale", asset_id, cur] += price
@@ -533,109 +618,392 @@ class Ledger:
         if lic is not None:
             lic.holder = a[1]
 
-    def _recorded(self, a: list[Any], stamp: int, tx: str) -> None:
-        lic = self.licenses.get(a[0])
-        if lic is not None:
-            lic.recorded = a[1]
-
     # -- meter ---------------------------------------------------------------------------------
 
+    def _channel(self, channel_id: str, event: str, tx: str) -> Channel | None:
+        ch = self.channels.get(channel_id)
+        if ch is None:
+            self.f.fail(
+                "meter events name open channels",
+                f"{event} names channel {channel_id}, which never opened.",
+                tx=tx,
+            )
+        return ch
+
+    def _close_time(self, expires_at: int) -> int:
+        if not expires_at:
+            return UINT40_MAX
+        return min(expires_at + self.p.grace_period, UINT40_MAX)
+
+    def _opened(self, a: list[Any], stamp: int, tx: str) -> None:
+        channel_id, license_id, payer, operator, signer, limit, closes_at = a
+        where = {"account": payer, "tx": tx}
+        lic = self.licenses.get(license_id)
+        expected_id = (
+            "0x"
+            + keccak(int(license_id).to_bytes(32, "big") + _word(payer) + _word(operator)).hex()
+        )
+        problems = []
+        if channel_id != expected_id:
+            problems.append(f"its id {channel_id} is not keccak(license, payer, operator)")
+        if lic is None:
+            problems.append(f"license {license_id} was never sold")
+            cur, asset_id = ZERO, 0
+        else:
+            cur, asset_id = lic.currency, lic.asset
+            where |= {"asset": asset_id, "currency": cur}
+            if payer != lic.holder:
+                problems.append(f"the payer {payer} does not hold it ({lic.holder} does)")
+            if lic.expires_at and stamp >= lic.expires_at:
+                problems.append(f"it expired at {lic.expires_at}")
+            if closes_at != self._close_time(lic.expires_at):
+                problems.append(
+                    f"closesAt {closes_at}, not {self._close_time(lic.expires_at)} (expiry + grace)"
+                )
+        if operator == ZERO:
+            problems.append("it names no operator")
+        ch = self.channels.get(channel_id)
+        if ch is None:
+            ch = self.channels[channel_id] = Channel(
+                channel_id, license_id, payer, operator, cur, asset_id, opened_at=stamp
+            )
+        elif ch.unit_limit != 0:  # the meter reopens a channel only once its units were released
+            problems.append("it was open already")
+        if lic is not None:
+            lic.metered = True
+            if lic.max_units:
+                want = limit - ch.units
+                if want <= 0 or lic.allotted + want > lic.max_units:
+                    problems.append(
+                        f"it was allotted {want} units with {lic.allotted} of the license's "
+                        f"{lic.max_units} allotted already"
+                    )
+                lic.allotted += max(want, 0)
+            elif limit != UINT64_MAX:
+                problems.append(f"an uncapped license's channel has the limit {limit}")
+        self._report("channel opened by the holder", problems, f"Channel {channel_id}", where)
+        ch.unit_limit = limit
+        h = self.holders[license_id, payer]
+        if not h.signer:
+            h.signer = signer
+        h.held = True
+        h.closes_at = closes_at
+
     def _deposited(self, a: list[Any], stamp: int, tx: str) -> None:
-        account, cur, amount, escrow = a
-        self.currencies.add(cur)
-        e = self.escrows[account, cur]
-        e.deposited += amount
-        e.balance += amount
-        self.escrow_total[cur] += amount
-        self._escrow_matches(e, escrow, account, cur, tx)
-
-    def _requested(self, a: list[Any], stamp: int, tx: str) -> None:
-        self.escrows[a[0], a[1]].requested = a[2]
-
-    def _withdrawn(self, a: list[Any], stamp: int, tx: str) -> None:
-        account, cur, amount, escrow = a
-        e = self.escrows[account, cur]
-        e.withdrawn += amount
-        e.balance -= amount
-        e.requested = 0
-        self.escrow_total[cur] -= amount
-        self._escrow_matches(e, escrow, account, cur, tx)
-
-    def _escrow_matches(self, e: Escrow, escrow: int, account: str, cur: str, tx: str) -> None:
-        self.f.equal(
-            "escrow running balance",
-            e.balance,
-            escrow,
-            lambda: (
-                f"{account}'s escrow rebuilt from events is {e.balance}, the event says {escrow}."
-            ),
-            account=account,
-            currency=cur,
-            tx=tx,
+        channel_id, amount, reserve = a
+        ch = self._channel(channel_id, "Deposited", tx)
+        if ch is None:
+            return
+        ch.deposited += amount
+        ch.reserve += amount
+        self.meter_held[ch.currency] += amount
+        self.currencies.add(ch.currency)
+        self._reserve_matches(ch, reserve, tx)
+        h = self.holders[ch.license, ch.payer]
+        problems = []
+        if not h.held:
+            problems.append("its payer no longer holds the license")
+        if stamp > h.closes_at:
+            problems.append(f"it closed at {h.closes_at}")
+        self._report(
+            "deposit into an open channel", problems, f"A deposit of {amount}", self._at(ch, tx)
         )
 
-    def _settled(self, a: list[Any], stamp: int, tx: str) -> None:
-        license_id, asset_id, payer, cur, units, amount, cumulative, _via = a
-        where = {"asset": asset_id, "account": payer, "currency": cur, "tx": tx}
-        e = self.escrows[payer, cur]
-        e.settled += amount
-        e.balance -= amount
-        self.escrow_total[cur] -= amount
-        if e.balance < 0:
+    def _requested(self, a: list[Any], stamp: int, tx: str) -> None:
+        channel_id, amount, ready_at, window_end = a
+        ch = self._channel(channel_id, "WithdrawalRequested", tx)
+        if ch is None:
+            return
+        expected = [stamp + self.p.withdrawal_delay]
+        expected.append(expected[0] + self.p.withdrawal_window)
+        problems = []
+        if [ready_at, window_end] != expected:
+            problems.append(f"its window is {[ready_at, window_end]}, not {expected}")
+        if not 0 < amount <= ch.reserve:
+            problems.append(f"it asks for {amount} of a reserve of {ch.reserve}")
+        self._report(
+            "withdrawal request",
+            problems,
+            f"A withdrawal request on channel {channel_id}",
+            self._at(ch, tx),
+        )
+        ch.withdrawal, ch.ready_at, ch.window_end = amount, ready_at, window_end
+
+    def _cancelled(self, a: list[Any], stamp: int, tx: str) -> None:
+        ch = self._channel(a[0], "WithdrawalCancelled", tx)
+        if ch is not None:
+            ch.withdrawal = ch.ready_at = ch.window_end = 0
+
+    def _withdrawn(self, a: list[Any], stamp: int, tx: str) -> None:
+        channel_id, to, amount, reserve = a
+        ch = self._channel(channel_id, "Withdrawn", tx)
+        if ch is None:
+            return
+        where = self._at(ch, tx)
+        if ch.ready_at and ch.ready_at <= stamp <= ch.window_end:
+            self.f.passed("withdrawal within its window")
+        else:
+            window = f"[{ch.ready_at}, {ch.window_end}]" if ch.ready_at else "none requested"
             self.f.fail(
-                "escrow covers settlements",
-                f"Settling license {license_id} took {amount}, more than {payer}'s escrow.",
-                expected=e.balance + amount,
+                "withdrawal within its window",
+                f"Channel {channel_id} paid out a withdrawal of {amount} at {stamp}, outside "
+                f"its window ({window}).",
+                expected=[ch.ready_at, ch.window_end],
+                found=stamp,
+                **where,
+            )
+        allowed = min(ch.withdrawal, ch.reserve)
+        if amount <= ch.reserve and amount == allowed and to == ch.payer:
+            self.f.passed("withdrawal within the reserve")
+        else:
+            self.f.fail(
+                "withdrawal within the reserve",
+                f"Channel {channel_id} paid {amount} to {to}; min(requested {ch.withdrawal}, "
+                f"reserve {ch.reserve}) = {allowed} was due to its payer {ch.payer}.",
+                expected=allowed,
                 found=amount,
                 **where,
             )
-        self._due["usage", asset_id, cur] += amount
-        lic = self.licenses.get(license_id)
-        if lic is None:
+        self._spend(ch, amount, "A withdrawal", tx)
+        ch.withdrawn += amount
+        ch.withdrawal = ch.ready_at = ch.window_end = 0
+        self.meter_held[ch.currency] -= amount
+        self._reserve_matches(ch, reserve, tx)
+        if ch.reserve == 0:
+            self._emptied.add(channel_id)
+
+    def _spend(self, ch: Channel, amount: int, what: str, tx: str) -> None:
+        """Take `amount` from the reserve: never below zero."""
+        if amount <= ch.reserve:
+            self.f.passed("reserve never negative")
+        else:
             self.f.fail(
-                "settlement covered by a live license",
-                f"Usage of license {license_id} was settled, but that license was never sold.",
-                **where,
+                "reserve never negative",
+                f"{what} took {amount} from channel {ch.id}, whose reserve was {ch.reserve}.",
+                expected=ch.reserve,
+                found=amount,
+                **self._at(ch, tx),
             )
+        ch.reserve -= amount
+
+    def _reserve_matches(self, ch: Channel, reserve: int, tx: str) -> None:
+        self.f.equal(
+            "reserve running balance",
+            ch.reserve,
+            reserve,
+            lambda: (
+                f"Channel {ch.id}'s reserve rebuilt from events is {ch.reserve}, the "
+                f"event says {reserve}."
+            ),
+            **self._at(ch, tx),
+        )
+
+    def _at(self, ch: Channel, tx: str) -> dict[str, Any]:
+        return {"asset": ch.asset, "account": ch.payer, "currency": ch.currency, "tx": tx}
+
+    def _report(self, check: str, problems: list[str], what: str, where: dict[str, Any]) -> None:
+        if problems:
+            self.f.fail(check, f"{what}: " + "; ".join(problems) + ".", **where)
+        else:
+            self.f.passed(check)
+
+    def _settled(self, a: list[Any], stamp: int, tx: str) -> None:
+        channel_id, license_id, units, amount, share, cumulative, via_voucher = a
+        ch = self._channel(channel_id, "UsageSettled", tx)
+        if ch is None:
             return
+        where = self._at(ch, tx)
+        lic = self.licenses.get(license_id)
+        h = self.holders[ch.license, ch.payer]
         problems = []
-        if (asset_id, cur) != (lic.asset, lic.currency):
-            problems.append(
-                f"asset/currency {asset_id}/{cur} instead of {lic.asset}/{lic.currency}"
-            )
-        if payer != lic.holder:
-            problems.append(f"charged {payer}, not the holder {lic.holder}")
-        if lic.expires_at and stamp > lic.expires_at + self.p.grace_period:
+        if license_id != ch.license:
+            problems.append(f"it names license {license_id}, the channel is on {ch.license}")
+        if stamp > h.closes_at:
+            problems.append(f"settled at {stamp}, after the channel closed at {h.closes_at}")
+        if lic is not None and lic.expires_at and stamp > lic.expires_at + self.p.grace_period:
             problems.append(
                 f"settled at {stamp}, after expiry {lic.expires_at} + grace {self.p.grace_period}"
             )
-        if problems:
+        if not via_voucher and not h.held:
+            problems.append(f"metered on chain by {ch.payer}, who no longer holds the license")
+        self._report(
+            "settlement within the channel's window",
+            problems,
+            f"Settlement on channel {channel_id}",
+            where,
+        )
+        if cumulative > ch.units:
+            self.f.passed("channel units only grow")
+        else:
             self.f.fail(
-                "settlement covered by a live license",
-                f"Settlement of license {license_id}: " + "; ".join(problems) + ".",
+                "channel units only grow",
+                f"Channel {channel_id} settled to {cumulative} units in all after {ch.units}.",
+                expected=ch.units + 1,
+                found=cumulative,
                 **where,
             )
-        else:
-            self.f.passed("settlement covered by a live license")
-        expected = [cumulative - lic.units, (cumulative - lic.units) * lic.unit_price, cumulative]
-        found = [units, amount, lic.recorded]
-        over_cap = lic.max_units and cumulative > lic.max_units
-        if expected == found and not over_cap:
+        price = lic.unit_price if lic else 0
+        bps = lic.service_bps if lic else 0
+        charged = cumulative - ch.units
+        expected = [charged, charged * price, charged * price * bps // BPS]
+        found = [units, amount, share]
+        over = cumulative > ch.unit_limit
+        if expected == found and not over:
             self.f.passed("settlement charge")
         else:
             self.f.fail(
                 "settlement charge",
-                f"Settlement of license {license_id} charged units/amount/recorded total {found}, "
-                f"expected {expected}"
-                + (f" within the cap {lic.max_units}" if over_cap else "")
+                f"Settlement on channel {channel_id} charged units/amount/service share "
+                f"{found}, expected {expected}"
+                + (f" within the channel's limit {ch.unit_limit}" if over else "")
                 + ".",
                 expected=expected,
                 found=found,
                 **where,
             )
-        lic.units = cumulative
-        lic.settled_amount += amount
-        lic.settlements += 1
+        self._spend(ch, amount, "A settlement", tx)
+        ch.units = max(ch.units, cumulative)
+        ch.settled += amount
+        ch.service += share
+        ch.settlements += 1
+        self.owed[ch.asset, ch.currency].accrued += amount - share
+        e = self.earnings[ch.operator, ch.currency]
+        e.earned += share
+        e.settlements += 1
+        if lic is not None:
+            lic.units += units
+            lic.settled_amount += amount
+            lic.settlements += 1
+
+    def _holder_left(self, a: list[Any], stamp: int, tx: str) -> None:
+        license_id, payer, closes_at = a
+        h = self.holders[license_id, payer]
+        lic = self.licenses.get(license_id)
+        expected = min(h.closes_at, stamp + self.p.grace_period)
+        problems = []
+        if closes_at != expected:
+            problems.append(f"closesAt {closes_at}, not min({h.closes_at}, now + grace)")
+        if not h.held:
+            problems.append("it had left already")
+        if lic is not None and lic.holder == payer:
+            problems.append("the license did not move away from it")
+        self._report(
+            "holder left: settlement window shrinks to the grace period",
+            problems,
+            f"HolderLeft of {payer} on license {license_id}",
+            {"account": payer, "tx": tx, "asset": lic.asset if lic else None},
+        )
+        h.held, h.closes_at = False, closes_at
+
+    def _holder_returned(self, a: list[Any], stamp: int, tx: str) -> None:
+        license_id, payer, closes_at = a
+        h = self.holders[license_id, payer]
+        lic = self.licenses.get(license_id)
+        problems = []
+        if lic is not None:
+            if lic.holder != payer:
+                problems.append(f"the license is held by {lic.holder}")
+            if closes_at != self._close_time(lic.expires_at):
+                problems.append(f"closesAt {closes_at}, not expiry + grace")
+        self._report(
+            "holder returned",
+            problems,
+            f"HolderReturned of {payer} on license {license_id}",
+            {"account": payer, "tx": tx},
+        )
+        h.held, h.closes_at = True, closes_at
+
+    def _signer_change(self, a: list[Any], stamp: int, tx: str) -> None:
+        license_id, payer, signer, switch_at = a
+        h = self.holders[license_id, payer]
+        if h.switch_at and stamp >= h.switch_at:
+            h.signer = h.next_signer  # the earlier change is in force
+        self.f.equal(
+            "signer change delayed",
+            stamp + self.p.withdrawal_delay,
+            switch_at,
+            f"A signer change of {payer} on license {license_id} takes effect at {switch_at}, "
+            f"not {stamp + self.p.withdrawal_delay} (now + the withdrawal delay).",
+            account=payer,
+            tx=tx,
+        )
+        h.next_signer, h.switch_at = signer, switch_at
+
+    def _released(self, a: list[Any], stamp: int, tx: str) -> None:
+        channel_id, units = a
+        ch = self._channel(channel_id, "UnitsReleased", tx)
+        if ch is None:
+            return
+        h = self.holders[ch.license, ch.payer]
+        problems = []
+        if units != ch.unit_limit - ch.units:
+            problems.append(
+                f"it released {units}, the channel had {ch.unit_limit - ch.units} unused"
+            )
+        if not (stamp > h.closes_at or channel_id in self._emptied):
+            problems.append(f"it is open until {h.closes_at} and its reserve was not emptied")
+        self._report(
+            "units released from a closed or emptied channel",
+            problems,
+            f"UnitsReleased on channel {channel_id}",
+            self._at(ch, tx),
+        )
+        ch.unit_limit -= units
+        lic = self.licenses.get(ch.license)
+        if lic is not None:
+            lic.allotted -= units
+
+    def _asset_paid(self, a: list[Any], stamp: int, tx: str) -> None:
+        asset_id, cur, amount = a
+        o = self.owed[asset_id, cur]
+        self.f.equal(
+            "asset paid what it was owed",
+            o.due,
+            amount,
+            lambda: f"payAsset sent {amount} for asset {asset_id}, which was owed {o.due}.",
+            asset=asset_id,
+            currency=cur,
+            tx=tx,
+        )
+        o.paid += amount
+        o.payments += 1
+        self.meter_held[cur] -= amount
+        self._due["usage", asset_id, cur] += amount
+
+    def _earnings_withdrawn(self, a: list[Any], stamp: int, tx: str) -> None:
+        operator, cur, _to, amount = a
+        e = self.earnings[operator, cur]
+        self.f.equal(
+            "earnings withdrawn whole",
+            e.balance,
+            amount,
+            lambda: f"{operator} withdrew {amount} of earnings, its balance was {e.balance}.",
+            account=operator,
+            currency=cur,
+            tx=tx,
+        )
+        e.withdrawn += amount
+        self.meter_held[cur] -= amount
+
+    # -- totals the checks compare with the chain ---------------------------------------------
+
+    def meter_books(self, currency: str) -> tuple[int, int, int]:
+        """(Σ reserves, Σ owed to assets, Σ operator earnings) in `currency`."""
+        reserves = sum(c.reserve for c in self.channels.values() if c.currency == currency)
+        owed = sum(o.due for (_, c), o in self.owed.items() if c == currency)
+        earned = sum(e.balance for (_, c), e in self.earnings.items() if c == currency)
+        return reserves, owed, earned
+
+    def earnings_currencies(self) -> set[str]:
+        return {c for (_, c), e in self.earnings.items() if e.earned}
+
+    def meter_currencies(self) -> set[str]:
+        return (
+            {c.currency for c in self.channels.values()}
+            | {c for _, c in self.owed}
+            | {c for _, c in self.earnings}
+            | set(self.meter_held)
+        )
 
 
 _TABLES: dict[str, type] = {
@@ -646,8 +1014,15 @@ _TABLES: dict[str, type] = {
     "books": Books,
     "offers": Offer,
     "licenses": License,
-    "escrows": Escrow,
+    "channels": Channel,
+    "holders": Holder,
+    "owed": Owed,
+    "earnings": Earnings,
 }
+
+
+def _word(address: str) -> bytes:
+    return bytes(12) + bytes.fromhex(address[2:])
 
 
 def _plain(value: Any) -> Any:

@@ -19,6 +19,7 @@ from eth_utils import to_checksum_address
 from seedbed.core.atomic import write_atomic
 from seedbed.core.units import format_amount, round_amount
 from seedbed.workflows.audit.checks import entitlements
+from seedbed.workflows.audit.ledger import Books
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -82,6 +83,9 @@ def pool_rows(result: AuditResult) -> list[dict[str, Any]]:
                 "claimed": p.claimed,
                 "unclaimed": p.unclaimed,
                 "pending_upstream": p.pending,
+                "owed_by_meter": result.ledger.owed[asset, cur].due
+                if (asset, cur) in result.ledger.owed
+                else 0,
             }
         )
     return rows
@@ -124,17 +128,55 @@ def flow_rows(result: AuditResult) -> list[dict[str, Any]]:
     ]
 
 
-def escrow_rows(result: AuditResult) -> list[dict[str, Any]]:
+def channel_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """Every meter channel: where its payer's reserve went (settled to the asset and the
+    operator, withdrawn, still reserved)."""
+    ledger = result.ledger
+    rows = []
+    for ch in sorted(ledger.channels.values(), key=lambda c: (c.license, c.payer, c.operator)):
+        if not _wanted(result, ch.asset):
+            continue
+        h = ledger.holders.get((ch.license, ch.payer))
+        rows.append(
+            {
+                "channel": ch.id,
+                "license": ch.license,
+                "asset": ch.asset,
+                "payer": addr(ch.payer),
+                "operator": addr(ch.operator),
+                "currency": addr(ch.currency),
+                "deposited": ch.deposited,
+                "withdrawn": ch.withdrawn,
+                "settled": ch.settled,
+                "to_asset": ch.settled - ch.service,
+                "service_share": ch.service,
+                "reserve": ch.reserve,
+                "units": ch.units,
+                "unit_limit": ch.unit_limit,
+                "closes_at": h.closes_at if h else 0,
+                "held": h.held if h else False,
+                "withdrawal": ch.withdrawal,
+                "ready_at": ch.ready_at,
+                "window_end": ch.window_end,
+            }
+        )
+    return rows
+
+
+def operator_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """Gateway operators: the service share every settlement credited them, per currency."""
     return [
         {
-            "account": addr(account),
+            "operator": addr(operator),
             "currency": addr(cur),
-            "deposited": e.deposited,
+            "symbol": result.tokens.get(cur, ("?", 18))[0],
+            "earned": e.earned,
             "withdrawn": e.withdrawn,
-            "settled": e.settled,
-            "escrow": e.balance,
+            "earnings": e.balance,
+            "settlements": e.settlements,
         }
-        for (account, cur), e in sorted(result.ledger.escrows.items())
+        for (operator, cur), e in sorted(result.ledger.earnings.items())
+        if e.earned or e.withdrawn
     ]
 
 
@@ -159,7 +201,9 @@ def license_rows(result: AuditResult) -> list[dict[str, Any]]:
 
 def currency_rows(result: AuditResult) -> list[dict[str, Any]]:
     rows = []
-    for cur, b in sorted(result.ledger.books.items()):
+    books = result.ledger.books
+    for cur in sorted(set(books) | result.ledger.meter_currencies()):
+        b = books[cur] if cur in books else Books()
         rows.append(
             {
                 "currency": addr(cur),
@@ -172,11 +216,21 @@ def currency_rows(result: AuditResult) -> list[dict[str, Any]]:
                 "held": b.held,
                 "excess_swept": b.excess_swept,
                 "failed_claims": b.failed_claims,
-                "escrow": result.ledger.escrow_total.get(cur, 0),
+                **_meter_columns(result, cur),
                 "lost_to_token_fees": result.ledger.token_fee_loss.get(cur, 0),
             }
         )
     return rows
+
+
+def _meter_columns(result: AuditResult, cur: str) -> dict[str, int]:
+    reserves, owed, earnings = result.ledger.meter_books(cur)
+    return {
+        "reserves": reserves,
+        "owed_to_assets": owed,
+        "operator_earnings": earnings,
+        "meter_held": reserves + owed + earnings,
+    }
 
 
 def check_rows(result: AuditResult) -> list[dict[str, Any]]:
@@ -215,7 +269,8 @@ def report_data(result: AuditResult) -> dict[str, Any]:
         "pools": pool_rows(result),
         "accounts": account_rows(result),
         "flows": flow_rows(result),
-        "escrow": escrow_rows(result),
+        "channels": channel_rows(result),
+        "operators": operator_rows(result),
         "licenses": license_rows(result),
         "checks": check_rows(result),
         "findings": finding_rows(result),
@@ -236,8 +291,10 @@ def report_data(result: AuditResult) -> dict[str, Any]:
 _VALUE_KEYS = frozenset(
     "license_sales metered_usage direct_payments fees upstream_in upstream_out accrued claimed "
     "unclaimed pending_upstream weight total_weight entitled claimable amount to_contributors "
-    "to_upstream deposited withdrawn settled escrow price amount_settled paid_in fees_earned "
-    "fees_withdrawn held excess_swept lost_to_token_fees expected found".split()
+    "to_upstream deposited withdrawn settled price amount_settled paid_in fees_earned "
+    "fees_withdrawn held excess_swept lost_to_token_fees expected found owed_by_meter to_asset "
+    "service_share reserve withdrawal earned earnings reserves owed_to_assets "
+    "operator_earnings meter_held".split()
 )
 
 
@@ -271,7 +328,8 @@ _CSV_FILES = {
     "pools": "pools",
     "accounts": "accounts",
     "flows": "flows",
-    "escrow": "escrow",
+    "channels": "channels",
+    "operators": "operators",
     "licenses": "licenses",
     "currencies": "currencies",
     "checks": "checks",
@@ -362,6 +420,20 @@ def print_summary(result: AuditResult, console: Console) -> None:
             ),
         )
     console.print(table)
+    operators = operator_rows(result)
+    if operators:
+        ops = Table(title="Gateway operators (service share of metered use)")
+        for column in ("operator", "currency", "earned", "withdrawn", "earnings", "settlements"):
+            ops.add_column(column, justify="left" if column == "operator" else "right")
+        for row in operators[:200]:
+            cur = row["currency"].lower()
+            ops.add_row(
+                row["operator"],
+                row["symbol"],
+                *(rounded(result, cur, row[k]) for k in ("earned", "withdrawn", "earnings")),
+                str(row["settlements"]),
+            )
+        console.print(ops)
     checks = Table(title="Checks")
     for column in ("check", "checked", "failed", "warnings"):
         checks.add_column(column, justify="left" if column == "check" else "right")

@@ -213,10 +213,12 @@ def run_audit(
         timings["ingest"] = time.perf_counter() - clock
         tip = store.last_block
         reader = ChainReader(rpc, max(tip, 0))
-        fee_bps, grace = _params(reader, addresses)
+        fee_bps, grace, delay, window = _params(reader, addresses)
         params = Params(
             fee_bps=fee_bps,
             grace_period=grace,
+            withdrawal_delay=delay,
+            withdrawal_window=window,
             license=addresses["license"],
             meter=addresses["meter"],
             vault_is_suite=addresses["vault"] == suite.addresses["RoyaltyVault"].lower(),
@@ -228,7 +230,7 @@ def run_audit(
         for asset_id in sorted((wanted or set()) | set(loaded)):
             if asset_id not in ledger.assets:
                 raise InputError(f"Asset {asset_id} is not registered on chain {chain.chain_id}.")
-        check_views(ledger, reader, addresses, findings, wanted)
+        check_views(ledger, reader, addresses, findings, wanted, _block_time(rpc, tip))
         check_conservation(ledger, findings)
         check_trees(ledger, loaded, findings)
         for excess in check_balances(ledger, reader, addresses, findings):
@@ -243,6 +245,7 @@ def run_audit(
                 tip,
                 findings,
                 step=ingestor.max_range,
+                channels={c.id: c.currency for c in ledger.channels.values()},
             )
         tokens = reader.token_info(sorted(ledger.currencies | set(ledger.books)))
         timings["check"] = time.perf_counter() - clock - timings["ingest"] - timings["rebuild"]
@@ -291,12 +294,31 @@ def _rebuild(store: EventStore, params: Params) -> tuple[Ledger, Findings]:
     return ledger, findings
 
 
-def _params(reader: ChainReader, addresses: dict[str, str]) -> tuple[int, int]:
+def _params(reader: ChainReader, addresses: dict[str, str]) -> tuple[int, int, int, int]:
     fee = reader.words(addresses["vault"], "FEE_BPS()", [[]])[0]
-    grace = reader.words(addresses["meter"], "GRACE_PERIOD()", [[]])[0]
-    if fee is None or grace is None:
-        raise ChainError("The vault or meter does not answer FEE_BPS() / GRACE_PERIOD().")
-    return fee, grace
+    meter = addresses["meter"]
+    times = [
+        reader.words(meter, f"{name}()", [[]])[0]
+        for name in ("GRACE_PERIOD", "WITHDRAWAL_DELAY", "WITHDRAWAL_WINDOW")
+    ]
+    if fee is None or None in times:
+        raise ChainError(
+            "The vault or meter does not answer FEE_BPS() / GRACE_PERIOD() / "
+            "WITHDRAWAL_DELAY() / WITHDRAWAL_WINDOW()."
+        )
+    grace, delay, window = (int(t or 0) for t in times)
+    return fee, grace, delay, window
+
+
+def _block_time(rpc: Rpc, block: int) -> int | None:
+    """The audit block's timestamp (the views answer as of it), None if unreadable."""
+    if block < 0:
+        return None
+    try:
+        header = rpc.call("eth_getBlockByNumber", [hex(block), False])
+    except RpcError:
+        return None
+    return int(header["timestamp"], 16) if isinstance(header, dict) else None
 
 
 class AuditFailed(SeedbedError):

@@ -22,15 +22,18 @@ from seedbed.workflows.audit.findings import Findings
 TRANSFER = "0x" + keccak(b"Transfer(address,address,uint256)").hex()
 MAX_TRACES = 20_000
 
-# (role, event) -> (index of currency, index of amount, +1 in / -1 out, index of account)
+# (role, event) -> (index of currency, index of amount, +1 in / -1 out, index of account).
+# A negative currency index -1 - i means: the currency of the channel at index i. Settlement
+# moves money inside the meter's books only: UsageSettled is no token movement.
 _BOOK: dict[tuple[str, str], tuple[int, int, int, int | None]] = {
     ("vault", "Paid"): (1, 3, +1, None),
     ("vault", "Claimed"): (1, 3, -1, 2),
     ("vault", "FeesWithdrawn"): (0, 2, -1, 1),
     ("vault", "ExcessSwept"): (0, 2, -1, 1),
-    ("meter", "Deposited"): (1, 2, +1, 0),
-    ("meter", "Withdrawn"): (1, 2, -1, 0),
-    ("meter", "UsageSettled"): (3, 5, -1, 2),
+    ("meter", "Deposited"): (-1, 1, +1, None),
+    ("meter", "Withdrawn"): (-1, 2, -1, 1),
+    ("meter", "AssetPaid"): (1, 2, -1, None),
+    ("meter", "EarningsWithdrawn"): (1, 3, -1, 0),
 }
 
 
@@ -45,25 +48,31 @@ class _Tx:
 
 
 def book_moves(
-    rows: Iterable[tuple[int, int, int, str, str, str, str]], role: str, currency: str
+    rows: Iterable[tuple[int, int, int, str, str, str, str]],
+    role: str,
+    currency: str,
+    channels: dict[str, str] | None = None,
 ) -> dict[str, _Tx]:
-    """Per transaction: what the contract's events say came in and went out."""
+    """Per transaction: what the contract's events say came in and went out. `channels`
+    maps the meter's channel ids to their currency (its Deposited and Withdrawn name none)."""
     txs: dict[str, _Tx] = {}
+    channels = channels or {}
     for _b, _i, _t, tx, r, name, args in rows:
         spec = _BOOK.get((r, name)) if r == role else None
         if spec is None:
             continue
         a = json.loads(args)
         cur_i, amount_i, sign, account_i = spec
-        if a[cur_i] != currency:
+        cur = a[cur_i] if cur_i >= 0 else channels.get(a[-1 - cur_i])
+        if cur != currency:
             continue
         t = txs.get(tx) or txs.setdefault(tx, _Tx())
         if sign > 0:
             t.book_in += a[amount_i]
         else:
             t.book_out += a[amount_i]
-        if name in ("Claimed", "Paid", "UsageSettled"):
-            t.asset = a[0] if name != "UsageSettled" else a[1]
+        if name in ("Claimed", "Paid", "AssetPaid"):
+            t.asset = a[0]
         if account_i is not None:
             t.account = a[account_i]
         t.names.append(name)
@@ -145,11 +154,12 @@ def investigate(
     end: int,
     findings: Findings,
     step: int = 10_000,
+    channels: dict[str, str] | None = None,
 ) -> None:
     """Explain `excess` (balance minus books) of `holder` in `currency`, as findings."""
     where = {"currency": currency}
     what = {"vault": "vault", "meter": "usage meter"}[role]
-    txs = book_moves(rows, role, currency)
+    txs = book_moves(rows, role, currency, channels)
     if currency == ETH:
         if not eth_moves(rpc, holder, txs):
             findings.warn(
