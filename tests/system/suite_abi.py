@@ -52,7 +52,7 @@ IS_VALID = Fn("isValid(uint256)", "bool")
 EXPIRES_AT = Fn("expiresAt(uint256)", "uint40")
 CHANNEL = Fn(
     "channel(uint256,address,address)",
-    "(uint128,uint64,uint64,address,uint40,bool,uint128,uint40,uint40)",
+    "(uint128,uint64,uint64,address,uint40,bool,uint128,uint40,uint40,address,uint40)",
 )
 METERED = Fn("metered(uint256)", "(address,uint256,uint16,uint128,uint64,uint64,bool)")
 OWED_TO_ASSET = Fn("owedToAsset(uint256,address)", "uint256")

@@ -377,13 +377,17 @@ def test_signer_changes_wait_the_withdrawal_delay():
     expect("UsageMeterBadSignature", m.settle, voucher(lid, 1, 10**9, BOB))
     assert m.settle(voucher(lid, 1, 10**9, CAROL)) == 3
     m.change_signer(BOB, lid, ZERO)
+    switch_at = 1_000 + 2 * DAY
     err = expect("UsageMeterSignerChangePending", m.change_signer, BOB, lid, ALICE)
-    assert err.values == (lid, BOB, 1_000 + 2 * DAY)
-    assert m.settle(voucher(lid, 2, 10**9, CAROL)) == 3  # the old signer until switchAt
-    m.now = 1_000 + 2 * DAY
-    expect("UsageMeterBadSignature", m.settle, voucher(lid, 3, 10**9, CAROL))
-    assert m.settle(voucher(lid, 3, 10**9, BOB)) == 3
-    assert m.channel_view(lid, BOB, GATE)[3] == BOB
+    assert err.values == (lid, BOB, switch_at + DAY)  # until the old signer's tail ends
+    assert m.settle(voucher(lid, 2, 10**9, CAROL)) == 3  # the old signer before switchAt
+    m.now = switch_at
+    assert m.channel_view(lid, BOB, GATE)[3] == BOB  # the new one in force
+    assert m.settle(voucher(lid, 3, 10**9, CAROL)) == 3  # the old one, inside the grace tail
+    m.now = switch_at + DAY + 1
+    expect("UsageMeterBadSignature", m.settle, voucher(lid, 4, 10**9, CAROL))
+    assert m.settle(voucher(lid, 4, 10**9, BOB)) == 3
+    assert m.channel_view(lid, BOB, GATE)[-2:] == (BOB, switch_at)
 
 
 # -- the audits themselves ------------------------------------------------------------------

@@ -666,7 +666,7 @@ class SuiteMachine(RuleBasedStateMachine):
         who = mostly(data, "signer", ["signer"], ["other", "other chain", "old"])
         if who == "other" or signer == ZERO_ADDRESS:
             signer = self.draw_actor(data, "bob", "stranger", "alice")
-        elif who == "old":  # the signer before a scheduled change (valid until switchAt)
+        elif who == "old":  # the signer before a change (valid until switchAt + grace)
             signer = m.holder(lid, payer).signer or signer
         units = data.draw(
             weighted(
@@ -941,7 +941,11 @@ class SuiteMachine(RuleBasedStateMachine):
             "withdrawal ready": {r + d for r, _ in windows for d in (-2, -1, 0)},
             "withdrawal lapses": {e + d for _, e in windows for d in (0, 1)},
             "signer switch": {
-                h.switch_at + d for h in m.holders.values() if h.switch_at for d in (-1, 0)
+                h.switch_at + e + d
+                for h in m.holders.values()
+                if h.switch_at
+                for e in (0, m.deployment.grace_period)
+                for d in (-1, 0, 1)
             },
             "voucher": {v.deadline + d for v, _ in self.vouchers[-6:] for d in (-1, 0)},
         }

@@ -822,8 +822,9 @@ class Protocol:
         if h is None or h.signer == ZERO_ADDRESS:
             raise Revert("UsageMeterNoChannel", channel_id(license_id, sender, ZERO_ADDRESS))
         if h.switch_at:
-            if self.now < h.switch_at:
-                raise Revert("UsageMeterSignerChangePending", license_id, sender, h.switch_at)
+            until = h.switch_at + self.deployment.grace_period  # the old signer's tail
+            if self.now <= until:
+                raise Revert("UsageMeterSignerChangePending", license_id, sender, until)
             h.signer = h.next_signer  # the earlier change is in force: fold it in
         h.next_signer = sender if signer == ZERO_ADDRESS else signer
         h.switch_at = self.now + self.deployment.withdrawal_delay
@@ -918,7 +919,12 @@ class Protocol:
         h = self.holder(license_id, payer)
         w = self.withdrawals.get((license_id, payer, operator), Withdrawal(0, 0, 0))
         signer = self.signer_of(license_id, payer)
-        return (ch.reserve, ch.units, ch.unit_limit, signer, h.closes_at, h.held, *astuple(w))
+        nxt = h.next_signer if h.switch_at else ZERO_ADDRESS
+        return (
+            (ch.reserve, ch.units, ch.unit_limit, signer, h.closes_at, h.held)
+            + astuple(w)
+            + (nxt, h.switch_at)
+        )
 
     def metered_view(self, license_id: int) -> tuple[Any, ...]:
         """IUsageMeter.MeteredView."""
@@ -1071,7 +1077,13 @@ class Protocol:
         if v.cumulative_units > ch.unit_limit:
             raise Revert("UsageMeterUnitsAboveCap", cid, v.cumulative_units, ch.unit_limit)
         signer = self.signer_of(v.license_id, v.payer)
-        if v.signer != signer:
+        # For GRACE_PERIOD after a switch the previous signer's vouchers still settle.
+        in_tail = (
+            h.switch_at != 0
+            and h.switch_at <= self.now <= h.switch_at + self.deployment.grace_period
+            and v.signer == h.signer
+        )
+        if v.signer != signer and not in_tail:
             raise Revert("UsageMeterBadSignature", v.license_id, v.payer, signer)
         return self._price(key, v.cumulative_units)
 

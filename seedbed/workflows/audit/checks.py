@@ -135,6 +135,9 @@ def _arg(value: int | str) -> bytes:
     return value.to_bytes(32, "big")
 
 
+ZERO = "0x" + "00" * 20
+
+
 def _address(word: int) -> str:
     return "0x" + word.to_bytes(20, "big").hex()
 
@@ -151,7 +154,7 @@ def check_meter_views(
         meter,
         "channel(uint256,address,address)",
         [[c.license, c.payer, c.operator] for c in channels],
-        9,
+        11,
     )
     for ch, view in zip(channels, views, strict=True):
         h = ledger.holders[ch.license, ch.payer]
@@ -168,10 +171,20 @@ def check_meter_views(
             ch.withdrawal,
             ch.ready_at,
             ch.window_end,
+            h.next_signer if h.switch_at else ZERO,
+            h.switch_at,
         ]
         found: list[Any] | None = None
         if view is not None:
-            found = [*view[:3], _address(view[3]), view[4], bool(view[5]), *view[6:]]
+            found = [
+                *view[:3],
+                _address(view[3]),
+                view[4],
+                bool(view[5]),
+                *view[6:9],
+                _address(view[9]),
+                view[10],
+            ]
             if now is None or (h.switch_at and abs(now - h.switch_at) <= 1):
                 found[3] = expected[3]  # the block time is unknown: the signer is not compared
         f.equal(

@@ -916,7 +916,18 @@ class Ledger:
     def _signer_change(self, a: list[Any], stamp: int, tx: str) -> None:
         license_id, payer, signer, switch_at = a
         h = self.holders[license_id, payer]
-        if h.switch_at and stamp >= h.switch_at:
+        if h.switch_at:
+            until = h.switch_at + self.p.grace_period
+            if stamp <= until:
+                self._report(
+                    "signer change delayed",
+                    [
+                        f"scheduled at {stamp}, while the previous change's old signer still "
+                        f"settles (until {until})"
+                    ],
+                    f"SignerChangeScheduled of {payer} on license {license_id}",
+                    {"account": payer, "tx": tx},
+                )
             h.signer = h.next_signer  # the earlier change is in force
         self.f.equal(
             "signer change delayed",
