@@ -88,7 +88,7 @@ def test_a_drifted_doc_fails_the_check_with_one_line(tmp_path, monkeypatch, caps
 @pytest.mark.parametrize(
     "edit, complaint",
     [
-        (("deposit(address,uint256)", "deposit(uint256)"), "deposit(uint256)"),
+        (("deposit(uint256,address,uint256)", "deposit(uint256)"), "deposit(uint256)"),
         (('"Seedbed UsageMeter"', '"Seedbed Meter"'), '"Seedbed UsageMeter"'),
     ],
 )
