@@ -200,7 +200,8 @@ class GasBench:
         dataset, _ = self.register(self.small)
         self.offer(dataset, INFER)  # the suite's first offer also starts the offer counter
         rec = s.license.createOffer(
-            (dataset, ETH, 10**15, 10**12, 30 * 86400, 0, INFER, 0, False, 0, 0), sender=self.publisher
+            (dataset, ETH, 10**15, 10**12, 30 * 86400, 0, INFER, 0, False, 0, 0),
+            sender=self.publisher,
         )
         res.gas("create_offer_gas", rec, 130_000)
         offer = rec.events.filter(s.license.OfferCreated)[0].offerId

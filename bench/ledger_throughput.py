@@ -1,4 +1,5 @@
-"""Gateway voucher ledger throughput: verified, durably committed vouchers per second.
+"""Gateway voucher ledger throughput: verified, reserve-checked, durably committed vouchers
+per second (each one checked against its channel's synced chain state).
 
 Run: .venv/bin/python bench/ledger_throughput.py [--vouchers N] [--batch-size B]
 Prints one JSON object. Signing is done up front: consumers sign, the gateway only verifies.
@@ -18,21 +19,45 @@ from eth_keys import KeyAPI
 from eth_utils import keccak
 
 from seedbed.core.vouchers import SignedVoucher, Voucher, VoucherDomain, sign
-from seedbed.workflows.ledger import VoucherLedger
+from seedbed.workflows.ledger import ChannelState, VoucherLedger
 
 CHAIN_ID = 31337
 METER = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 LICENSES = 100
+CONSUMER = Account.from_key(keccak(b"bench consumer"))
+GATEWAY = "0x" + "4a" * 20
+ETH = "0x" + "00" * 20
 MODES: tuple[Literal["FULL", "NORMAL"], ...] = ("FULL", "NORMAL")
 
 
 def presigned(count: int) -> list[SignedVoucher]:
-    key = Account.from_key(keccak(b"bench consumer")).key
     out = []
     for k in range(count):
-        voucher = Voucher(k % LICENSES, k // LICENSES + 1, 4_000_000_000)
-        out.append(SignedVoucher(voucher, sign(voucher, CHAIN_ID, METER, key)))
+        voucher = Voucher(
+            1 + k % LICENSES, CONSUMER.address, GATEWAY, k // LICENSES + 1, 4_000_000_000
+        )
+        out.append(SignedVoucher(voucher, sign(voucher, CHAIN_ID, METER, CONSUMER.key)))
     return out
+
+
+def channels() -> list[ChannelState]:
+    """Every channel open and funded for all the vouchers, as a sync from the chain gives."""
+    return [
+        ChannelState(
+            lic,
+            CONSUMER.address,
+            GATEWAY,
+            asset_id=1,
+            currency=ETH,
+            unit_price=10**12,
+            reserve=10**20,
+            units=0,
+            unit_limit=2**64 - 1,
+            signer=CONSUMER.address,
+            closes_at=2**40 - 1,
+        )  # fmt: skip
+        for lic in range(1, LICENSES + 1)
+    ]
 
 
 def rate(count: int, seconds: float) -> float:
@@ -57,17 +82,20 @@ def main() -> None:
         for mode in MODES:
             path = Path(tmp) / f"single-{mode}.db"
             with VoucherLedger(path, CHAIN_ID, METER, synchronous=mode) as ledger:
+                ledger.sync_many(channels())
                 start = time.perf_counter()
                 for signed in vouchers:
                     ledger.accept(signed)
                 figures[f"accept_per_s_{mode}"] = rate(len(vouchers), time.perf_counter() - start)
             path = Path(tmp) / f"batch-{mode}.db"
             with VoucherLedger(path, CHAIN_ID, METER, synchronous=mode) as ledger:
+                ledger.sync_many(channels())
                 start = time.perf_counter()
                 results = ledger.accept_many(vouchers, batch_size=args.batch_size)
                 elapsed = time.perf_counter() - start
                 figures[f"accept_many_per_s_{mode}"] = rate(len(vouchers), elapsed)
                 assert len(ledger.pending()) == LICENSES and len(results) == len(vouchers)
+                assert all(hasattr(r, "new_units") for r in results), "a voucher was refused"
 
     print(
         json.dumps(

@@ -1,15 +1,18 @@
-"""`ape run deposit <amount> [--token ADDR] [--approve]`: put escrow into the usage meter."""
+"""`ape run deposit LICENSE AMOUNT --operator ADDRESS [--approve]`: fund the account's channel
+with a gateway operator on a license it holds (opening it when new)."""
 
 import click
 
 from seedbed.cli.command import command
-from seedbed.cli.options import json_option, signer_option
+from seedbed.cli.options import json_option, operator_option, signer_option
+from seedbed.cli.types import LICENSE_ID
 
 
 @command()
 @signer_option()
+@click.argument("license_id", metavar="LICENSE", type=LICENSE_ID)
 @click.argument("amount", metavar="AMOUNT")
-@click.option("--token", "token", metavar="ADDR", help="Deposit this ERC-20 (default: ETH).")
+@operator_option()
 @click.option(
     "--approve",
     is_flag=True,
@@ -17,11 +20,14 @@ from seedbed.cli.options import json_option, signer_option
     "transaction). Without it, a short allowance is an error and nothing is sent.",
 )
 @json_option()
-def cli(account, amount, token, approve, as_json):
-    """Deposit AMOUNT (e.g. 0.5, "0.5 ETH", "20 USDC") as escrow that pays for metered use.
+def cli(account, license_id, amount, operator, approve, as_json):
+    """Deposit AMOUNT (e.g. 0.5, "20 USDC", in the license's currency) into the reserve of
+    your channel with the gateway --operator on LICENSE.
 
-    Vouchers you sign are settled from this escrow. Taking it back is two steps with a
-    delay (`ape run withdraw`), so gateways can always settle what they served.
+    The reserve pays only the vouchers you sign for that operator on that license. A new
+    channel opens with you as the voucher signer and all the license's units (see
+    `ape run open_channel` to choose). Taking money back is a delayed, one-time withdrawal
+    (`ape run withdraw`), so gateways can always settle what they served.
     """
     from ape import chain, project
 
@@ -31,15 +37,17 @@ def cli(account, amount, token, approve, as_json):
 
     out = Out(as_json)
     done = deposit(
-        Suite.load(project, chain), chain, account, amount, token=token, approve=approve,
-        say=out.say,
+        Suite.load(project, chain), chain, account, license_id, operator, amount,
+        approve=approve, say=out.say,
     )  # fmt: skip
     fmt = done.currency.format
-    out.say(f"deposited {fmt(done.arrived)} into the usage meter for {done.account}")
+    if done.opened:
+        out.say(f"opened the channel of license {license_id} with {done.operator}")
+    out.say(f"deposited {fmt(done.arrived)} into the channel of license {license_id}")
     if done.arrived != done.sent:
         out.say(
             f"note: {fmt(done.sent)} were sent but {fmt(done.arrived)} "
-            "arrived (the token takes a fee); escrow counts what arrived"
+            "arrived (the token takes a fee); the reserve counts what arrived"
         )
-    out.say(f"escrow now {fmt(done.escrow)} (transaction {done.tx})")
+    out.say(f"reserve now {fmt(done.reserve)} (transaction {done.tx})")
     out.result(done)

@@ -58,6 +58,8 @@ def cli(account, address, check_id, for_address, scopes, asset, share):
         for license_id in ids:
             state = LicenseState.from_chain(license_id, lt.license(license_id))
             click.echo(f"  {describe_license(state, now)}")
+            for line in _channel_lines(suite, chain, license_id, holder, state.terms.currency):
+                click.echo(f"    {line}")
         return
 
     if address is not None:
@@ -86,6 +88,25 @@ def cli(account, address, check_id, for_address, scopes, asset, share):
         )
     click.echo(", ".join(parts))
     click.echo(f"  {describe_license(state, now)}")
+
+
+def _channel_lines(suite, chain, license_id, holder, currency_address):
+    """Units used are per channel: one line per channel the holder opened on the license."""
+    from seedbed.workflows.channels import channel_view, channels_of, unit_limit_text
+    from seedbed.workflows.royalties import currency_of
+
+    currency = None
+    lines = []
+    for payer, operator in channels_of(suite, license_id):
+        if payer != holder:
+            continue
+        currency = currency or currency_of(chain, currency_address)
+        s = channel_view(suite, chain, license_id, payer, operator).state
+        lines.append(
+            f"channel to {operator}: {s.units} units used of {unit_limit_text(s.unit_limit)}, "
+            f"reserve {currency.format(s.reserve)}"
+        )
+    return lines
 
 
 def _held_license_ids(lt, holder: str, from_block: int) -> list[int]:

@@ -20,7 +20,13 @@ from seedbed.cli.options import json_option, signer_option
 @click.option("--max-units", default="0", show_default=True, help="Unit cap (0 = unlimited).")
 @click.option("--supply", default="0", show_default=True, help="Licenses to sell (0 = no cap).")
 @click.option("--soulbound", is_flag=True, help="Licenses cannot be transferred (ERC-5192).")
-@click.option("--min-share", default="0", show_default=True, help="BPS or %% derivatives owe.")
+@click.option("--min-share", default="0", show_default=True, help="BPS or % derivatives owe.")
+@click.option(
+    "--service-share",
+    default="0",
+    show_default=True,
+    help="BPS or % of each metered charge to the gateway operator (at most 50%).",
+)
 @click.option("--token", metavar="ADDR", help="Price in this ERC-20 (default: ETH).")
 @click.option("--pause", "pause_id", metavar="ID", help="Pause offer ID (no sales until resumed).")
 @click.option("--resume", "resume_id", metavar="ID", help="Resume paused offer ID.")
@@ -28,7 +34,7 @@ from seedbed.cli.options import json_option, signer_option
 @json_option()
 def cli(
     account, asset, scopes, price, unit_price, duration, max_units, supply, soulbound,
-    min_share, token, pause_id, resume_id, retire_id, as_json,
+    min_share, service_share, token, pause_id, resume_id, retire_id, as_json,
 ):  # fmt: skip
     """Publish an offer for ASSET (you must own it or be an operator the owner approved)."""
     from ape import chain, project
@@ -65,7 +71,7 @@ def cli(
     published = publish_offer(
         Suite.load(project, chain), chain, account, asset_id, scopes=scopes, price=price,
         unit_price=unit_price, duration=duration, max_units=max_units, supply=supply,
-        soulbound=soulbound, min_share=min_share, token=token,
+        soulbound=soulbound, min_share=min_share, service_share=service_share, token=token,
     )  # fmt: skip
     out.say(f"offer {published.offer_id} published for asset {asset_id}")
     for line in describe_terms(published.terms, published.currency):

@@ -1,17 +1,24 @@
-"""`ape run sign_voucher <license> <cumulative-units> [--deadline 1h] (--ledger FILE |
---out FILE.json)`: the license holder signs a usage voucher for a gateway to settle."""
+"""`ape run sign_voucher LICENSE CUMULATIVE_UNITS --operator ADDRESS [--payer ADDRESS]
+[--deadline 1d] (--ledger FILE | --out FILE.json)`: the payer's voucher signer signs a usage
+voucher on the channel (license, payer, operator) for the gateway to settle."""
 
 import click
 
 from seedbed.cli.command import command
-from seedbed.cli.options import json_option, signer_option
-from seedbed.cli.types import DURATION, LICENSE_ID, UNITS
+from seedbed.cli.options import json_option, operator_option, signer_option
+from seedbed.cli.types import ADDRESS, DURATION, LICENSE_ID, UNITS
 
 
 @command()
 @signer_option()
 @click.argument("license_id", metavar="LICENSE", type=LICENSE_ID)
 @click.argument("units", metavar="CUMULATIVE_UNITS", type=UNITS)
+@operator_option()
+@click.option(
+    "--payer",
+    type=ADDRESS,
+    help="The channel's payer, when you sign as its session key (default: your account).",
+)
 @click.option(
     "--deadline",
     default="1d",
@@ -22,11 +29,14 @@ from seedbed.cli.types import DURATION, LICENSE_ID, UNITS
 @click.option("--ledger", "ledger_path", metavar="FILE", help="Add it to this gateway ledger.")
 @click.option("--out", "out_path", metavar="FILE", help="Append it to this JSON list.")
 @json_option()
-def cli(account, license_id, units, deadline, ledger_path, out_path, as_json):
-    """Sign a voucher: "LICENSE has used CUMULATIVE_UNITS units in total".
+def cli(account, license_id, units, operator, payer, deadline, ledger_path, out_path, as_json):
+    """Sign a voucher: "the channel with --operator on LICENSE has used CUMULATIVE_UNITS
+    units in total".
 
     Vouchers are cumulative: each new one replaces the previous, and settling it charges only
-    the units above what is already settled, from the holder's escrow.
+    the units above what the channel already settled, from the channel's reserve. With
+    --ledger it goes straight into a gateway ledger, which refuses it unless the reserve
+    covers it.
     """
     from pathlib import Path
 
@@ -42,10 +52,11 @@ def cli(account, license_id, units, deadline, ledger_path, out_path, as_json):
     if (ledger_path is None) == (out_path is None):
         raise InputError("say where the voucher goes: --ledger FILE or --out FILE.json (one).")
     suite = Suite.load(project, chain)
-    done = sign_voucher(suite, chain, account, license_id, units, deadline)
+    done = sign_voucher(
+        suite, chain, account, license_id, units, deadline, operator=operator, payer=payer
+    )
     if ledger_path is not None:
-        now = int(chain.blocks.head.timestamp)
-        add_to_ledger(Path(ledger_path), done.signed, suite, account.address, now)
+        add_to_ledger(Path(ledger_path), done.signed, suite, chain)
     else:
         append_json(Path(out_path), done.signed)
     fmt = done.currency.format
@@ -56,7 +67,7 @@ def cli(account, license_id, units, deadline, ledger_path, out_path, as_json):
     out.say(f"saved to {ledger_path or out_path}")
     if done.underfunded:
         out.say(
-            f"warning: your escrow holds only {fmt(done.escrow)}; "
-            "deposit more with `ape run deposit`"
+            f"warning: the channel's reserve covers only {fmt(done.available)}; a gateway "
+            "refuses this voucher until you deposit more with `ape run deposit`"
         )
     out.result(done)

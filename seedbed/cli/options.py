@@ -38,3 +38,16 @@ def json_option() -> Any:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print one JSON document (exact integers)."
     )
+
+
+def operator_option() -> Any:
+    """`--operator ADDRESS`: the gateway operator of a channel (required)."""
+    from seedbed.cli.types import ADDRESS
+
+    return click.option(
+        "--operator",
+        "operator",
+        required=True,
+        type=ADDRESS,
+        help="The gateway operator the channel pays (its address).",
+    )

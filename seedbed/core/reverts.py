@@ -110,16 +110,55 @@ def _show(value: Any) -> str:
 
 
 _EXPLAIN: dict[str, str] = {
-    "UsageMeterStaleVoucher": "already settled up to {unitsUsed} units",
+    # UsageMeter: vouchers and settlement
+    "UsageMeterStaleVoucher": "the channel already settled {unitsCharged} units; the voucher "
+    "covers {cumulativeUnits} in total, not more",
     "UsageMeterVoucherExpired": "its deadline {deadline} passed (chain time {nowTime})",
-    "UsageMeterLicenseClosed": "the license expired at {expiresAt} and its grace period "
-    "ended at {graceEnd}",
-    "UsageMeterScopeMissing": "the license's scopes ({scopes}) allow no metered use",
-    "UsageMeterUnitsAboveCap": "{cumulativeUnits} units exceed the cap of {maxUnits}",
-    "UsageMeterBadSignature": "not signed by the license holder {holder}",
-    "UsageMeterInsufficientEscrow": "the holder's escrow holds {available}, {needed} needed "
+    "UsageMeterUnitsAboveCap": "{cumulativeUnits} units pass the channel's unit limit of "
+    "{unitLimit}",
+    "UsageMeterBadSignature": "not signed by {signer}, the payer {payer}'s voucher signer on "
+    "license {licenseId}",
+    "UsageMeterInsufficientReserve": "the channel's reserve holds {available}, {needed} needed "
     "(base units)",
+    "UsageMeterNoChannel": "no channel {channelId} was ever opened (the payer deposits or opens "
+    "one first)",
+    "UsageMeterChannelClosed": "the payer {payer}'s vouchers on license {licenseId} settled "
+    "only until {closesAt}",
+    "UsageMeterNoOperator": "the voucher names no operator, and license {licenseId} pays one a "
+    "service share",
+    "UsageMeterGasTooLow": "too little gas was left for a contract signer's check ({left} of "
+    "{needed}); send the batch with more gas",
+    "UsageMeterReserveTooLarge": "the total would reach {reserve}, past 2^128 - 1",
+    "UsageMeterBatchMismatch": "{vouchers} vouchers but {signatures} signatures",
+    "UsageMeterBatchTooLarge": "{count} vouchers in one batch, more than the meter's {max}",
+    # UsageMeter: channels and escrow
+    "UsageMeterZeroAmount": "the amount (or number of units) is zero",
+    "UsageMeterWrongValue": "{sent} wei was sent with the call, {expected} expected",
+    "UsageMeterNothingArrived": "the token {currency} delivered nothing of the {requested} pulled",
+    "UsageMeterNotHolder": "{caller} does not hold license {licenseId} (the holder is {holder})",
+    "UsageMeterScopeMissing": "the license's scopes ({scopes}) allow no metered use",
+    "UsageMeterLicenseExpired": "license {licenseId} expired at {expiresAt}: no channel opens "
+    "on it",
+    "UsageMeterChannelExists": "the channel {channelId} is open already (deposit to add to it)",
+    "UsageMeterNotHeld": "{payer} no longer holds license {licenseId}: its channels take no "
+    "deposits and no metering",
+    "UsageMeterChannelOpen": "the channel is open until {closesAt}; its units return only after",
+    "UsageMeterNoUnitsLeft": "license {licenseId} has {left} units left to allot, not {asked}",
+    "UsageMeterNoWithdrawalRequested": "no withdrawal is pending on the channel",
+    "UsageMeterWithdrawalNotReady": "the withdrawal is ready only from {readyAt} (chain time "
+    "{nowTime})",
+    "UsageMeterWithdrawalLapsed": "the withdrawal's window closed at {windowEnd} (chain time "
+    "{nowTime}); request it again",
+    "UsageMeterSignerChangePending": "the previous signer change is in transition until "
+    "{until}; change the signer again after that",
+    "UsageMeterNothingOwed": "nothing is owed to asset {assetId} in {currency}",
+    "UsageMeterTransferFailed": "sending {amount} of {currency} to {to} failed",
+    "UsageMeterNotLicense": "only the license token reports transfers, not {caller}",
+    "UsageMeterBadParameter": "{what} of {value} s is outside {min}..{max} s",
+    # LicenseToken
     "LicenseTokenUnknownLicense": "license {licenseId} does not exist",
+    "LicenseTokenInvalidServiceShare": "a service share of {serviceBps} bps passes the "
+    "maximum of {max} bps",
 }
 
 

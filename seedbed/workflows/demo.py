@@ -1,10 +1,13 @@
 """The end-to-end story `make demo` tells, on a local chain.
 
 Two publishers register example datasets with their annotators; a model maker licenses both
-(DERIVE) and registers a model derived from them; an app licenses the model (INFER), funds
-escrow and makes 10,000 metered calls, each acknowledged by a gateway with a signed cumulative
-voucher; the gateway settles all of them in one transaction; revenue flows upstream; every
-contributor is paid; the audit rebuilds every wei from the logs and checks it.
+(DERIVE) and registers a model derived from them, offering inference with a service share
+for the gateway that serves it; an app licenses the model (INFER), funds a channel with the
+gateway operator and makes 10,000 metered calls, each acknowledged by the gateway with a
+signed cumulative voucher it checks against the channel's reserve; the gateway settles all of
+them in one transaction, pays the model's share into the vault and withdraws its own; revenue
+flows upstream; every contributor is paid; every wei is accounted for; the audit rebuilds
+every flow from the logs and checks it.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from seedbed.core.constants import ETH
 from seedbed.core.treefile import ContributorTree
 from seedbed.core.units import round_amount as format_amount
 from seedbed.core.vouchers import SignedVoucher, Voucher, VoucherDomain
+from seedbed.workflows.channels import reader
 from seedbed.workflows.claims import flow
-from seedbed.workflows.escrow import deposit
-from seedbed.workflows.ledger import VoucherLedger
+from seedbed.workflows.escrow import deposit, withdraw_earnings
+from seedbed.workflows.ledger import Accepted, VoucherLedger
 from seedbed.workflows.licenses import buy_license
 from seedbed.workflows.offers import publish_offer
 from seedbed.workflows.register import register_folders
@@ -66,6 +70,7 @@ class Demo:
         self.step_model()
         license_id = self.step_consumer()
         self.step_calls_and_settle(license_id)
+        self.step_conservation()
         self.step_flow_and_claims()
         return self.step_audit()
 
@@ -118,6 +123,7 @@ class Demo:
                 if t.min_upstream_bps
                 else ""
             )
+            + (f", {t.service_bps / 100:g}% of each charge to the gateway" if t.service_bps else "")
         )
         return done.offer_id
 
@@ -171,45 +177,60 @@ class Demo:
         )
         self._offer(
             self.modeler, model, "infer", scopes="infer", price="0.01", unit_price="0.00001",
-            duration="30d",
+            duration="30d", service_share="10%",
         )  # fmt: skip
 
     def step_consumer(self) -> int:
-        self.say("4. An app licenses the model for inference and funds its usage escrow")
+        self.say(
+            "4. An app licenses the model for inference and funds a channel with the gateway "
+            f"operator {self.gateway.address}"
+        )
         model = self.assets["sign-tree-model"]
         license_id = self._buy(self.app, model.offers["infer"], "the app")
-        done = deposit(self.suite, self.chain, self.app, "0.2")
-        self.say(f"   the app deposited {format_amount(done.arrived)} of escrow in the usage meter")
+        done = deposit(self.suite, self.chain, self.app, license_id, self.gateway.address, "0.2")
+        self.deposited = done.arrived
+        self.say(
+            f"   the app deposited {format_amount(done.arrived)} into its channel's reserve; "
+            "it pays only the vouchers the app signs for this gateway on this license"
+        )
         return license_id
 
     def step_calls_and_settle(self, license_id: int) -> None:
         self.say(
             f"5. {CALLS:,} metered calls: the app signs a cumulative voucher per call, the gateway "
-            "records each one"
+            "checks each against the channel's reserve and records it"
         )
         meter = self.suite.meter
         chain_id = self.chain.provider.chain_id
         domain = VoucherDomain(chain_id, meter.address)
         deadline = self.chain.pending_timestamp + 86400
+        payer, operator = self.app.address, self.gateway.address
         start = time.perf_counter()
         signed = []
         for units in range(1, CALLS + 1):
-            v = Voucher(license_id, units, deadline)
+            v = Voucher(license_id, payer, operator, units, deadline)
             sig = Account.unsafe_sign_hash(domain.digest(v), self.app_key)
             signed.append(SignedVoucher(v, bytes(sig.signature)))
         ledger_path = self.out / "gateway-ledger.sqlite"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{ledger_path}{suffix}").unlink(missing_ok=True)
-        holder = self.app.address  # the gateway checks each voucher against the license holder
-        with VoucherLedger(ledger_path, chain_id, meter.address, lambda _lid: holder) as ledger:
-            refused = [r for r in ledger.accept_many(signed) if not hasattr(r, "new_units")]
+        # The gateway reads the channel's reserve, limit and signer from chain on first sight.
+        chain_reader = reader(self.suite, self.chain)
+        with VoucherLedger(ledger_path, chain_id, meter.address, chain_reader) as ledger:
+            now = int(self.chain.blocks.head.timestamp)
+            results = ledger.accept_many(signed, now=now)
+            refused = [r for r in results if not isinstance(r, Accepted)]
             if refused:
-                raise RuntimeError(f"the gateway refused {len(refused)} vouchers")
+                raise RuntimeError(f"the gateway refused {len(refused)} vouchers: {refused[0]}")
             latest = ledger.pending()
+            last = results[-1]
+            assert isinstance(last, Accepted)
             elapsed = time.perf_counter() - start
             self.say(
-                f"   signed and recorded {CALLS:,} vouchers in {elapsed:.1f} s; "
-                f"the ledger keeps only the latest: {latest[0].voucher.cumulative_units:,} units"
+                f"   signed, verified and recorded {CALLS:,} vouchers in {elapsed:.1f} s; the "
+                f"ledger keeps only the latest: {latest[0].voucher.cumulative_units:,} units, "
+                f"{format_amount(last.unsettled)} unsettled, covered by the "
+                f"{format_amount(last.available)} reserve"
             )
         # The gateway settles its ledger exactly as `ape run settle` does.
         run = settle(self.suite, self.chain, self.gateway, ledger_path)
@@ -220,9 +241,45 @@ class Demo:
         receipt = self.chain.provider.get_receipt(report.transactions[0])
         self.say(
             f"   the gateway settled {settled.units:,} calls in ONE transaction "
-            f"({receipt.gas_used:,} gas): {format_amount(settled.amount)} moved from escrow "
-            "to the model's contributors and lineage"
+            f"({receipt.gas_used:,} gas): {format_amount(settled.amount)} left the reserve, "
+            f"{format_amount(settled.service_share)} of it the gateway's service share"
         )
+        if [(p.asset_id, p.tx is not None) for p in run.paid] != [(settled.asset_id, True)]:
+            raise RuntimeError(f"the model's share was not paid into the vault: {run.paid}")
+        self.to_asset = run.paid[0].amount
+        self.say(
+            f"   payAsset pushed the model's {format_amount(self.to_asset)} into the vault, "
+            "where its contributors and lineage can claim it"
+        )
+        earned = withdraw_earnings(self.suite, self.chain, self.gateway)
+        self.service = earned.amount
+        self.say(f"   the gateway operator withdrew its {format_amount(earned.amount)} of earnings")
+        self.settled = settled.amount
+        self.license_id = license_id
+
+    def step_conservation(self) -> None:
+        meter = self.suite.meter
+        view = meter.channel(self.license_id, self.app.address, self.gateway.address)
+        reserve = int(view.reserve)
+        held = int(meter.totalHeld(ETH))
+        balance = int(self.chain.provider.get_balance(meter.address))
+        ok = (
+            self.deposited == self.settled + reserve
+            and self.settled == self.service + self.to_asset
+            and balance == held == reserve
+        )
+        self.say(
+            f"   conserved to the wei: deposited {format_amount(self.deposited)} = settled "
+            f"{format_amount(self.settled)} (service {format_amount(self.service)} + asset "
+            f"{format_amount(self.to_asset)}) + reserve left {format_amount(reserve)}; the "
+            f"meter holds {format_amount(balance)}, all of it the reserve"
+        )
+        if not ok:
+            raise RuntimeError(
+                f"metering is not conserved: deposited {self.deposited}, settled {self.settled}, "
+                f"service {self.service}, to asset {self.to_asset}, reserve {reserve}, "
+                f"meter balance {balance}, totalHeld {held}"
+            )
 
     def step_flow_and_claims(self) -> None:
         self.say("6. Revenue flows upstream, and every contributor is paid")

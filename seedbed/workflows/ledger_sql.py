@@ -1,74 +1,98 @@
 """SQL for `seedbed.workflows.ledger`: the schema and every statement, in one place to review."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: keyed by channel (license, payer, operator), with its chain state
 
 # uint256 columns hold 64 lowercase hex digits: fixed width, so text order is numeric order
-# and SQL can compare them (SQLite integers stop at 2**63).
+# and SQL can compare them (SQLite integers stop at 2**63). Addresses are checksummed text.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) STRICT;
--- The highest voucher per license: the only one worth settling.
-CREATE TABLE IF NOT EXISTS vouchers (
-    license_id       TEXT PRIMARY KEY CHECK (length(license_id) = 64),
-    cumulative_units TEXT NOT NULL CHECK (length(cumulative_units) = 64),
-    deadline         TEXT NOT NULL CHECK (length(deadline) = 64),
-    signature        BLOB NOT NULL,
-    signer           TEXT NOT NULL,
-    accepted_at      INTEGER NOT NULL
+-- One row per channel: the chain state last synced (what backs its vouchers) and the highest
+-- voucher accepted (the only one worth settling). A channel is known only once synced.
+CREATE TABLE IF NOT EXISTS channels (
+    license_id        TEXT NOT NULL CHECK (length(license_id) = 64),
+    payer             TEXT NOT NULL,
+    operator          TEXT NOT NULL,
+    asset_id          TEXT NOT NULL,
+    currency          TEXT NOT NULL,
+    unit_price        TEXT NOT NULL,
+    reserve           TEXT NOT NULL,
+    unit_limit        TEXT NOT NULL,
+    settled_units     TEXT NOT NULL,
+    withdrawal        TEXT NOT NULL,
+    window_end        INTEGER NOT NULL,
+    signer            TEXT NOT NULL,
+    signer_is_contract INTEGER NOT NULL,
+    signer_until      INTEGER NOT NULL,
+    closes_at         INTEGER NOT NULL,
+    synced_at         INTEGER NOT NULL,
+    cumulative_units  TEXT,
+    deadline          TEXT,
+    signature         BLOB,
+    voucher_signer    TEXT,
+    accepted_at       INTEGER,
+    settle_tx         TEXT,
+    PRIMARY KEY (license_id, payer, operator)
 ) STRICT, WITHOUT ROWID;
 -- Append-only: every voucher ever accepted, for disputes and audits.
 CREATE TABLE IF NOT EXISTS voucher_history (
     seq              INTEGER PRIMARY KEY,
     license_id       TEXT NOT NULL,
+    payer            TEXT NOT NULL,
+    operator         TEXT NOT NULL,
     cumulative_units TEXT NOT NULL,
     deadline         TEXT NOT NULL,
     signature        BLOB NOT NULL,
     signer           TEXT NOT NULL,
     accepted_at      INTEGER NOT NULL
 ) STRICT;
--- What the chain has settled per license (tx_hash is NULL after a sync from chain state).
-CREATE TABLE IF NOT EXISTS settlements (
-    license_id    TEXT PRIMARY KEY CHECK (length(license_id) = 64),
-    settled_units TEXT NOT NULL CHECK (length(settled_units) = 64),
-    tx_hash       TEXT,
-    updated_at    INTEGER NOT NULL
-) STRICT, WITHOUT ROWID;
 """
 
-HIGHEST = """
-SELECT
-    (SELECT cumulative_units FROM vouchers WHERE license_id = :id),
-    (SELECT settled_units FROM settlements WHERE license_id = :id)
+CHANNEL = """
+SELECT unit_price, reserve, unit_limit, settled_units, withdrawal, window_end, signer,
+       signer_is_contract, signer_until, closes_at, cumulative_units
+FROM channels WHERE license_id = :id AND payer = :payer AND operator = :operator
 """
-UPSERT_VOUCHER = """
-INSERT INTO vouchers VALUES (:id, :units, :deadline, :signature, :signer, :at)
-ON CONFLICT (license_id) DO UPDATE SET
-    cumulative_units = excluded.cumulative_units, deadline = excluded.deadline,
-    signature = excluded.signature, signer = excluded.signer, accepted_at = excluded.accepted_at
+ACCEPT = """
+UPDATE channels SET cumulative_units = :units, deadline = :deadline, signature = :signature,
+    voucher_signer = :signer, accepted_at = :at
+WHERE license_id = :id AND payer = :payer AND operator = :operator
 """
 APPEND_HISTORY = """
 INSERT INTO voucher_history
-    (license_id, cumulative_units, deadline, signature, signer, accepted_at)
-VALUES (:id, :units, :deadline, :signature, :signer, :at)
+    (license_id, payer, operator, cumulative_units, deadline, signature, signer, accepted_at)
+VALUES (:id, :payer, :operator, :units, :deadline, :signature, :signer, :at)
+"""
+# The chain is the source of truth for everything but the voucher: a sync overwrites it all,
+# settled units included (raised after a crash before recording, lowered after a reorg).
+SYNC = """
+INSERT INTO channels (license_id, payer, operator, asset_id, currency, unit_price, reserve,
+    unit_limit, settled_units, withdrawal, window_end, signer, signer_is_contract,
+    signer_until, closes_at, synced_at)
+VALUES (:id, :payer, :operator, :asset, :currency, :price, :reserve, :limit, :settled,
+    :withdrawal, :window_end, :signer, :contract, :until, :closes_at, :at)
+ON CONFLICT (license_id, payer, operator) DO UPDATE SET
+    asset_id = excluded.asset_id, currency = excluded.currency,
+    unit_price = excluded.unit_price, reserve = excluded.reserve,
+    unit_limit = excluded.unit_limit, settled_units = excluded.settled_units,
+    withdrawal = excluded.withdrawal, window_end = excluded.window_end,
+    signer = excluded.signer, signer_is_contract = excluded.signer_is_contract,
+    signer_until = excluded.signer_until, closes_at = excluded.closes_at,
+    synced_at = excluded.synced_at
+"""
+# A settlement this process sent: it moves the reserve and the settled units together (what
+# the meter did), and never backwards (an older settlement reported late changes nothing).
+MARK_SETTLED = """
+UPDATE channels SET settled_units = :units, reserve = :reserve, settle_tx = :tx
+WHERE license_id = :id AND payer = :payer AND operator = :operator
+  AND :units > settled_units
 """
 PENDING = """
-SELECT v.license_id, v.cumulative_units, v.deadline, v.signature
-FROM vouchers v LEFT JOIN settlements s USING (license_id)
-WHERE s.settled_units IS NULL OR v.cumulative_units > s.settled_units
-ORDER BY v.deadline, v.license_id
+SELECT license_id, payer, operator, cumulative_units, deadline, signature
+FROM channels
+WHERE cumulative_units IS NOT NULL AND cumulative_units > settled_units
+ORDER BY deadline, license_id, payer, operator
 """
-MARK_SETTLED = """
-INSERT INTO settlements VALUES (:id, :units, :tx, :at)
-ON CONFLICT (license_id) DO UPDATE SET
-    settled_units = excluded.settled_units, tx_hash = excluded.tx_hash,
-    updated_at = excluded.updated_at
-WHERE excluded.settled_units > settlements.settled_units
-"""
-SYNC_SETTLED = """
-INSERT INTO settlements VALUES (:id, :units, NULL, :at)
-ON CONFLICT (license_id) DO UPDATE SET
-    settled_units = excluded.settled_units, tx_hash = NULL, updated_at = excluded.updated_at
-WHERE excluded.settled_units != settlements.settled_units
-"""
+ASSETS = "SELECT DISTINCT asset_id, currency FROM channels ORDER BY asset_id, currency"

@@ -17,6 +17,7 @@ from seedbed.core.constants import (
     BPS,
     ETH,
     MAX_DURATION,
+    MAX_SERVICE_BPS,
     OFFER_ACTIVE,
     OFFER_PAUSED,
     OFFER_RETIRED,
@@ -54,6 +55,7 @@ class Terms:
     min_upstream_bps: int = 0
     soulbound: bool = False
     supply_cap: int = 0
+    service_bps: int = 0  # of every metered charge, to the gateway operator a voucher names
 
     def __post_init__(self) -> None:
         _check_range("the asset id", self.asset_id, 1, UINT64_MAX)
@@ -70,6 +72,11 @@ class Terms:
         _check_range("--max-units", self.max_units, 0, UINT64_MAX)
         _check_range("--supply", self.supply_cap, 0, UINT32_MAX)
         _check_range("--min-share (bps)", self.min_upstream_bps, 0, BPS)
+        if not 0 <= self.service_bps <= MAX_SERVICE_BPS:
+            raise InputError(
+                f"--service-share of {format_bps(self.service_bps)} is more than the "
+                f"contract's maximum of {format_bps(MAX_SERVICE_BPS)} ({MAX_SERVICE_BPS} bps)."
+            )
         if not 0 < self.scopes <= ALL_SCOPES:
             raise InputError(f"scope mask {self.scopes} is not valid: name at least one scope.")
 
@@ -91,6 +98,7 @@ class Terms:
             min_upstream_bps=int(t.minUpstreamBps),
             soulbound=bool(t.soulbound),
             supply_cap=int(t.supplyCap),
+            service_bps=int(t.serviceBps),
         )
 
 
@@ -140,6 +148,7 @@ def build_terms(
     supply: str = "0",
     soulbound: bool = False,
     min_share: str = "0",
+    service_share: str = "0",
 ) -> Terms:
     """Terms from the words a publisher types; every syntax error is one InputError."""
     return Terms(
@@ -153,6 +162,7 @@ def build_terms(
         min_upstream_bps=parse_bps(min_share),
         soulbound=soulbound,
         supply_cap=parse_count(supply, "--supply"),
+        service_bps=parse_bps(service_share, "--service-share"),
     )
 
 
@@ -167,6 +177,8 @@ def describe_terms(terms: Terms, currency: Currency) -> list[str]:
         f"max units:   {terms.max_units or 'unlimited'}",
         f"supply:      {terms.supply_cap or 'unlimited'}",
         f"min share:   {format_bps(terms.min_upstream_bps)} to pass upstream from derivatives",
+        f"service:     {format_bps(terms.service_bps)} of each metered charge to the gateway "
+        "operator",
         f"transfers:   {'soulbound (cannot move)' if terms.soulbound else 'transferable'}",
     ]
 
@@ -206,6 +218,7 @@ def describe_offer(offer: OfferState, currency: Currency) -> str:
     extras = [f"{currency.format(t.unit_price)} per unit"] if t.unit_price else []
     extras += [f"max {t.max_units} units"] if t.max_units else []
     extras += [f"min share {format_bps(t.min_upstream_bps)}"] if t.min_upstream_bps else []
+    extras += [f"service share {format_bps(t.service_bps)}"] if t.service_bps else []
     extras += ["soulbound"] if t.soulbound else []
     return ", ".join(
         [
@@ -264,7 +277,6 @@ class LicenseState:
     terms: Terms
     starts_at: int
     expires_at: int
-    units_used: int
 
     @classmethod
     def from_chain(cls, license_id: int, v: Any) -> LicenseState:
@@ -275,22 +287,13 @@ class LicenseState:
             terms=Terms.from_chain(v.terms),
             starts_at=int(v.startsAt),
             expires_at=int(v.expiresAt),
-            units_used=int(v.unitsUsed),
         )
 
-    @property
-    def units_left(self) -> int | None:
-        """None when unlimited."""
-        cap = self.terms.max_units
-        return None if cap == 0 else cap - self.units_used
-
     def status(self, now: int) -> str:
-        """ "expired", "exhausted" or "valid" at unix time `now`, by the contract's rule:
-        expired from `expires_at` on (inclusive), exhausted once units used reach the cap."""
+        """ "expired" or "valid" at unix time `now`, by the contract's rule: expired from
+        `expires_at` on (inclusive). Units used are per channel, in the meter."""
         if self.expires_at != 0 and now >= self.expires_at:
             return "expired"
-        if self.terms.max_units != 0 and self.units_used >= self.terms.max_units:
-            return "exhausted"
         return "valid"
 
 
@@ -324,9 +327,9 @@ def describe_expiry(expires_at: int, now: int) -> str:
 
 
 def describe_license(lic: LicenseState, now: int) -> str:
-    """One line: id, status, asset, scopes, expiry, units left."""
-    left = lic.units_left
-    units = "unlimited units" if left is None else f"{left} of {lic.terms.max_units} units left"
+    """One line: id, status, asset, scopes, expiry, unit cap (units used are per channel)."""
+    cap = lic.terms.max_units
+    units = "unlimited units" if cap == 0 else f"capped at {cap} units"
     transfer = ", soulbound" if lic.terms.soulbound else ""
     return (
         f"license {lic.license_id}: {lic.status(now)}, asset {lic.terms.asset_id}, "
@@ -351,8 +354,6 @@ def check_license(
     status = lic.status(now)
     if status == "expired":
         raise ChainError(f"License {lid} expired at {format_time(lic.expires_at)}.")
-    if status == "exhausted":
-        raise ChainError(f"License {lid} is exhausted: all {lic.terms.max_units} units are used.")
     if account is not None and lic.holder.lower() != account.lower():
         raise ChainError(f"License {lid} is held by {lic.holder}, not {account}.")
     missing = scopes & ~lic.terms.scopes

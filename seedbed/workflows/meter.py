@@ -1,19 +1,23 @@
 """Settling a gateway's voucher ledger on the UsageMeter, in batches, crash-safely.
 
-The chain is the source of truth: the license token stores each license's units used, and a
-cumulative voucher only charges the units above it. So settling is
+The chain is the source of truth: the meter stores each channel's units charged, and a
+cumulative voucher only charges the units above them. So settling is
 
-1. `reconcile`: read every pending license's `unitsUsed` and `sync_settled` the ledger to it
-   (a previous run may have settled on chain and died before recording it);
-2. `plan`: drop what cannot settle for certain (deadline passed, license unknown) and order
-   the rest by (asset, currency), so the meter pays the vault once per run of equal pairs;
+1. `reconcile`: read every pending channel from the meter and `sync` the ledger to it (a
+   previous run may have settled on chain and died before recording it);
+2. `plan`: drop what cannot settle for certain (deadline passed, channel closed or never
+   opened) and what the chain already settled; batch the rest (at most MAX_BATCH each);
 3. `settle_batches`: per batch, simulate `settleBatch`; if nothing in it would settle, send
    nothing and ask the meter why for each voucher; otherwise send it and read the outcome
    from the receipt: `UsageSettled` marks settled, `VoucherSkipped` carries the custom error
-   (ABI-encoded) that `ErrorDecoder` turns back into a name and values.
+   (ABI-encoded) that `ErrorDecoder` turns back into a name and values;
+4. `pay_assets`: settlement only books what an asset is owed inside the meter; `payAsset`
+   pushes it into the vault, where contributors claim it. Every (asset, currency) the
+   ledger's channels pay is checked, so a run that died before paying is caught up.
 
 A crash anywhere leaves the ledger behind the chain, never ahead: rerunning settles exactly
-what is left, and a voucher sent twice charges nothing the second time.
+what is left, a voucher sent twice charges nothing the second time, and payAsset pays only
+what is owed (nothing twice).
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
 
-from seedbed.core.constants import UINT64_MAX, USAGE_SCOPES
 from seedbed.core.errors import ChainError, InputError
 from seedbed.core.reverts import DecodedError, ErrorDecoder
 from seedbed.core.vouchers import SignedVoucher, Voucher
-from seedbed.workflows.ledger import VoucherLedger
+from seedbed.workflows.channels import channel_view
+from seedbed.workflows.ledger import Channel, ChannelState, VoucherLedger
 
 
 def static_call(
@@ -89,12 +95,17 @@ def suite_decoder(suite: Any, *extra: Any) -> ErrorDecoder:
 
 @dataclass(frozen=True)
 class SettledVoucher:
-    """A `UsageSettled` log: `units` more were charged, `amount` moved to the vault."""
+    """A `UsageSettled` log: `units` more were charged on the channel, `amount` left its
+    reserve: `service_share` to the operator's earnings, the rest owed to the asset."""
 
     license_id: int
+    payer: str
+    operator: str
     units: int
     amount: int
+    service_share: int
     cumulative_units: int
+    asset_id: int
     currency: str
     tx_hash: str
 
@@ -113,12 +124,25 @@ class SkippedVoucher:
         return self.voucher.license_id
 
 
+@dataclass(frozen=True)
+class AssetPaid:
+    """`payAsset`: what settlements owed an asset went into the vault (`tx` is None and
+    `error` says why when the vault refused it; it stays owed, and a rerun tries again)."""
+
+    asset_id: int
+    currency: str
+    amount: int
+    tx: str | None
+    error: str | None = None
+
+
 @dataclass
 class SettleReport:
     settled: list[SettledVoucher] = field(default_factory=list)
     skipped: list[SkippedVoucher] = field(default_factory=list)
     transactions: list[str] = field(default_factory=list)
-    synced: int = 0  # licenses whose ledger record was corrected from the chain
+    synced: int = 0  # channels whose ledger record was corrected from the chain
+    paid: list[AssetPaid] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
         """Amount settled per currency address."""
@@ -127,14 +151,12 @@ class SettleReport:
             out[s.currency] = out.get(s.currency, 0) + s.amount
         return out
 
-
-@dataclass(frozen=True)
-class LicenseState:
-    """What `reconcile` read from the chain for one license."""
-
-    asset_id: int
-    currency: str
-    units_used: int
+    def service_totals(self) -> dict[str, int]:
+        """The operators' service share of it, per currency address."""
+        out: dict[str, int] = {}
+        for s in self.settled:
+            out[s.currency] = out.get(s.currency, 0) + s.service_share
+        return out
 
 
 @dataclass
@@ -154,55 +176,60 @@ def _no_step(_n: int) -> None:
     return None
 
 
+def channel_id(channel: Channel) -> bytes:
+    """UsageMeter.channelId: keccak256(abi.encode(licenseId, payer, operator))."""
+    lic, payer, operator = channel
+    return keccak(abi_encode(["uint256", "address", "address"], [lic, payer, operator]))
+
+
 # ---------------------------------------------------------------------------- settling
 
 
 def batch_args(
     vouchers: Sequence[SignedVoucher],
-) -> tuple[list[tuple[int, int, int]], list[bytes]]:
+) -> tuple[list[tuple[int, str, str, int, int]], list[bytes]]:
     """`settleBatch(vouchers, signatures)` arguments."""
-    return (
-        [(s.voucher.license_id, s.voucher.cumulative_units, s.voucher.deadline) for s in vouchers],
-        [s.signature for s in vouchers],
-    )
+    return [s.voucher.as_tuple() for s in vouchers], [s.signature for s in vouchers]
 
 
 def reconcile(
-    ledger: VoucherLedger, license_token: Any, license_ids: Iterable[int], step: Step = _no_step
-) -> tuple[dict[int, LicenseState], int]:
-    """Sync the ledger's settled units to the chain's for each license.
+    ledger: VoucherLedger,
+    suite: Any,
+    chain: Any,
+    channels: Iterable[Channel],
+    step: Step = _no_step,
+) -> tuple[dict[Channel, ChannelState], int]:
+    """Sync the ledger to the meter for each channel: reserve, units settled, limits, signer.
 
-    Returns the chain state of every license that exists, and how many ledger records moved.
+    Returns every channel's chain state, and how many ledger records had fallen behind (or
+    ahead, after a reorg) on the units settled.
     """
-    from ape.exceptions import ContractLogicError
-
-    states: dict[int, LicenseState] = {}
+    states: dict[Channel, ChannelState] = {}
     changed = 0
-    for license_id in license_ids:
+    for channel in channels:
         try:
-            terms = license_token.usageTerms(license_id)
-        except ContractLogicError:  # unknown license: `plan` reports it
+            state = channel_view(suite, chain, *channel).state
+        except ChainError:  # an unknown license: `plan` reports it
             step(1)
             continue
-        used = int(terms.unitsUsed)
-        states[license_id] = LicenseState(int(terms.assetId), str(terms.currency), used)
-        if ledger.settled_units(license_id) != used:
-            ledger.sync_settled(license_id, used)
+        states[channel] = state
+        if ledger.settled_units(channel) != state.units:
             changed += 1
         step(1)
+    ledger.sync_many(states.values())
     return states, changed
 
 
 def plan(
     pending: Sequence[SignedVoucher],
-    states: Mapping[int, LicenseState],
+    states: Mapping[Channel, ChannelState],
     now: int,
     batch_size: int,
 ) -> Plan:
     """Batches to send, and the vouchers that certainly cannot settle (never sent).
 
-    `now` is the chain's latest block time: a deadline before it has passed for every
-    later block too.
+    `now` is the chain's latest block time: a deadline or closesAt before it has passed for
+    every later block too.
     """
     if batch_size < 1:
         raise InputError(f"the batch size must be at least 1, not {batch_size}.")
@@ -210,39 +237,39 @@ def plan(
     skipped: list[SkippedVoucher] = []
     for signed in pending:
         v = signed.voucher
-        state = states.get(v.license_id)
+        state = states.get(v.channel)
+        reason: DecodedError | None = None
+        args: dict[str, Any]
         if state is None:
             reason = DecodedError("LicenseTokenUnknownLicense", {"licenseId": v.license_id})
-            skipped.append(SkippedVoucher(v, reason, sent=False))
         elif v.deadline < now:
-            reason = DecodedError(
-                "UsageMeterVoucherExpired",
-                {"licenseId": v.license_id, "deadline": v.deadline, "nowTime": now},
-            )
+            args = {"licenseId": v.license_id, "deadline": v.deadline, "nowTime": now}
+            reason = DecodedError("UsageMeterVoucherExpired", args)
+        elif state.unit_limit == 0:
+            reason = DecodedError("UsageMeterNoChannel", {"channelId": channel_id(v.channel)})
+        elif now > state.closes_at:
+            args = {"licenseId": v.license_id, "payer": v.payer, "closesAt": state.closes_at}
+            reason = DecodedError("UsageMeterChannelClosed", args)
+        if reason is not None:
             skipped.append(SkippedVoucher(v, reason, sent=False))
-        elif v.cumulative_units > state.units_used:
+        elif v.cumulative_units > state.units:  # type: ignore[union-attr]
             sendable.append(signed)
-    # Equal (asset, currency) side by side: the meter pays the vault once per run of them.
-    sendable.sort(
-        key=lambda s: (
-            states[s.voucher.license_id].asset_id,
-            states[s.voucher.license_id].currency,
-            s.voucher.license_id,
-        )
-    )
     batches = [sendable[i : i + batch_size] for i in range(0, len(sendable), batch_size)]
     return Plan(batches, skipped)
 
 
 def settle_batches(
     ledger: VoucherLedger,
-    meter: Any,
+    suite: Any,
+    chain: Any,
     sender: Any,
     batches: Sequence[Sequence[SignedVoucher]],
+    states: Mapping[Channel, ChannelState],
     decoder: ErrorDecoder,
     step: Step = _no_step,
 ) -> SettleReport:
     """Send each batch that would settle something and record the outcome in the ledger."""
+    meter = suite.meter
     report = SettleReport()
     for batch in batches:
         vouchers, signatures = batch_args(batch)
@@ -257,7 +284,7 @@ def settle_batches(
         else:
             receipt = meter.settleBatch(vouchers, signatures, sender=sender)
             report.transactions.append(str(receipt.txn_hash))
-            _record(ledger, meter, receipt, batch, decoder, report)
+            _record(ledger, suite, chain, receipt, batch, states, decoder, report)
         step(len(batch))
     return report
 
@@ -269,7 +296,7 @@ def _reasons_unsent(
     out = []
     for signed in batch:
         v = signed.voucher
-        args = ((v.license_id, v.cumulative_units, v.deadline), signed.signature)
+        args = (v.as_tuple(), signed.signature)
         reason = revert_of(meter, "settle", *args, sender=sender, decoder=decoder)
         out.append(SkippedVoucher(v, reason or DecodedError("would settle alone"), sent=False))
     return out
@@ -277,34 +304,57 @@ def _reasons_unsent(
 
 def _record(
     ledger: VoucherLedger,
-    meter: Any,
+    suite: Any,
+    chain: Any,
     receipt: Any,
     batch: Sequence[SignedVoucher],
+    states: Mapping[Channel, ChannelState],
     decoder: ErrorDecoder,
     report: SettleReport,
 ) -> None:
-    by_license = {s.voucher.license_id: s.voucher for s in batch}
+    meter = suite.meter
+    by_id = {channel_id(s.voucher.channel): s.voucher for s in batch}
     tx = str(receipt.txn_hash)
     for log in receipt.events.filter(meter.UsageSettled):
-        license_id = int(log.licenseId)
-        ledger.mark_settled(license_id, int(log.cumulativeUnits), tx)
+        voucher = by_id[bytes(log.channelId)]
+        state = states[voucher.channel]
+        ledger.mark_settled(voucher.channel, int(log.cumulativeUnits), int(log.amount), tx)
         report.settled.append(
             SettledVoucher(
-                license_id,
-                int(log.units),
-                int(log.amount),
-                int(log.cumulativeUnits),
-                str(log.currency),
-                tx,
+                voucher.license_id, voucher.payer, voucher.operator, int(log.units),
+                int(log.amount), int(log.serviceShare), int(log.cumulativeUnits),
+                state.asset_id, state.currency, tx,
             )
-        )
+        )  # fmt: skip
     for log in receipt.events.filter(meter.VoucherSkipped):
-        license_id = int(log.licenseId)
+        voucher = by_id[bytes(log.channelId)]
         reason = decoder.decode(bytes(log.reason))
         if reason.name == "UsageMeterStaleVoucher":
-            # Someone settled this license further meanwhile: the chain is ahead of us.
-            ledger.sync_settled(license_id, int(reason.args["unitsUsed"]))
-        report.skipped.append(SkippedVoucher(by_license[license_id], reason, sent=True))
+            # Someone settled this channel further meanwhile: the chain is ahead of us.
+            ledger.sync(channel_view(suite, chain, *voucher.channel).state)
+        report.skipped.append(SkippedVoucher(voucher, reason, sent=True))
+
+
+def pay_assets(
+    suite: Any, sender: Any, pairs: Iterable[tuple[int, str]], decoder: ErrorDecoder
+) -> list[AssetPaid]:
+    """`payAsset` for every (asset, currency) the meter owes something: it moves what
+    settlements booked into the vault, where the asset's contributors can claim it."""
+    meter = suite.meter
+    paid = []
+    for asset_id, currency in pairs:
+        owed = int(meter.owedToAsset(asset_id, currency))
+        if owed == 0:
+            continue
+        err = revert_of(meter, "payAsset", asset_id, currency, sender=sender.address,
+                        decoder=decoder)  # fmt: skip
+        if err is not None:
+            paid.append(AssetPaid(asset_id, currency, owed, None, str(err)))
+            continue
+        receipt = meter.payAsset(asset_id, currency, sender=sender)
+        log = receipt.events.filter(meter.AssetPaid)[0]
+        paid.append(AssetPaid(asset_id, currency, int(log.amount), str(receipt.txn_hash)))
+    return paid
 
 
 def settle_ledger(
@@ -314,15 +364,24 @@ def settle_ledger(
     sender: Any,
     batch_size: int = 100,
     step: Step = _no_step,
+    *,
+    reconcile_step: Step = _no_step,
+    pay: bool = True,
 ) -> tuple[Plan, SettleReport]:
-    """Reconcile, plan and settle everything pending (the library form of `ape run settle`)."""
+    """Reconcile, plan, settle everything pending, then pay the assets what the meter owes
+    them (the library form of `ape run settle`)."""
     check_batch_size(batch_size, int(suite.meter.MAX_BATCH()))
     pending = ledger.pending()
-    states, synced = reconcile(ledger, suite.license, {s.voucher.license_id for s in pending})
+    states, synced = reconcile(
+        ledger, suite, chain, dict.fromkeys(s.voucher.channel for s in pending), reconcile_step
+    )
     work = plan(ledger.pending(), states, int(chain.blocks.head.timestamp), batch_size)
-    report = settle_batches(ledger, suite.meter, sender, work.batches, suite_decoder(suite), step)
+    decoder = suite_decoder(suite)
+    report = settle_batches(ledger, suite, chain, sender, work.batches, states, decoder, step)
     report.synced = synced
     report.skipped[:0] = work.skipped
+    if pay:
+        report.paid = pay_assets(suite, sender, ledger.assets(), decoder)
     return work, report
 
 
@@ -331,87 +390,7 @@ def check_batch_size(batch_size: int, max_batch: int) -> None:
         raise InputError(f"--batch-size must be between 1 and the meter's {max_batch}.")
 
 
-# ---------------------------------------------------------------------------- licenses
-
-
-@dataclass(frozen=True)
-class LicenseUsage:
-    """One license as the meter sees it (LicenseToken.usageTerms), plus the grace period."""
-
-    license_id: int
-    holder: str
-    asset_id: int
-    currency: str
-    unit_price: int
-    max_units: int  # 0 = unlimited
-    expires_at: int  # 0 = perpetual
-    units_used: int
-    scopes: int
-    grace_period: int
-
-    @property
-    def cap(self) -> int:
-        return self.max_units or UINT64_MAX
-
-    @property
-    def units_left(self) -> int:
-        return self.cap - self.units_used
-
-    @property
-    def grace_end(self) -> int | None:
-        return None if self.expires_at == 0 else self.expires_at + self.grace_period
-
-    @property
-    def meterable(self) -> bool:
-        return bool(self.scopes & USAGE_SCOPES)
-
-    def closed(self, now: int) -> bool:
-        """No voucher can settle any more (the meter's LicenseClosed)."""
-        end = self.grace_end
-        return end is not None and now > end
-
-    def voucher_problem(self, cumulative_units: int, now: int) -> str | None:
-        """Why a voucher for `cumulative_units` in total could not settle, or None."""
-        lic = self.license_id
-        if self.closed(now):
-            ended = format_time(self.grace_end or 0)
-            return f"license {lic} expired and its grace period ended at {ended}."
-        if not self.meterable:
-            return f"license {lic} has no access, train or infer scope, so it cannot be metered."
-        if cumulative_units <= self.units_used:
-            return (
-                f"license {lic} has already settled {self.units_used} units; a voucher must "
-                f"cover more than that in total, not {cumulative_units}."
-            )
-        if cumulative_units > self.cap:
-            return f"{cumulative_units} units exceed license {lic}'s cap of {self.cap}."
-        return None
-
-
-def license_usage(suite: Any, license_id: int) -> LicenseUsage:
-    """Read a license's usage terms; ChainError if it does not exist."""
-    from ape.exceptions import ContractLogicError
-
-    if license_id < 1:
-        raise InputError(f"license ids start at 1, not {license_id}.")
-    try:
-        t = suite.license.usageTerms(license_id)
-    except ContractLogicError:
-        raise ChainError(
-            f"license {license_id} does not exist on chain {suite.chain_id}."
-        ) from None
-    return LicenseUsage(
-        license_id=license_id,
-        holder=str(t.holder),
-        asset_id=int(t.assetId),
-        currency=str(t.currency),
-        unit_price=int(t.unitPrice),
-        max_units=int(t.maxUnits),
-        expires_at=int(t.expiresAt),
-        units_used=int(t.unitsUsed),
-        scopes=int(t.scopes),
-        grace_period=int(suite.meter.GRACE_PERIOD()),
-    )
+# ---------------------------------------------------------------------------- time
 
 
 def format_time(timestamp: int) -> str:

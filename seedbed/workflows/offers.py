@@ -57,9 +57,12 @@ def publish_offer(
     supply: str = "0",
     soulbound: bool = False,
     min_share: str = "0",
+    service_share: str = "0",
     token: str | None = None,
 ) -> OfferPublished:
-    """Publish an offer for `asset_id` (the caller must own it or be an approved operator)."""
+    """Publish an offer for `asset_id` (the caller must own it or be an approved operator).
+    `service_share` (bps or %, at most 50%) of every metered charge goes to the gateway
+    operator named in the payer's voucher."""
     lt = suite.license
     require_asset(suite, asset_id)
     require_operator(suite.registry, asset_id, account.address)
@@ -67,7 +70,7 @@ def publish_offer(
     terms = build_terms(
         asset_id, currency, price=price, unit_price=unit_price, duration=duration,
         scopes=scopes, max_units=max_units, supply=supply, soulbound=soulbound,
-        min_share=min_share,
+        min_share=min_share, service_share=service_share,
     )  # fmt: skip
     simulate(lt, "createOffer", terms.as_tuple(), sender=account.address)
     receipt = lt.createOffer(terms.as_tuple(), sender=account)

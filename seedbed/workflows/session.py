@@ -28,6 +28,7 @@ from seedbed.core.errors import ChainError, InputError
 from seedbed.core.units import parse_duration
 from seedbed.core.vouchers import SignedVoucher
 from seedbed.workflows import claims, escrow, licenses, offers, register, settle, usage
+from seedbed.workflows.channels import ChannelView
 
 
 class Seedbed:
@@ -117,7 +118,7 @@ class Seedbed:
 
     def offer(self, asset_id: int, *, scopes: str, **terms: Any) -> offers.OfferPublished:
         """Publish a license offer (terms as `ape run offer`: price, unit_price, duration,
-        max_units, supply, soulbound, min_share, token)."""
+        max_units, supply, soulbound, min_share, service_share, token)."""
         return offers.publish_offer(
             self.suite, self.chain, self._signer(), asset_id, scopes=scopes, **terms
         )
@@ -128,17 +129,69 @@ class Seedbed:
         """Buy a license (options: to, max_price, approve)."""
         return licenses.buy_license(self.suite, self.chain, self._signer(), offer_id, **options)
 
-    def deposit(self, amount: str, **options: Any) -> escrow.Deposited:
-        """Deposit usage escrow (options: token, approve)."""
-        return escrow.deposit(self.suite, self.chain, self._signer(), amount, **options)
+    def open_channel(
+        self, license_id: int, operator: str, *, signer: str | None = None, units: int = 0
+    ) -> escrow.ChannelOpened:
+        """Open the signer's channel with gateway `operator` on a license it holds (options:
+        the voucher `signer`, default the account; `units` a capped license allots it)."""
+        return escrow.open_channel(
+            self.suite, self.chain, self._signer(), license_id, operator, signer=signer,
+            units=units,
+        )  # fmt: skip
+
+    def deposit(
+        self, license_id: int, amount: str, *, operator: str, approve: bool = False
+    ) -> escrow.Deposited:
+        """Deposit into the channel (license, this account, `operator`), opening it if new."""
+        return escrow.deposit(
+            self.suite, self.chain, self._signer(), license_id, operator, amount, approve=approve
+        )
+
+    def channel(self, license_id: int, *, operator: str, payer: str | None = None) -> ChannelView:
+        """A channel now (default payer: this account): reserve, units, limit, signer,
+        closesAt and any pending withdrawal."""
+        who = payer or self.address
+        return escrow.channel_status(self.suite, self.chain, license_id, who, operator)
+
+    def request_withdrawal(
+        self, license_id: int, amount: str, *, operator: str
+    ) -> escrow.WithdrawalRequested:
+        """Start a channel withdrawal of `amount` (or "all"): completable after the delay,
+        within its window."""
+        return escrow.request_withdrawal(
+            self.suite, self.chain, self._signer(), license_id, operator, amount
+        )
+
+    def cancel_withdrawal(self, license_id: int, *, operator: str) -> escrow.WithdrawalCancelled:
+        return escrow.cancel_withdrawal(
+            self.suite, self.chain, self._signer(), license_id, operator
+        )
+
+    def complete_withdrawal(self, license_id: int, *, operator: str) -> escrow.Withdrawn:
+        return escrow.complete_withdrawal(
+            self.suite, self.chain, self._signer(), license_id, operator
+        )
+
+    def change_signer(self, license_id: int, signer: str | None = None) -> escrow.SignerChanged:
+        """Schedule a new voucher signer on a license (None = this account); delayed."""
+        return escrow.change_signer(self.suite, self.chain, self._signer(), license_id, signer)
 
     def sign_voucher(
-        self, license_id: int, units: int, deadline: str = "1d"
+        self,
+        license_id: int,
+        units: int,
+        deadline: str = "1d",
+        *,
+        operator: str,
+        payer: str | None = None,
     ) -> usage.VoucherSigned:
-        """Sign "license has used `units` units in total", settleable for `deadline`."""
+        """Sign "the channel (license, payer, operator) has used `units` units in total",
+        settleable for `deadline`; the payer defaults to this account, which must be the
+        channel's voucher signer."""
         return usage.sign_voucher(
-            self.suite, self.chain, self._signer(), license_id, units, parse_duration(deadline)
-        )
+            self.suite, self.chain, self._signer(), license_id, units, parse_duration(deadline),
+            operator=operator, payer=payer,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ gateways
 
@@ -148,12 +201,24 @@ class Seedbed:
         *,
         ledger: str | Path,
         batch_size: int = 100,
+        pay: bool = True,
     ) -> settle.SettleRun:
-        """Settle the `ledger`'s pending vouchers, first adding `vouchers` to it."""
+        """Settle the `ledger`'s pending vouchers, first adding `vouchers` to it (each checked
+        against its channel's reserve), then pay the assets what the meter owes them."""
         return settle.settle(
             self.suite, self.chain, self._signer(), ledger, batch_size=batch_size,
-            vouchers=list(vouchers),
+            vouchers=list(vouchers), pay=pay,
         )  # fmt: skip
+
+    def earnings(self, operator: str | None = None, token: str | None = None) -> escrow.Earnings:
+        """An operator's service earnings not yet withdrawn (default: this account's)."""
+        return escrow.earnings(self.suite, self.chain, operator or self.address, token)
+
+    def withdraw_earnings(
+        self, *, token: str | None = None, to: str | None = None
+    ) -> escrow.EarningsWithdrawn:
+        """Withdraw this operator's service earnings (to itself, or `to`)."""
+        return escrow.withdraw_earnings(self.suite, self.chain, self._signer(), token=token, to=to)
 
     # ------------------------------------------------------------------ revenue
 

@@ -1,5 +1,6 @@
-"""A gateway settling its voucher ledger: importing signed vouchers, then reconcile, plan and
-settle in batches (`seedbed.workflows.meter`). What `ape run settle` and `Seedbed.settle` do.
+"""A gateway settling its voucher ledger: importing signed vouchers (each checked against its
+channel on chain), then reconcile, plan, settle in batches and pay the assets what the meter
+owes them (`seedbed.workflows.meter`). What `ape run settle` and `Seedbed.settle` do.
 
 Failures leave nothing behind: a JSON list of vouchers is read and checked before a new
 ledger file is created, and a new ledger that ends up holding nothing is removed again.
@@ -14,17 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from seedbed.chain.client import Suite
-from seedbed.core.errors import ChainError, InputError
+from seedbed.core.errors import InputError
 from seedbed.core.vouchers import SignedVoucher
-from seedbed.workflows.ledger import Rejected, VoucherLedger
+from seedbed.workflows.channels import reader
+from seedbed.workflows.ledger import Rejected, VoucherLedger, remove_if_empty
 from seedbed.workflows.meter import (
-    Plan,
+    AssetPaid,
     SettleReport,
     check_batch_size,
-    license_usage,
-    plan,
-    reconcile,
-    settle_batches,
+    pay_assets,
+    settle_ledger,
     suite_decoder,
 )
 
@@ -45,6 +45,7 @@ class SettleRun:
     pending: int
     synced: int
     report: SettleReport | None
+    paid: list[AssetPaid] = field(default_factory=list)
 
 
 def read_vouchers(path: Path) -> list[SignedVoucher]:
@@ -64,13 +65,8 @@ def read_vouchers(path: Path) -> list[SignedVoucher]:
 def import_vouchers(
     ledger: VoucherLedger, vouchers: list[SignedVoucher], suite: Suite, chain: Any, path: str
 ) -> Imported:
-    def holder(license_id: int) -> str | None:
-        try:
-            return license_usage(suite, license_id).holder
-        except ChainError as err:  # refuse this voucher, keep importing the others
-            raise InputError(err.message) from None
-
-    ledger.holder_lookup = holder
+    """Accept the vouchers whose channel's reserve covers them (its state read from chain)."""
+    ledger.reader = reader(suite, chain)
     results = ledger.accept_many(vouchers, now=int(chain.blocks.head.timestamp))
     refused = [r.reason for r in results if isinstance(r, Rejected)]
     return Imported(path, len(results) - len(refused), refused)
@@ -85,12 +81,15 @@ def settle(
     batch_size: int = 100,
     import_path: str | Path | None = None,
     vouchers: list[SignedVoucher] | None = None,
+    pay: bool = True,
     on_pending: Callable[[int], None] = lambda _: None,
     reconcile_step: Step = lambda _: None,
     settle_step: Step = lambda _: None,
 ) -> SettleRun:
     """Settle every voucher in the ledger that the chain has not settled yet, after adding
-    the vouchers of `import_path` (a JSON list) or `vouchers`."""
+    the vouchers of `import_path` (a JSON list) or `vouchers`; then, unless `pay` is False,
+    push what the meter owes the assets into the vault (payAsset), so contributors can claim.
+    Safe to rerun at any point: it resumes with what is left."""
     path = Path(ledger_path)
     if not path.is_file() and import_path is None and not vouchers:
         raise InputError(f"there is no voucher ledger at {path}.")
@@ -102,10 +101,10 @@ def settle(
     try:
         with VoucherLedger(path, suite.chain_id, suite.meter.address) as ledger:
             return _settle(suite, chain, sender, ledger, vouchers or None, source, batch_size,
-                           on_pending, reconcile_step, settle_step, str(path))  # fmt: skip
+                           pay, on_pending, reconcile_step, settle_step, str(path))  # fmt: skip
     except BaseException:
         if created:
-            _remove_empty(path)
+            remove_if_empty(path)
         raise
 
 
@@ -117,6 +116,7 @@ def _settle(
     vouchers: list[SignedVoucher] | None,
     import_path: str,
     batch_size: int,
+    pay: bool,
     on_pending: Callable[[int], None],
     reconcile_step: Step,
     settle_step: Step,
@@ -135,29 +135,11 @@ def _settle(
     pending = ledger.pending()
     on_pending(len(pending))
     if not pending:
-        return SettleRun(path, imported, 0, 0, None)
-    ids = [s.voucher.license_id for s in pending]
-    states, synced = reconcile(ledger, suite.license, ids, reconcile_step)
-    work: Plan = plan(ledger.pending(), states, int(chain.blocks.head.timestamp), batch_size)
-    decoder = suite_decoder(suite)
-    report = settle_batches(ledger, suite.meter, sender, work.batches, decoder, settle_step)
-    report.synced = synced
-    report.skipped[:0] = work.skipped
-    return SettleRun(path, imported, len(pending), synced, report)
-
-
-def _remove_empty(path: Path) -> None:
-    """A ledger this run created but that holds no voucher is removed with its WAL files."""
-    import sqlite3
-
-    try:
-        db = sqlite3.connect(path)
-        try:
-            empty = db.execute("SELECT COUNT(*) FROM vouchers").fetchone()[0] == 0
-        finally:
-            db.close()
-    except sqlite3.Error:
-        empty = True
-    if empty:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+        # Nothing to settle, but a run that died after settling may not have paid the assets.
+        paid = pay_assets(suite, sender, ledger.assets(), suite_decoder(suite)) if pay else []
+        return SettleRun(path, imported, 0, 0, None, paid)
+    _work, report = settle_ledger(
+        ledger, suite, chain, sender, batch_size, settle_step, reconcile_step=reconcile_step,
+        pay=pay,
+    )  # fmt: skip
+    return SettleRun(path, imported, len(pending), report.synced, report, report.paid)

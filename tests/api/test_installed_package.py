@@ -20,7 +20,9 @@ JOB = textwrap.dedent(
     import seedbed
     from seedbed import Seedbed, SeedbedError
 
-    url, record, publisher, consumer, gateway, contributor, publisher_address = sys.argv[1:8]
+    url, record, publisher, consumer, gateway, contributor, publisher_address, operator = (
+        sys.argv[1:9]
+    )
     assert "site-packages" in seedbed.__file__, seedbed.__file__
     Path("data").mkdir()
     Path("data/labels.csv").write_text("id,label\\n1,stop\\n2,yield\\n")
@@ -29,16 +31,20 @@ JOB = textwrap.dedent(
     with Seedbed.connect(url, key=publisher, deployment=record) as sb:
         run = sb.register("data", spdx="CC-BY-4.0", contributors="people.csv", out="out/data")
         asset = run.assets[0]
-        offer = sb.offer(asset.asset_id, scopes="infer", price="0.001", unit_price="0.00001")
+        offer = sb.offer(asset.asset_id, scopes="infer", price="0.001", unit_price="0.00001",
+                         service_share="10%")
         out["asset"], out["offer"] = asset.asset_id, offer.offer_id
     with Seedbed.connect(url, key=consumer, deployment=record) as app:
         bought = app.buy(offer.offer_id)
-        app.deposit("0.01")
-        signed = app.sign_voucher(bought.license_id, 250)
+        app.deposit(bought.license_id, "0.01", operator=operator)
+        signed = app.sign_voucher(bought.license_id, 250, operator=operator)
         out["license"] = bought.license_id
+        out["reserve"] = app.channel(bought.license_id, operator=operator).state.reserve
     with Seedbed.connect(url, key=gateway, deployment=record) as gw:
         settled = gw.settle([signed.signed], ledger="gateway.sqlite")
         out["settled_units"] = sum(s.units for s in settled.report.settled)
+        out["paid_to_asset"] = [p.amount for p in settled.paid]
+        out["earned"] = gw.withdraw_earnings().amount
         claimed = gw.claim(asset.tree, who=contributor)
         out["claimed"] = [amount for _, _, amount in claimed.claimed]
         result = gw.audit("audit")
@@ -98,14 +104,16 @@ def test_the_installed_api_runs_the_whole_job_from_an_empty_folder(
     keys = [a.private_key for a in (publisher, alice, gateway)]
     done = subprocess.run(
         [str(clean_venv), "-c", JOB, url, str(record.parent), *keys, contributor,
-         publisher.address],
+         publisher.address, gateway.address],
         capture_output=True, text=True, cwd=work, env=env, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    assert out["settled_units"] == 250
-    assert suite.license.usageTerms(out["license"]).unitsUsed == 250
-    # 0.001 ETH sale + 250 units at 0.00001 ETH = 0.0035 ETH; the contributor holds 3/4.
-    assert out["claimed"] == [(10**15 + 250 * 10**13) * 3 // 4]
+    assert out["settled_units"] == 250 and out["reserve"] == 10**16
+    assert suite.meter.channel(out["license"], alice, gateway).units == 250
+    # 250 units at 0.00001 ETH: 10% to the gateway, the rest paid into the asset (payAsset);
+    # with the 0.001 ETH sale the asset took 0.00325 ETH, of which the contributor holds 3/4.
+    assert out["earned"] == 250 * 10**12 and out["paid_to_asset"] == [250 * 9 * 10**12]
+    assert out["claimed"] == [(10**15 + 250 * 9 * 10**12) * 3 // 4]
     assert out["audit_ok"] is True
     assert "No Seedbed deployment recorded" in out["missing_record"]

@@ -12,6 +12,7 @@ from seedbed.core.constants import ETH
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 KEY_ENV = "SEEDBED_PRIVATE_KEY"
+OPERATOR = "0x" + "44" * 20  # a gateway operator (any address parses)
 
 # Each signing script with arguments that parse, so the signer is what is checked.
 SIGNING = {
@@ -22,9 +23,11 @@ SIGNING = {
     "relist": ["1"],
     "offer": ["1", "--scopes", "train"],
     "buy": ["1"],
-    "deposit": ["0.1"],
-    "withdraw": [],
-    "sign_voucher": ["1", "5", "--out", "{tmp}/v.json"],
+    "deposit": ["1", "0.1", "--operator", OPERATOR],
+    "open_channel": ["1", "--operator", OPERATOR],
+    "withdraw": ["1", "--operator", OPERATOR],
+    "change_signer": ["1"],
+    "sign_voucher": ["1", "5", "--operator", OPERATOR, "--out", "{tmp}/v.json"],
     "settle": ["--ledger", "{tmp}/l.sqlite"],
     "pay": ["1", "0.1"],
     "flow": ["1"],
@@ -71,7 +74,10 @@ def test_no_signing_script_prompts_without_a_terminal(ape_run, chain, name):
     [("0x12", "64 hex digits"), ("zz" * 32, "64 hex digits"), ("0x" + "00" * 32, "64 hex")],
 )
 def test_a_malformed_key_is_one_line(ape_run, key, complaint):
-    assert complaint in one_error_line(ape_run("deposit", "0.1", env={KEY_ENV: key}))
+    line = one_error_line(
+        ape_run("deposit", "1", "0.1", "--operator", OPERATOR, env={KEY_ENV: key})
+    )
+    assert complaint in line
 
 
 def test_the_key_in_the_environment_signs_and_json_is_exact_on_a_clean_stdout(
@@ -115,7 +121,8 @@ def test_settle_refuses_an_import_it_cannot_use_and_leaves_no_ledger(ape_run, tm
     assert "cannot read vouchers" in line and not ledger.exists()
     # Well-formed vouchers that are all refused (no such license): an error, and still no file.
     refused = tmp_path / "refused.json"
-    voucher = {"licenseId": "999", "cumulativeUnits": "5", "deadline": str(2**40),
+    voucher = {"licenseId": "999", "payer": OPERATOR, "operator": OPERATOR,
+               "cumulativeUnits": "5", "deadline": str(2**40),
                "signature": "0x" + "11" * 65}  # fmt: skip
     refused.write_text(json.dumps([voucher]))
     line = one_error_line(ape_run("settle", "--ledger", str(ledger), "--import", str(refused),

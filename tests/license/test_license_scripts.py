@@ -58,16 +58,18 @@ def test_publish_buy_list_and_check(
         run_script(
             "offer", asset_id, "--price", "0.05", "--unit-price", "0.0001",
             "--duration", "30d", "--scopes", "train,infer", "--max-units", "1000",
-            "--supply", "5", "--min-share", "5%", account=PUBLISHER,
+            "--supply", "5", "--min-share", "5%", "--service-share", "7.5%", account=PUBLISHER,
         )
     )  # fmt: skip
     offer_id = new_id(out, "offer")
     assert f"offer {offer_id} published for asset {asset_id}" in out
     assert "0.05 ETH" in out and "train,infer" in out and "30d" in out
+    assert "service:     7.5% of each metered charge to the gateway operator" in out
     terms = license_token.offer(offer_id).terms
     assert (terms.price, terms.unitPrice, terms.duration) == (5 * 10**16, 10**14, 30 * 86400)
     assert (terms.scopes, terms.maxUnits, terms.supplyCap) == (TRAIN | INFER, 1000, 5)
     assert (terms.minUpstreamBps, terms.soulbound, terms.currency) == (500, False, ETH)
+    assert terms.serviceBps == 750
 
     accrued = vault.accrued(asset_id, ETH)
     out = ok(run_script("buy", offer_id, account=BOB))
@@ -80,14 +82,14 @@ def test_publish_buy_list_and_check(
     out = ok(run_script("licenses", account=BOB))
     assert f"{bob.address} holds 1 license" in out
     assert re.search(rf"license {license_id}: valid, asset {asset_id}, offer {offer_id}", out)
-    assert "1000 of 1000 units left" in out
+    assert "capped at 1000 units" in out
 
     out = ok(run_script("licenses", "--check", license_id, "--scopes", "train", account=BOB))
     assert f"license {license_id} is valid, held by {bob.address}, carries train" in out
 
     out = ok(run_script("offers", asset_id, account=None))
     assert re.search(rf"offer {offer_id}: active, asset {asset_id}, 0.05 ETH, train,infer", out)
-    assert "1 of 5 sold" in out
+    assert "1 of 5 sold" in out and "service share 7.5%" in out
 
 
 def test_erc20_offer_and_buy_with_approve(run_script, license_token, vault, token, dataset, bob):
@@ -199,19 +201,21 @@ def test_license_check_explains_why_a_license_would_not_serve(
     assert nonces(people) == before
 
 
-def test_licenses_lists_exhausted_and_transferred_licenses(
-    run_script, license_token, meter, dataset, make_offer, buy, bob, alice
+def test_licenses_lists_usage_per_channel_and_transferred_licenses(
+    run_script, license_token, meter, dataset, make_offer, buy, bob, alice, gateway
 ):
     asset_id, _ = dataset
     capped = buy(make_offer(asset_id, maxUnits=2, scopes=INFER), bob)
     moved = buy(make_offer(asset_id), bob)
     kept = buy(make_offer(asset_id), bob)
-    meter.meter(capped, 2, sender=bob)  # free units, charged on chain by the holder
+    meter.open(capped, gateway, bob, 0, sender=bob)
+    meter.meter(capped, gateway, 2, sender=bob)  # free units, charged on chain by the holder
     license_token.transferFrom(bob, alice, moved, sender=bob)
 
     out = ok(run_script("licenses", account=BOB))
     assert f"{bob.address} holds 2 licenses" in out
-    assert f"license {capped}: exhausted" in out and "0 of 2 units left" in out
+    assert f"license {capped}: valid" in out and "capped at 2 units" in out
+    assert f"channel to {gateway.address}: 2 units used of 2, reserve 0 ETH" in out
     assert f"license {kept}: valid" in out
     assert f"license {moved}:" not in out
     out = ok(run_script("licenses", alice.address, account=None))

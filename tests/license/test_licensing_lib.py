@@ -7,6 +7,7 @@ from seedbed.core.constants import (
     DERIVE,
     ETH,
     INFER,
+    MAX_SERVICE_BPS,
     OFFER_ACTIVE,
     OFFER_PAUSED,
     OFFER_RETIRED,
@@ -51,15 +52,21 @@ def test_build_terms_reads_human_units():
         supply="5",
         soulbound=True,
         min_share="2.5%",
+        service_share="12%",
     )
-    assert terms == Terms(7, USDC.address, 12_500_000, 100, 30 * 86400, 1000, 6, 250, True, 5)
-    assert terms.as_tuple() == (7, USDC.address, 12_500_000, 100, 2_592_000, 1000, 6, 250, True, 5)
+    assert terms == Terms(
+        7, USDC.address, 12_500_000, 100, 30 * 86400, 1000, 6, 250, True, 5, 1_200
+    )
+    assert terms.as_tuple() == (
+        7, USDC.address, 12_500_000, 100, 2_592_000, 1000, 6, 250, True, 5, 1_200,
+    )  # fmt: skip
 
 
 def test_build_terms_defaults_to_a_free_perpetual_unlimited_offer():
     terms = build_terms(1, ETHER, scopes="access")
     assert (terms.price, terms.duration, terms.max_units, terms.supply_cap) == (0, 0, 0, 0)
     assert (terms.currency, terms.soulbound, terms.min_upstream_bps) == (ETH, False, 0)
+    assert terms.service_bps == 0
 
 
 @pytest.mark.parametrize(
@@ -78,6 +85,9 @@ def test_build_terms_defaults_to_a_free_perpetual_unlimited_offer():
         ("min_share", "10001", "more than 100%"),
         ("min_share", "2.555%", "not a percentage"),
         ("price", str(2**128), "the price must be between 0 and"),
+        ("service_share", "50.01%", "--service-share of 50.01% is more than the contract's"),
+        ("service_share", "5001", r"maximum of 50% \(5000 bps\)"),
+        ("service_share", "ten", "--service-share must be a whole number"),
     ],
 )
 def test_build_terms_refuses_bad_input_in_one_sentence(field, text, message):
@@ -95,6 +105,9 @@ def test_terms_refuse_values_the_contract_would():
     with pytest.raises(InputError, match="use 'perpetual'"):
         Terms(1, duration=2**40 - 1)  # the contract's buy would overflow its uint40 expiry
     assert Terms(1, duration=100 * 365 * 86400).duration == 3_153_600_000
+    assert Terms(1, service_bps=MAX_SERVICE_BPS).service_bps == 5_000
+    with pytest.raises(InputError, match="--service-share"):
+        Terms(1, service_bps=MAX_SERVICE_BPS + 1)
 
 
 def test_bps_and_counts():
@@ -160,41 +173,43 @@ def test_status_changes_and_offer_ids():
 
 def test_offer_and_terms_read_plainly():
     state = OfferState(
-        2, Terms(5, USDC.address, 5_000_000, 100, 86400 * 30, 10, TRAIN | INFER, 500, True, 3), 1,
-        1, BOB,
+        2,
+        Terms(5, USDC.address, 5_000_000, 100, 86400 * 30, 10, TRAIN | INFER, 500, True, 3, 250),
+        1, 1, BOB,
     )  # fmt: skip
     assert describe_offer(state, USDC) == (
         "offer 2: active, asset 5, 5 USDC, train,infer, 30d, 0.0001 USDC per unit, "
-        "max 10 units, min share 5%, soulbound, 1 of 3 sold"
+        "max 10 units, min share 5%, service share 2.5%, soulbound, 1 of 3 sold"
     )
     lines = describe_terms(state.terms, USDC)
     assert "price:       5 USDC" in lines
+    assert "service:     2.5% of each metered charge to the gateway operator" in lines
     assert "transfers:   soulbound (cannot move)" in lines
 
 
 # ----------------------------------------------------------------------- licenses
 
 
-def lic(expires=NOW + 100, used=0, cap=0, scopes=TRAIN | DERIVE, min_bps=300):
+def lic(expires=NOW + 100, cap=0, scopes=TRAIN | DERIVE, min_bps=300):
     terms = Terms(9, scopes=scopes, max_units=cap, min_upstream_bps=min_bps, duration=100)
-    return LicenseState(12, 4, BOB, terms, NOW, expires, used)
+    return LicenseState(12, 4, BOB, terms, NOW, expires)
 
 
 def test_status_by_the_contract_rule():
+    """Valid = not expired (units used are per channel in the meter, not the license's)."""
     assert lic().status(NOW + 99) == "valid"
     assert lic().status(NOW + 100) == "expired"  # from expiresAt on, inclusive
     assert lic(expires=0).status(NOW + 10**9) == "valid"
-    assert lic(cap=5, used=4).status(NOW) == "valid"
-    assert lic(cap=5, used=5).status(NOW) == "exhausted"
-    assert lic(cap=5, used=5).status(NOW + 100) == "expired"
-    assert lic(cap=5, used=2).units_left == 3 and lic().units_left is None
+    assert lic(cap=5).status(NOW) == "valid"
+    assert lic(cap=5).status(NOW + 100) == "expired"
 
 
 def test_license_reads_plainly():
-    assert describe_license(lic(cap=5, used=1), NOW) == (
+    assert describe_license(lic(cap=5), NOW) == (
         "license 12: valid, asset 9, offer 4, scopes train,derive, "
-        "expires 2023-11-14 22:15:00 UTC (in 1m40s), 4 of 5 units left"
+        "expires 2023-11-14 22:15:00 UTC (in 1m40s), capped at 5 units"
     )
+    assert describe_license(lic(), NOW).endswith("unlimited units")
     assert describe_expiry(0, NOW) == "never expires"
     assert describe_expiry(NOW, NOW).startswith("expired 2023-11-14")
 
@@ -208,7 +223,6 @@ def test_check_license_passes_a_serving_license():
     ("state", "kwargs", "message"),
     [
         (lic(expires=NOW), {}, "License 12 expired at 2023-11-14"),
-        (lic(cap=2, used=2), {}, "License 12 is exhausted: all 2 units are used"),
         (lic(), {"account": ALICE}, f"License 12 is held by {BOB}, not {ALICE}"),
         (lic(), {"scopes": INFER | TRAIN}, r"lacks the infer scope \(it has train,derive\)"),
         (lic(), {"asset_id": 8}, "License 12 is for asset 9, not asset 8"),

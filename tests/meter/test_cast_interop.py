@@ -8,7 +8,6 @@ import subprocess
 import pytest
 from meterkit import FAR, as_args
 
-from seedbed.core.constants import ETH
 from seedbed.core.vouchers import (
     VOUCHER_TYPE,
     VOUCHER_TYPEHASH,
@@ -40,11 +39,11 @@ def typed_file(tmp_path, suite, meter):
 
 
 def test_a_voucher_signed_by_cast_settles_on_chain_and_matches_python(
-    meter, licensed, signer, typed_file, alice, gateway
+    meter, licensed, signer, deposit, typed_file, alice, gateway
 ):
     license_id = licensed(alice, unit_price=10)
-    meter.deposit(ETH, 1_000, value=1_000, sender=alice)
-    voucher = Voucher(license_id, 42, FAR)
+    deposit(alice, license_id, 1_000)
+    voucher = Voucher(license_id, alice.address, gateway.address, 42, FAR)
     out = cast(
         "wallet",
         "sign",
@@ -81,15 +80,17 @@ def test_a_python_signature_verifies_with_cast_for_the_holder_only(
     assert raw.returncode == 0, raw.stderr
 
 
-def test_python_cast_and_the_meter_compute_the_same_digest_and_typehash(chain, suite, meter):
-    voucher = Voucher(3, 2**70 + 5, FAR)
+def test_python_cast_and_the_meter_compute_the_same_digest_and_typehash(
+    chain, suite, meter, alice, gateway
+):
+    voucher = Voucher(3, alice.address, gateway.address, 2**70 + 5, FAR)
     expected = digest(voucher, suite.chain_id, meter.address)
-    assert bytes(meter.voucherDigest((3, 2**70 + 5, FAR))) == expected
+    assert bytes(meter.voucherDigest(voucher.as_tuple())) == expected
     out = cast(
         "call",
         meter.address,
-        "voucherDigest((uint256,uint256,uint256))(bytes32)",
-        f"(3,{2**70 + 5},{FAR})",
+        "voucherDigest((uint256,address,address,uint256,uint256))(bytes32)",
+        f"(3,{alice.address},{gateway.address},{2**70 + 5},{FAR})",
         "--rpc-url",
         chain.provider.http_uri,
     )

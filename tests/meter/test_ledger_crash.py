@@ -12,6 +12,7 @@ from pathlib import Path
 from meterkit import as_args
 
 from seedbed.core.constants import ETH
+from seedbed.workflows.channels import channel_view
 from seedbed.workflows.ledger import VoucherLedger
 
 GATEWAY = 4
@@ -20,12 +21,12 @@ HERE = Path(__file__).parent
 
 
 def test_vouchers_acknowledged_before_a_kill_are_settled_exactly_once(
-    tmp_path, run_script, suite, meter, license_token, chain, licensed, signer, alice, bob, gateway
+    tmp_path, run_script, suite, meter, chain, licensed, signer, deposit, alice, bob, gateway
 ):
     holders = [alice, alice, bob, bob]
     licenses = [licensed(h, unit_price=PRICE) for h in holders]
-    for who in (alice, bob):
-        meter.deposit(ETH, 10**15, value=10**15, sender=who)
+    for who, lic in zip(holders, licenses, strict=True):
+        deposit(who, lic, 10**15)
     now = chain.blocks.head.timestamp
     # Three rising vouchers per license, interleaved as calls arrive.
     stream = [
@@ -37,41 +38,46 @@ def test_vouchers_acknowledged_before_a_kill_are_settled_exactly_once(
     vouchers_file = tmp_path / "incoming.json"
     vouchers_file.write_text(
         json.dumps(
-            [
-                {"voucher": signed[(lic, units)].to_json(), "holder": h.address, "now": now}
-                for h, lic, units in stream
-            ]
+            [{"voucher": signed[(lic, units)].to_json(), "now": now} for _h, lic, units in stream]
         )
     )
+    # The gateway synced each channel when it first saw it.
+    ledger_path = tmp_path / "gateway.db"
+    with VoucherLedger(ledger_path, suite.chain_id, meter.address) as ledger:
+        for h, lic in zip(holders, licenses, strict=True):
+            ledger.sync(channel_view(suite, chain, lic, h.address, gateway.address).state)
     # Before the crash the gateway had settled license 0's first voucher on chain but died
     # before recording it: the ledger does not know.
     meter.settle(*as_args(signed[(licenses[0], 3)]), sender=gateway)
 
-    ledger_path = tmp_path / "gateway.db"
     acked = run_gateway_until_killed(ledger_path, suite, meter, vouchers_file, stop_after=8)
     assert len(acked) >= 8
 
+    owned = list(zip(licenses, holders, strict=True))
     with VoucherLedger(ledger_path, suite.chain_id, meter.address) as ledger:
-        highest = {lic: ledger.latest(lic).voucher.cumulative_units for lic in licenses}
+        highest = {
+            lic: ledger.latest((lic, h.address, gateway.address)).voucher.cumulative_units
+            for lic, h in owned
+        }
     for lic, units in acked:
         assert highest[lic] >= units  # every acknowledged voucher survived the kill
 
-    escrow_before = [meter.escrowOf(h, ETH) for h in (alice, bob)]
+    reserve_before = {lic: meter.channel(lic, h, gateway).reserve for lic, h in owned}
     first_block = chain.blocks.head.number + 1
     out = run_script("settle", "--ledger", ledger_path, "--batch-size", "2", account=GATEWAY)
     assert out.returncode == 0, out.stderr
-    assert "caught up 1 license" in out.stdout
+    assert "caught up 1 channel" in out.stdout
     assert "0 skipped" in out.stdout
+    assert "into the vault (payAsset)" in out.stdout
 
     settled = list(meter.UsageSettled.range(first_block, chain.blocks.head.number + 1))
     new_units = {lic: highest[lic] - (3 if lic == licenses[0] else 0) for lic in licenses}
-    for lic in licenses:
-        assert license_token.usageTerms(lic).unitsUsed == highest[lic]
+    for lic, h in owned:
+        assert meter.channel(lic, h, gateway).units == highest[lic]
         assert sum(log.units for log in settled if log.licenseId == lic) == new_units[lic]
-    owned = list(zip(licenses, holders, strict=True))
-    for who, before in zip((alice, bob), escrow_before, strict=True):
-        units = sum(new_units[lic] for lic, h in owned if h == who)
-        assert meter.escrowOf(who, ETH) == before - units * PRICE
+        spent = new_units[lic] * PRICE
+        assert meter.channel(lic, h, gateway).reserve == reserve_before[lic] - spent
+    assert meter.owedToAsset(meter.metered(licenses[0]).assetId, ETH) == 0
 
     head = chain.blocks.head.number
     again = run_script("settle", "--ledger", ledger_path, account=GATEWAY)

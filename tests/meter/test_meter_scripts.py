@@ -25,117 +25,184 @@ def refused(result, message):
 
 
 @pytest.fixture
-def chain_state(chain, meter, alice):
-    """What a refused command must leave untouched: the head block and alice's escrow."""
+def chain_state(chain, meter):
+    """What a refused command must leave untouched: the head block and the meter's books."""
 
     def read():
-        return chain.blocks.head.number, meter.escrowOf(alice, ETH), meter.totalEscrow(ETH)
+        return chain.blocks.head.number, meter.totalHeld(ETH)
 
     return read
 
 
-def test_deposit_then_withdraw_in_two_steps(run_script, chain, meter, alice):
-    out = ok(run_script("deposit", "0.5", account=ALICE))
-    assert "deposited 0.5 ETH" in out and "escrow now 0.5 ETH" in out
-    assert meter.escrowOf(alice, ETH) == 5 * 10**17
+def test_a_channel_opens_is_funded_and_withdraws_in_its_window(
+    run_script, chain, meter, licensed, alice, bob, gateway
+):
+    lic = licensed(alice, unit_price=10**12, max_units=1_000)
+    op = ("--operator", gateway.address)
+    out = ok(run_script("open_channel", lic, *op, "--signer", bob.address, "--units", "400",
+                        account=ALICE))  # fmt: skip
+    assert f"signer {bob.address}, unit limit 400" in out
+    out = ok(run_script("deposit", lic, "0.5", *op, account=ALICE))
+    assert "deposited 0.5 ETH into the channel" in out and "reserve now 0.5 ETH" in out
+    assert "opened the channel" not in out
+    assert meter.channel(lic, alice, gateway).reserve == 5 * 10**17
 
-    out = ok(run_script("withdraw", "--request", "0.2", account=ALICE))
-    assert "requested 0.2 ETH; ready at" in out and "(after 1d)" in out
-    assert meter.withdrawalOf(alice, ETH).amount == 2 * 10**17
+    out = ok(run_script("withdraw", lic, *op, "--request", "0.2", account=ALICE))
+    assert "requested 0.2 ETH; completable from" in out and "(after 2d)" in out
+    out = ok(run_script("withdraw", lic, *op, account=ALICE))
+    assert "withdrawal:  0.2 ETH requested, waiting" in out
+    assert "units:       0 settled of a limit of 400 (400 left)" in out
+    assert f"signer:      {bob.address}" in out
+    ok(run_script("withdraw", lic, *op, "--cancel", account=ALICE))
+    assert meter.channel(lic, alice, gateway).readyAt == 0
 
-    chain.pending_timestamp += DAY
+    ok(run_script("withdraw", lic, *op, "--request", "all", account=ALICE))
+    chain.pending_timestamp += 2 * DAY
     chain.mine()
-    out = ok(run_script("withdraw", "--complete", account=ALICE))
-    assert "will pay 0.2 ETH (requested 0.2 ETH, escrow 0.5 ETH)" in out
-    assert "withdrew 0.2 ETH; escrow left 0.3 ETH" in out
-    assert meter.escrowOf(alice, ETH) == 3 * 10**17
+    status = json.loads(ok(run_script("withdraw", lic, *op, "--json", account=ALICE)))
+    assert status["state"]["withdrawal"] == 5 * 10**17 and status["held"] is True
+    out = ok(run_script("withdraw", lic, *op, "--complete", account=ALICE))
+    assert "withdrew 0.5 ETH; reserve left 0 ETH" in out
+    # An emptied reserve gives its unused units back to the license.
+    assert meter.metered(lic).unitsAllotted == 0
 
 
-def test_bad_deposits_and_withdrawals_are_refused_before_sending(
-    run_script, chain_state, token, chain, meter, alice
+def test_bad_channel_commands_are_refused_before_sending(
+    run_script, chain_state, chain, meter, licensed, deposit, alice, bob, gateway, stranger
 ):
-    meter.deposit(ETH, 10**17, value=10**17, sender=alice)
-    meter.requestWithdrawal(ETH, 10**17, sender=alice)
-    token.mint(alice, 10**19, sender=alice)
+    lic = licensed(alice, unit_price=10**12)
+    deposit(alice, lic, 10**17)
+    meter.requestWithdrawal(lic, gateway, 10**17, sender=alice)
+    op = ("--operator", gateway.address)
     before = chain_state()
-    refused(run_script("deposit", "0", account=ALICE), "more than zero")
-    refused(run_script("deposit", "1000000000 ETH", account=ALICE), "less than the 1000000000 ETH")
-    refused(run_script("deposit", "5", "--token", token.address, account=ALICE), "--approve")
-    refused(run_script("withdraw", "--request", "1", account=ALICE), "0.1 ETH in escrow")
-    refused(run_script("withdraw", "--complete", account=ALICE), "not ready until")
+    refused(run_script("deposit", lic, "0", *op, account=ALICE), "more than zero")
+    refused(run_script("deposit", lic, "1000000000", *op, account=ALICE), "less than the")
+    refused(run_script("deposit", lic, "1", *op, account=BOB), f"does not hold license {lic}")
+    refused(run_script("deposit", lic, "1", account=ALICE), "--operator")
+    refused(run_script("open_channel", lic, *op, account=ALICE), "is open already")
+    refused(run_script("withdraw", lic, *op, "--request", "1", account=ALICE), "less than the")
+    refused(run_script("withdraw", lic, *op, "--complete", account=ALICE), "not ready until")
+    refused(run_script("withdraw", lic, "--operator", stranger.address, account=ALICE),
+            "has no channel")  # fmt: skip
+    refused(run_script("withdraw", lic, *op, "--cancel", "--complete", account=ALICE), "one of")
+    refused(run_script("change_signer", lic, account=BOB), "has no channel on license")
+    refused(run_script("earnings", "--withdraw", account=GATEWAY), "no ETH service earnings")
     assert chain_state() == before
-    assert token.allowance(alice, meter) == 0
+
+    chain.pending_timestamp += 5 * DAY + 1  # past the delay and the 3-day window
+    chain.mine()
+    refused(run_script("withdraw", lic, *op, "--complete", account=ALICE), "request it again")
 
 
-def test_token_deposit_approves_and_credits_what_arrived(run_script, fot_token, meter, alice):
-    fot_token.mint(alice, 20 * 10**18, sender=alice)
-    args = ("deposit", "10", "--token", fot_token.address, "--approve")
-    out = ok(run_script(*args, account=ALICE))
-    assert "approved the meter to spend 10 FEE" in out
-    assert "10 FEE were sent but 9.9 FEE arrived" in out
-    assert meter.escrowOf(alice, fot_token) == 99 * 10**17
-
-
-def test_sign_vouchers_then_settle_them_once(
-    run_script, tmp_path, licensed, signer, meter, license_token, chain, alice, bob
-):
-    """The consumer signs into a ledger and into a JSON file; the gateway settles both and
-    reports the voucher it cannot settle; a second run sends nothing."""
-    license_id = licensed(alice, unit_price=10**12, max_units=100, duration=30 * DAY)
+def test_sign_vouchers_then_settle_them_once_and_pay_the_asset(
+    run_script, tmp_path, licensed, signer, deposit, meter, vault, asset_id, chain, alice, bob,
+    gateway,
+):  # fmt: skip
+    """The payer signs into a ledger and into a JSON file; the gateway settles both, reports
+    the voucher it cannot settle, pays the asset into the vault and withdraws its share; a
+    second run sends nothing."""
+    lic = licensed(alice, unit_price=10**12, max_units=100, duration=30 * DAY, service_bps=2_000)
     unfunded = licensed(bob, unit_price=10**12)
-    meter.deposit(ETH, 10**16, value=10**16, sender=alice)
+    deposit(alice, lic, 10**16)
+    meter.open(unfunded, gateway, bob, 0, sender=bob)
     ledger, exported = tmp_path / "gateway.db", tmp_path / "vouchers.json"
+    op = ("--operator", gateway.address)
 
-    out = ok(run_script("sign_voucher", license_id, 10, "--ledger", ledger, account=ALICE))
-    assert f"signed license {license_id} at 10 units in total" in out
-    args = ("sign_voucher", license_id, 25, "--deadline", "2h", "--out", exported)
+    out = ok(run_script("sign_voucher", lic, 10, *op, "--ledger", ledger, account=ALICE))
+    assert f"signed license {lic} at 10 units in total" in out
+    args = ("sign_voucher", lic, 25, *op, "--deadline", "2h", "--out", exported)
     ok(run_script(*args, account=ALICE))
     entries = json.loads(exported.read_text())
-    assert [entry["cumulativeUnits"] for entry in entries] == ["25"]
+    assert [(e["cumulativeUnits"], e["operator"]) for e in entries] == [("25", gateway.address)]
     exported.write_text(json.dumps([*entries, signer(bob, unfunded, 5).to_json()]))
 
     args = ("settle", "--ledger", ledger, "--import", exported, "--batch-size", "10")
     out = ok(run_script(*args, account=GATEWAY))
-    assert "imported 2 of 2 vouchers" in out
-    assert f"settled license {license_id}: 25 units, 0.000025 ETH (now 25 in total)" in out
-    assert f"skipped license {unfunded}: the holder's escrow holds 0, 5000000000000 needed" in out
-    assert "done: 1 settled (25 units, 0.000025 ETH) in 1 transaction, 1 skipped" in out
-    assert license_token.usageTerms(license_id).unitsUsed == 25
+    assert "imported 1 of 2 vouchers" in out
+    assert "not imported: the voucher for license" in out and "more than the reserve" in out
+    assert (
+        f"settled license {lic} from {alice.address}: 25 units, 0.000025 ETH, "
+        "0.000005 ETH to the operator (now 25 in total)" in out
+    )
+    assert "done: 1 settled (25 units, 0.000025 ETH) in 1 transaction, 0 skipped" in out
+    assert f"paid asset {asset_id} 0.00002 ETH into the vault (payAsset)" in out
+    assert meter.channel(lic, alice, gateway).units == 25
+    assert meter.owedToAsset(asset_id, ETH) == 0
 
     head = chain.blocks.head.number
     out = ok(run_script("settle", "--ledger", ledger, account=GATEWAY))
-    assert f"skipped license {unfunded} (not sent)" in out
-    assert "done: 0 settled (0 units) in 0 transactions, 1 skipped" in out
+    assert "nothing to settle" in out and "nothing to pay into the vault" in out
     assert chain.blocks.head.number == head
 
-    out = ok(run_script("usage", license_id, account=None))
-    assert f"license {license_id} for asset" in out
-    assert "units used: 25 of 100 (75 left)" in out
-    assert "unit price: 0.000001 ETH" in out
-    assert "holder's escrow: 0.009975 ETH, pays for 9975 more units" in out
+    out = ok(run_script("usage", lic, account=None))
+    assert f"license {lic} for asset" in out
+    assert "unit cap: 100 (100 allotted to channels, 0 left)" in out
+    assert "service share: 20% of each charge to the operator" in out
+    assert "1 channel" in out and "units:       25 settled of a limit of 100 (75 left)" in out
+    assert "reserve:     0.009975 ETH, pays for 9,975 more units" in out
     assert "status: valid until" in out
+    usage = json.loads(ok(run_script("usage", lic, "--payer", bob.address, "--json", account=None)))
+    assert usage["channels"] == [] and usage["terms"]["service_bps"] == 2_000
+
+    out = ok(run_script("earnings", gateway.address, account=None))
+    assert "service earnings of" in out and "0.000005 ETH" in out
+    out = ok(run_script("earnings", "--withdraw", "--to", bob.address, account=GATEWAY))
+    assert f"withdrew 0.000005 ETH of service earnings to {bob.address}" in out
+    assert meter.earningsOf(gateway, ETH) == 0
+
+
+def test_a_signer_change_is_scheduled_and_the_new_key_signs_for_the_payer(
+    run_script, tmp_path, chain, meter, licensed, deposit, alice, stranger, gateway
+):
+    lic = licensed(alice, unit_price=10**12)
+    deposit(alice, lic, 10**16)
+    out = ok(run_script("change_signer", lic, stranger.address, account=ALICE))
+    assert f"{stranger.address} signs your vouchers on license {lic} from" in out
+    op = ("--operator", gateway.address, "--payer", alice.address)
+    out_file = tmp_path / "v.json"
+    refused(
+        run_script("sign_voucher", lic, 5, *op, "--out", out_file, account=5),
+        f"its voucher signer is {alice.address}",
+    )
+    chain.pending_timestamp += 2 * DAY
+    chain.mine()
+    ok(run_script("sign_voucher", lic, 5, *op, "--out", out_file, account=5))
+    [entry] = json.loads(out_file.read_text())
+    assert entry["payer"] == alice.address
 
 
 def test_signing_and_settling_refuse_bad_input(
-    run_script, tmp_path, chain_state, licensed, chain, alice
+    run_script, tmp_path, chain_state, licensed, deposit, chain, alice, gateway
 ):
-    license_id = licensed(alice, unit_price=1, duration=DAY)
+    lic = licensed(alice, unit_price=1, duration=DAY)
+    deposit(alice, lic, 100)
+    op = ("--operator", gateway.address)
     before = chain_state()
     ledger = tmp_path / "gateway.db"
     refused(
-        run_script("sign_voucher", license_id, 5, "--ledger", ledger, account=BOB),
-        f"does not hold license {license_id}",
+        run_script(
+            "sign_voucher", lic, 5, *op, "--payer", alice.address, "--ledger", ledger, account=BOB
+        ),
+        "does not sign for",
     )
     refused(
-        run_script("sign_voucher", license_id, 0, "--ledger", ledger, account=ALICE),
+        run_script("sign_voucher", lic, 0, *op, "--ledger", ledger, account=ALICE),
         "must cover more",
+    )
+    refused(
+        run_script("sign_voucher", lic, 500, *op, "--ledger", ledger, account=ALICE),
+        "more than the reserve of 100 covers",
     )
     refused(run_script("settle", "--ledger", ledger, account=GATEWAY), "no voucher ledger at")
     refused(run_script("usage", 999, account=None), "license 999 does not exist")
     assert not ledger.exists()
+    assert chain_state() == before
 
-    chain.pending_timestamp += DAY + 8 * DAY  # past expiry and the 7-day grace period
+    chain.pending_timestamp += DAY + 2 * DAY  # past expiry and the 1-day grace period
     chain.mine()
-    out = ok(run_script("usage", license_id, account=None))
+    out = ok(run_script("usage", lic, account=None))
     assert "status: closed: expired" in out
-    assert chain_state()[1:] == before[1:]
+    refused(
+        run_script("sign_voucher", lic, 5, *op, "--out", tmp_path / "v.json", account=ALICE),
+        "its vouchers no longer settle",
+    )

@@ -22,7 +22,8 @@ class World:
     manifest: Path
     croissant: Path
     offer: int  # by the publisher on `asset`: 0.01 ETH, 0.001 ETH a unit, train,infer, 30d
-    license: int  # bought by TEST::2 (alice) from `offer`
+    license: int  # bought by TEST::2 (alice) from `offer`, with a 0.01 ETH channel to `operator`
+    operator: str  # TEST::4, the gateway operator of alice's channel
     token: str  # a plain ERC-20 nobody holds
     publisher: str
     alice: str
@@ -30,7 +31,7 @@ class World:
 
 
 @pytest.fixture(scope="session")
-def world(runner, suite, token, publisher, alice, bob, tmp_path_factory):
+def world(runner, suite, token, publisher, alice, bob, gateway, tmp_path_factory):
     base = tmp_path_factory.mktemp("world")
     folder = base / "birds"
     (folder / "data").mkdir(parents=True)
@@ -53,6 +54,7 @@ def world(runner, suite, token, publisher, alice, bob, tmp_path_factory):
     offer = int(out.split("offer ", 1)[1].split(" ", 1)[0])
     out = ok("buy", offer, account=2)
     license_id = int(out.split("license ", 1)[1].split(" ", 1)[0])
+    ok("deposit", license_id, "0.01", "--operator", gateway.address, account=2)
     seedbed = folder / ".seedbed"
     return World(
         asset=asset,
@@ -62,6 +64,7 @@ def world(runner, suite, token, publisher, alice, bob, tmp_path_factory):
         croissant=seedbed / "croissant.json",
         offer=offer,
         license=license_id,
+        operator=str(gateway.address),
         token=str(token.address),
         publisher=str(publisher.address),
         alice=str(alice.address),

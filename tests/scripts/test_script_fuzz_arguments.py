@@ -63,27 +63,72 @@ def b_pay(draw, w, f):
     return args, 1, []
 
 
+def operator_arg(draw, w, bad):
+    """--operator: the world's gateway, or (when `bad`) a malformed address, or missing."""
+    if not bad:
+        return opt("--operator", w.operator)
+    if draw(st.booleans()):
+        return []
+    return opt("--operator", draw(s.bad_addresses()))
+
+
 def b_deposit(draw, w, f):
-    bad = corrupt(draw, ["amount", "token"])
-    args = [draw(s.bad_amounts()) if "amount" in bad else UNIT]
-    if "token" in bad:
-        args += opt("--token", draw(bad_token(w)))
+    # The publisher (TEST::1) holds no license: every deposit it makes is refused too.
+    bad = corrupt(draw, ["license", "amount", "operator"])
+    args = [draw(int_junk_ok(f.licenses)) if "license" in bad else str(w.license)]
+    args.append(draw(s.bad_amounts()) if "amount" in bad else UNIT)
+    args += operator_arg(draw, w, "operator" in bad)
     if maybe(draw):
         args.append("--approve")
-    return args, 1, []
+    return args, draw(st.sampled_from([1, 2])), []
+
+
+def b_open_channel(draw, w, f):
+    # Alice's channel with the world's operator is open already; the publisher holds nothing.
+    bad = corrupt(draw, ["license", "operator", "signer", "units"])
+    args = [draw(int_junk_ok(f.licenses)) if "license" in bad else str(w.license)]
+    args += operator_arg(draw, w, "operator" in bad)
+    if "signer" in bad:
+        args += opt("--signer", draw(s.bad_addresses()))
+    if "units" in bad:
+        args += opt("--units", draw(st.one_of(not_counts(), s.negative())))
+    return args, draw(st.sampled_from([1, 2])), []
 
 
 def b_withdraw(draw, w, f):
-    # The publisher has no escrow: every request or completion is refused.
-    mode = draw(st.sampled_from(["request", "complete", "both", "token"]))
-    args = []
-    if mode in ("request", "both"):
+    # The publisher has no channel: every request, cancel or completion is refused.
+    bad = corrupt(draw, ["license", "operator", "mode"])
+    args = [draw(int_junk_ok(f.licenses)) if "license" in bad else str(w.license)]
+    args += operator_arg(draw, w, "operator" in bad)
+    mode = draw(st.sampled_from(["request", "complete", "cancel", "two"]))
+    if mode in ("request", "two"):
         args += opt("--request", draw(st.one_of(s.junk(), st.just("all"), st.just(UNIT))))
-    if mode in ("complete", "both"):
+    if mode in ("complete", "two"):
         args.append("--complete")
-    if mode == "token" or maybe(draw):
-        args += opt("--token", draw(st.one_of(s.bad_addresses(), s.unused_addresses())))
+    if mode == "cancel":
+        args.append("--cancel")
     return args, 1, []
+
+
+def b_change_signer(draw, w, f):
+    # The publisher has no channel on any license: refused whatever the signer.
+    args = [draw(st.one_of(int_junk_ok(f.licenses), st.just(str(w.license))))]
+    if maybe(draw):
+        args.append(draw(st.one_of(s.bad_addresses(), st.just(w.bob))))
+    return args, 1, []
+
+
+def b_earnings(draw, w, f):
+    # Nobody has earned a service share in the world: a withdrawal is refused.
+    mode = draw(st.sampled_from(["address", "withdraw", "to"]))
+    if mode == "address":
+        return [draw(s.bad_addresses())], None, []
+    if mode == "to":
+        return opt("--to", draw(st.one_of(s.bad_addresses(), st.just(w.bob)))), None, []
+    args = ["--withdraw"]
+    if maybe(draw):
+        args += opt("--token", draw(st.one_of(s.bad_addresses(), s.unused_addresses())))
+    return args, draw(st.sampled_from([1, 4])), []
 
 
 def b_flow(draw, w, f):
@@ -170,13 +215,22 @@ def int_junk_ok(count):
 
 
 def b_usage(draw, w, f):
-    return [draw(int_junk_ok(f.licenses))], None, []
+    bad = corrupt(draw, ["license", "payer", "operator"])
+    args = [draw(int_junk_ok(f.licenses)) if "license" in bad else str(w.license)]
+    if "payer" in bad:
+        args += opt("--payer", draw(s.bad_addresses()))
+    if "operator" in bad:
+        args += opt("--operator", draw(s.bad_addresses()))
+    return args, None, []
 
 
 def b_sign_voucher(draw, w, f, tmp):
-    bad = corrupt(draw, ["license", "units", "deadline", "where"])
+    bad = corrupt(draw, ["license", "units", "deadline", "where", "operator", "payer"])
     ids = int_junk_ok(f.licenses)
     args = [draw(ids) if "license" in bad else str(w.license)]
+    args += operator_arg(draw, w, "operator" in bad)
+    if "payer" in bad:  # malformed, or bob: alice is not his voucher signer
+        args += opt("--payer", draw(st.one_of(s.bad_addresses(), st.just(w.bob))))
     bad_units = st.one_of(
         s.junk().filter(lambda t: not t.strip().isdecimal()),
         st.just("0"),
@@ -258,7 +312,8 @@ def b_register(draw, w, f, tmp):
     if "license" in bad:
         args += opt("--license", draw(s.bad_ids(f.licenses)))
     if "batch" in bad:
-        args += opt("--batch-size", draw(st.one_of(s.junk(), st.sampled_from(["0", "-3"]))))
+        junk = s.junk().filter(lambda t: not _positive_int(t))  # junk may draw "1": valid
+        args += opt("--batch-size", draw(st.one_of(junk, st.sampled_from(["0", "-3"]))))
     if "uri" in bad:
         uri = st.one_of(
             st.sampled_from(
@@ -274,6 +329,14 @@ def b_register(draw, w, f, tmp):
     if maybe(draw):
         args += opt("--exclude", draw(s.junk(8)))
     return args, 1, [tmp]
+
+
+def _positive_int(text: str) -> bool:
+    """What click's int type takes as a usable batch size (int() reads " 1", "+1", "١")."""
+    try:
+        return int(text) >= 1
+    except ValueError:
+        return False
 
 
 def b_verify(draw, w, f, tmp):
@@ -479,6 +542,7 @@ WITH_TMP = {
 }  # fmt: skip
 PLAIN = {
     "pay": b_pay, "deposit": b_deposit, "withdraw": b_withdraw, "flow": b_flow, "buy": b_buy,
+    "open_channel": b_open_channel, "change_signer": b_change_signer, "earnings": b_earnings,
     "licenses": b_licenses, "offers": b_offers, "usage": b_usage, "delist": b_listing,
     "relist": b_relist, "assets": b_assets, "offer": b_offer,
 }  # fmt: skip
@@ -609,7 +673,17 @@ def test_usage_refuses_a_license_id_past_uint256(runner, world):
 def test_sign_voucher_refuses_a_license_id_past_uint256(runner, world, tmp_path):
     out = tmp_path / "v.json"
     assert_refused(
-        runner("sign_voucher", str(2**256), "5", "--out", out, account=2, watch=[tmp_path])
+        runner(
+            "sign_voucher",
+            str(2**256),
+            "5",
+            "--operator",
+            world.operator,
+            "--out",
+            out,
+            account=2,
+            watch=[tmp_path],
+        )  # fmt: skip
     )
 
 
@@ -627,5 +701,5 @@ FIXED_DEADLINE_WRITES = (
 
 def test_sign_voucher_refuses_a_deadline_past_time_t_before_writing(runner, world, tmp_path):
     out = tmp_path / "v.json"
-    args = (world.license, "5", f"--deadline={2**63}", "--out", out)
+    args = (world.license, "5", "--operator", world.operator, f"--deadline={2**63}", "--out", out)
     assert_refused(runner("sign_voucher", *args, account=2, watch=[tmp_path]))

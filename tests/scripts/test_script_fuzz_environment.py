@@ -11,6 +11,8 @@ from script_fuzzkit import ALL, assert_clean, assert_refused, examples
 # Scripts whose signer is optional or absent: a bad key may not matter to them.
 NO_SIGNER = {"offers", "usage", "verify", "proof", "assets", "audit"}
 OPTIONAL_SIGNER = {"claimable", "licenses"}
+# Scripts whose valid arguments are alice's (TEST::2): the holder of the world's license.
+ALICE_SIGNS = {"sign_voucher", "deposit", "open_channel", "withdraw", "change_signer"}
 # Scripts that would send a transaction with these arguments and a funded signer.
 SENDERS = ["pay", "deposit", "buy", "register", "deploy", "offer", "delist", "metadata", "flow"]
 
@@ -25,8 +27,11 @@ def valid_args(name, w, tmp):
         (tmp / "empty.json").write_text("[]")
     return {
         "pay": [w.asset, "0.001"],
-        "deposit": ["0.001"],
-        "withdraw": [],
+        "deposit": [w.license, "0.001", "--operator", w.operator],
+        "open_channel": [w.license, "--operator", w.bob],
+        "withdraw": [w.license, "--operator", w.operator],
+        "change_signer": [w.license],
+        "earnings": ["--withdraw"],
         "flow": [w.asset],
         "buy": [w.offer],
         "claim": ["--tree", w.tree],
@@ -34,7 +39,7 @@ def valid_args(name, w, tmp):
         "licenses": [w.alice],
         "offers": [],
         "usage": [w.license],
-        "sign_voucher": [w.license, "5", "--out", tmp / "v.json"],
+        "sign_voucher": [w.license, "5", "--operator", w.operator, "--out", tmp / "v.json"],
         "settle": ["--ledger", tmp / "l.db", "--import", tmp / "empty.json"],
         "deploy": [],
         "register": [folder, "--spdx", "MIT"],
@@ -57,7 +62,8 @@ def _known(names):
 
 KNOWN = {"pay", "deposit", "withdraw", "flow", "buy", "claim", "claimable", "licenses", "offers",
          "usage", "sign_voucher", "settle", "deploy", "register", "verify", "proof", "metadata",
-         "delist", "relist", "assets", "audit", "offer"}  # fmt: skip
+         "delist", "relist", "assets", "audit", "offer", "open_channel", "change_signer",
+         "earnings"}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", list(_known(ALL)))
@@ -68,7 +74,7 @@ def test_an_unreachable_network_is_one_error_and_nothing_written(
 ):
     tmp = tmp_path_factory.mktemp(f"net-{name}")
     args = valid_args(name, world, tmp)
-    account = 2 if name == "sign_voucher" else 0 if name == "deploy" else 1
+    account = 2 if name in ALICE_SIGNS else 0 if name == "deploy" else 1
     outcome = runner(name, *args, account=account, network=network, watch=[tmp, deployments_dir])
     assert_refused(outcome)
 

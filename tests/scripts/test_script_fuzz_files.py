@@ -170,7 +170,17 @@ def test_settle_and_sign_voucher_refuse_a_ledger_that_is_no_database(
     ledger.write_bytes(b"not a ledger " + raw + b"\x00" * 512)
     assert_refused(runner("settle", "--ledger", ledger, account=4, watch=[tmp]))
     assert_refused(
-        runner("sign_voucher", world.license, "5", "--ledger", ledger, account=2, watch=[tmp])
+        runner(
+            "sign_voucher",
+            world.license,
+            "5",
+            "--operator",
+            world.operator,
+            "--ledger",
+            ledger,
+            account=2,
+            watch=[tmp],
+        )  # fmt: skip
     )
 
 
@@ -182,7 +192,10 @@ def test_sign_voucher_out_file_is_appended_only_when_it_holds_a_list(
     tmp = tmp_path_factory.mktemp("out")
     out = tmp / "vouchers.json"
     out.write_text(text)
-    outcome = runner("sign_voucher", world.license, "5", "--out", out, account=2, watch=[tmp])
+    outcome = runner(
+        "sign_voucher", world.license, "5", "--operator", world.operator, "--out", out,
+        account=2, watch=[tmp],
+    )  # fmt: skip
     try:
         valid = isinstance(json.loads(text), list)
     except ValueError:

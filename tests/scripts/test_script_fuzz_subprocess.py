@@ -52,7 +52,8 @@ def test_pay_ends_the_same_in_a_process(asset, amount, runner, world, deployment
 @settings(max_examples=examples(1))
 @given(key=s.bad_keys().filter(str.isprintable))
 def test_a_bad_key_ends_the_same_in_a_process(key, runner, world, deployments_dir):
-    same_end(runner, deployments_dir, "deposit", ["0.001"], account=None, key=key)
+    args = [world.license, "0.001", "--operator", world.operator]
+    same_end(runner, deployments_dir, "deposit", args, account=None, key=key)
 
 
 @settings(max_examples=examples(1))
