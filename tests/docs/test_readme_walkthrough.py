@@ -59,8 +59,13 @@ def test_the_readme_walkthrough_and_api_example_run_as_written(project_copy):
     walk = run_bash(block("walkthrough"), work, env)
     assert walk.returncode == 0, (walk.stdout[-3000:], walk.stderr[-3000:])
     out = walk.stdout
-    assert "settled license 2: 1000 units, 0.01 ETH" in out
-    assert "asset 2 -> asset 1: 0.002 ETH" in out
+    assert (
+        "settled license 2 from 0x90F79bf6EB2c4f870365E785982E1f101E93b906: 1000 units, "
+        "0.01 ETH, 0.001 ETH to the operator" in out
+    )
+    assert "paid asset 2 0.009 ETH into the vault" in out  # 10% went to the gateway
+    assert "withdrew 0.001 ETH of service earnings" in out
+    assert "asset 2 -> asset 1: 0.0018 ETH" in out
     assert "claimed" in out and "for 0xe1f3fbD02271bF92C432891368417D8A3b44Cfa1" in out
     assert (work / "out/walk/audit/report.html").is_file()
     assert "node: stopped" in out
