@@ -89,7 +89,8 @@ interface IUsageMeter {
     /// @param expiresAt Its expiry, unix time.
     error UsageMeterLicenseExpired(uint256 licenseId, uint40 expiresAt);
 
-    /// @notice The channel was never opened.
+    /// @notice The channel was never opened (from `changeSigner`: the payer has no channel on
+    /// the license at all, and `channelId` is that of operator address 0).
     /// @param channelId keccak256(abi.encode(licenseId, payer, operator)).
     error UsageMeterNoChannel(bytes32 channelId);
 
@@ -179,7 +180,7 @@ interface IUsageMeter {
     /// @param signer The signer that had to sign.
     error UsageMeterBadSignature(uint256 licenseId, address payer, address signer);
 
-    /// @notice The license has a service share but the voucher names no operator to credit.
+    /// @notice A channel must name an operator (address 0 cannot be credited or serve).
     /// @param licenseId The license.
     error UsageMeterNoOperator(uint256 licenseId);
 

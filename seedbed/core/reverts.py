@@ -124,8 +124,8 @@ _EXPLAIN: dict[str, str] = {
     "one first)",
     "UsageMeterChannelClosed": "the payer {payer}'s vouchers on license {licenseId} settled "
     "only until {closesAt}",
-    "UsageMeterNoOperator": "the voucher names no operator, and license {licenseId} pays one a "
-    "service share",
+    "UsageMeterNoOperator": "a channel on license {licenseId} must name an operator (the "
+    "gateway it pays), not the zero address",
     "UsageMeterGasTooLow": "too little gas was left for a contract signer's check ({left} of "
     "{needed}); send the batch with more gas",
     "UsageMeterReserveTooLarge": "the total would reach {reserve}, past 2^128 - 1",

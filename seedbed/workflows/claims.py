@@ -105,6 +105,22 @@ def _record_flow(into: list[Flowed], currency: Currency, log: Any) -> None:
     into.append(_flowed(log, currency))
 
 
+def pay_owed(
+    suite: Suite, account: Any, pairs: Sequence[tuple[int, str]]
+) -> list[tuple[int, str, int]]:
+    """Push what metered settlements owe these (asset, currency) pairs from the meter into the
+    vault (`payAsset`: anyone may send it, the money only goes to the asset), so flows and
+    claims see it. Returns (asset, currency, amount) per payment sent."""
+    meter, sent = suite.meter, []
+    for asset_id, currency in dict.fromkeys(pairs):
+        owed = int(meter.owedToAsset(asset_id, currency))
+        if owed:
+            simulate(meter, "payAsset", asset_id, currency, sender=account.address)
+            meter.payAsset(asset_id, currency, sender=account)
+            sent.append((asset_id, currency, owed))
+    return sent
+
+
 def flow(
     suite: Suite,
     chain: Any,
@@ -120,6 +136,7 @@ def flow(
     require_asset(suite, asset_id)
     require_parents(suite.registry, asset_id)
     currency = currency_of(chain, token)
+    pay_owed(suite, account, [(asset_id, currency.address)])  # settled usage not yet in the vault
     if int(vault.pendingUpstream(asset_id, currency.address)) == 0:
         raise ChainError(
             f"Nothing to flow: asset {asset_id} has no pending upstream in {currency.symbol}."
@@ -145,6 +162,12 @@ def claim(
     flowing what raises it; `sender` pays the gas, the money goes to `who`."""
     vault = suite.vault
     _, lines = positions(suite, chain, who, tree_paths, asset_ids, tokens)
+    # Settled usage the meter still holds for these assets (or the children that feed them)
+    # is paid into the vault first, so the claim includes it.
+    owed = [(line.target.asset_id, line.currency.address) for line in lines]
+    owed += [(child, line.currency.address) for line in lines for child in line.feeders]
+    if pay_owed(suite, sender, owed):
+        _, lines = positions(suite, chain, who, tree_paths, asset_ids, tokens)
     todo = [line for line in lines if line.after_flows > 0]
     if not todo:
         assets = ", ".join(sorted({str(line.target.asset_id) for line in lines}))

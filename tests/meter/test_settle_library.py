@@ -328,3 +328,22 @@ def test_preflight_names_the_error_a_call_would_revert_with(
         )
     deposit(alice, lic, 5)
     preflight(meter, "requestWithdrawal", lic, gateway, 5, sender=alice.address, decoder=decoder)
+
+
+def test_flows_and_claims_first_pay_what_the_meter_still_owes_the_asset(
+    ledger, accept, suite, chain, meter, vault, asset_id, licensed, signer, deposit, alice,
+    gateway,
+):  # fmt: skip
+    from seedbed.workflows.claims import pay_owed
+
+    lic = licensed(alice, unit_price=PRICE)
+    deposit(alice, lic, 1_000)
+    accept(signer(alice, lic, 9))
+    settle(ledger, suite, chain, gateway, pay=False)  # a settlement that did not pay the asset
+    accrued = vault.accrued(asset_id, ETH)
+    assert pay_owed(suite, gateway, [(asset_id, ETH), (asset_id, ETH)]) == [
+        (asset_id, ETH, 9 * PRICE)
+    ]
+    assert meter.owedToAsset(asset_id, ETH) == 0
+    assert vault.accrued(asset_id, ETH) == accrued + 9 * PRICE  # no fee on this suite
+    assert pay_owed(suite, gateway, [(asset_id, ETH)]) == []  # nothing sent twice
