@@ -247,7 +247,7 @@ class GasBench:
             "one voucher covering 1,000,000 calls, no service share",
         )
         shared, _ = self.buy(self.offer(dataset, INFER, service_bps=1_000), buyer)
-        m.deposit(shared, gw, 10**18, value=10**18, sender=buyer)
+        m.deposit(shared, gw, 2 * 10**18, value=2 * 10**18, sender=buyer)
         settle(shared, 10)
         res.gas(
             "settle_one_service_share_gas",
