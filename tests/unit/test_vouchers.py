@@ -27,10 +27,13 @@ from seedbed.core.vouchers import (
 CHAIN_ID = 31337
 METER = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 ALICE = Account.from_key(keccak(b"alice"))
-VOUCHER = Voucher(license_id=42, cumulative_units=1_500, deadline=1_900_000_000)
+PAYER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+OPERATOR = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
+VOUCHER = Voucher(42, PAYER, OPERATOR, 1_500, 1_900_000_000)
 
 uint256 = st.integers(min_value=0, max_value=UINT256_MAX)
-vouchers = st.builds(Voucher, uint256, uint256, uint256)
+addresses = st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
+vouchers = st.builds(Voucher, uint256, addresses, addresses, uint256, uint256)
 
 
 def hand_digest(voucher: Voucher, chain_id: int, meter: str) -> bytes:
@@ -41,16 +44,24 @@ def hand_digest(voucher: Voucher, chain_id: int, meter: str) -> bytes:
     separator = keccak(
         encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [domain_typehash, keccak(b"Seedbed UsageMeter"), keccak(b"1"), chain_id, meter],
+            [domain_typehash, keccak(b"Seedbed UsageMeter"), keccak(b"2"), chain_id, meter],
         )
     )
     voucher_typehash = keccak(
-        b"Voucher(uint256 licenseId,uint256 cumulativeUnits,uint256 deadline)"
+        b"Voucher(uint256 licenseId,address payer,address operator,uint256 cumulativeUnits,"
+        b"uint256 deadline)"
     )
     struct_hash = keccak(
         encode(
-            ["bytes32", "uint256", "uint256", "uint256"],
-            [voucher_typehash, voucher.license_id, voucher.cumulative_units, voucher.deadline],
+            ["bytes32", "uint256", "address", "address", "uint256", "uint256"],
+            [
+                voucher_typehash,
+                voucher.license_id,
+                voucher.payer,
+                voucher.operator,
+                voucher.cumulative_units,
+                voucher.deadline,
+            ],
         )
     )
     return keccak(b"\x19\x01" + separator + struct_hash)
@@ -61,13 +72,13 @@ def test_digest_matches_the_eip712_formula_written_by_hand():
 
 
 def test_digest_known_vector_is_pinned():
-    # Voucher(42, 1500, 1.9e9) on chain 31337, meter at anvil's first CREATE address: the
-    # UsageMeter tests can assert the same bytes, so both sides stay in step.
+    # Voucher(42, anvil account 1, account 4, 1500, 1.9e9) on chain 31337, meter at anvil's
+    # first CREATE address (domain version "2"): a change to the encoding shows here.
     assert digest(VOUCHER, CHAIN_ID, METER).hex() == (
-        "dd72117874d125ffe08a2b0100125ee679e8f3f7eb3165b88b15686af21787c7"
+        "6773156ac9f2d8166122f0aa5acdfe3d917a1ad2e4c3cdf3573fc7ad38061675"
     )
     assert VoucherDomain(CHAIN_ID, METER).separator.hex() == (
-        "088b5a19da3972afc551bd22a4f4636a76f1b692e9d286157d01a5050adec1df"
+        "7c5856ea21e646528083a28f64921932a1723ac3804c641b9bf13a333feee925"
     )
 
 
@@ -84,13 +95,15 @@ def test_fast_domain_digest_equals_eth_account_digest(voucher):
 @pytest.mark.parametrize(
     "changed",
     [
-        (Voucher(43, 1_500, 1_900_000_000), CHAIN_ID, METER),
-        (Voucher(42, 1_501, 1_900_000_000), CHAIN_ID, METER),
-        (Voucher(42, 1_500, 1_900_000_001), CHAIN_ID, METER),
+        (Voucher(43, PAYER, OPERATOR, 1_500, 1_900_000_000), CHAIN_ID, METER),
+        (Voucher(42, OPERATOR, OPERATOR, 1_500, 1_900_000_000), CHAIN_ID, METER),
+        (Voucher(42, PAYER, PAYER, 1_500, 1_900_000_000), CHAIN_ID, METER),
+        (Voucher(42, PAYER, OPERATOR, 1_501, 1_900_000_000), CHAIN_ID, METER),
+        (Voucher(42, PAYER, OPERATOR, 1_500, 1_900_000_001), CHAIN_ID, METER),
         (VOUCHER, CHAIN_ID + 1, METER),
         (VOUCHER, CHAIN_ID, "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"),
     ],
-    ids=["license", "units", "deadline", "chain", "meter"],
+    ids=["license", "payer", "operator", "units", "deadline", "chain", "meter"],
 )
 def test_digest_changes_with_every_field_chain_and_meter(changed):
     assert digest(*changed) != digest(VOUCHER, CHAIN_ID, METER)
@@ -122,10 +135,12 @@ def test_typed_data_survives_json_and_eth_account_recovers_the_signer():
 
 
 def test_typed_data_keeps_large_values_exact_as_strings():
-    big = Voucher(UINT256_MAX, 2**200, 2**64 + 1)
+    big = Voucher(UINT256_MAX, PAYER, OPERATOR, 2**200, 2**64 + 1)
     message = json.loads(json.dumps(typed_data(big, CHAIN_ID, METER)))["message"]
     assert message == {
         "licenseId": str(UINT256_MAX),
+        "payer": PAYER,
+        "operator": OPERATOR,
         "cumulativeUnits": str(2**200),
         "deadline": str(2**64 + 1),
     }
@@ -165,7 +180,7 @@ def test_zero_r_is_rejected():
 @pytest.mark.parametrize("value", [-1, UINT256_MAX + 1, True, 1.5, "7"])
 def test_voucher_fields_must_be_uint256(value):
     with pytest.raises(InputError, match="not a uint256"):
-        Voucher(license_id=value, cumulative_units=1, deadline=1)
+        Voucher(license_id=value, payer=PAYER, operator=OPERATOR, cumulative_units=1, deadline=1)
 
 
 @pytest.mark.parametrize("chain_id", [0, -1, True, "1"])
@@ -192,21 +207,107 @@ def test_signed_voucher_json_round_trips(voucher, signature):
 
 
 def test_signed_voucher_json_accepts_integers_and_hex():
-    data = {"licenseId": 42, "cumulativeUnits": "0x5dc", "deadline": "1900000000"}
+    data = {
+        "licenseId": 42,
+        "payer": PAYER.lower(),
+        "operator": OPERATOR,
+        "cumulativeUnits": "0x5dc",
+        "deadline": "1900000000",
+    }
     signed = SignedVoucher.from_json({**data, "signature": "ab" * 65})
     assert signed == SignedVoucher(VOUCHER, b"\xab" * 65)
+
+
+P = PAYER
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"cumulativeUnits": 1, "deadline": 1, "signature": "0x01"}, "missing 'licenseId'"),
-        ({"licenseId": "x", "cumulativeUnits": 1, "deadline": 1, "signature": "0x01"}, "number"),
-        ({"licenseId": 1.0, "cumulativeUnits": 1, "deadline": 1, "signature": "0x01"}, "integer"),
-        ({"licenseId": -1, "cumulativeUnits": 1, "deadline": 1, "signature": "0x01"}, "uint256"),
-        ({"licenseId": 1, "cumulativeUnits": 1, "deadline": 1, "signature": "0xzz"}, "not hex"),
-        ({"licenseId": 1, "cumulativeUnits": 1, "deadline": 1, "signature": "0x"}, "empty"),
-        ({"licenseId": 1, "cumulativeUnits": 1, "deadline": 1}, "signature"),
+        (
+            {"payer": P, "operator": P, "cumulativeUnits": 1, "deadline": 1, "signature": "0x01"},
+            "missing 'licenseId'",
+        ),
+        (
+            {
+                "licenseId": 1,
+                "operator": P,
+                "cumulativeUnits": 1,
+                "deadline": 1,
+                "signature": "0x01",
+            },
+            "missing 'payer'",
+        ),
+        (
+            {
+                "licenseId": 1,
+                "payer": "0x12",
+                "operator": P,
+                "cumulativeUnits": 1,
+                "deadline": 1,
+                "signature": "0x01",
+            },
+            "not a valid",
+        ),
+        (
+            {
+                "licenseId": "x",
+                "payer": P,
+                "operator": P,
+                "cumulativeUnits": 1,
+                "deadline": 1,
+                "signature": "0x01",
+            },
+            "number",
+        ),
+        (
+            {
+                "licenseId": 1.0,
+                "payer": P,
+                "operator": P,
+                "cumulativeUnits": 1,
+                "deadline": 1,
+                "signature": "0x01",
+            },
+            "integer",
+        ),
+        (
+            {
+                "licenseId": -1,
+                "payer": P,
+                "operator": P,
+                "cumulativeUnits": 1,
+                "deadline": 1,
+                "signature": "0x01",
+            },
+            "uint256",
+        ),
+        (
+            {
+                "licenseId": 1,
+                "payer": P,
+                "operator": P,
+                "cumulativeUnits": 1,
+                "deadline": 1,
+                "signature": "0xzz",
+            },
+            "not hex",
+        ),
+        (
+            {
+                "licenseId": 1,
+                "payer": P,
+                "operator": P,
+                "cumulativeUnits": 1,
+                "deadline": 1,
+                "signature": "0x",
+            },
+            "empty",
+        ),
+        (
+            {"licenseId": 1, "payer": P, "operator": P, "cumulativeUnits": 1, "deadline": 1},
+            "signature",
+        ),
     ],
 )
 def test_malformed_signed_voucher_json_is_rejected(data, message):
