@@ -748,7 +748,9 @@ class Protocol:
         units: int = 0,
     ) -> bytes:
         key = (license_id, sender, operator)
-        if self.channel(*key).unit_limit != 0:
+        ch = self.channel(*key)
+        # A channel that used every unit it was allotted may be opened again for more.
+        if ch.unit_limit != 0 and ch.unit_limit != ch.units:
             raise Revert("UsageMeterChannelExists", channel_id(*key))
         self._open(key, signer, units)
         return channel_id(*key)
@@ -760,7 +762,8 @@ class Protocol:
         if amount == 0:
             raise Revert("UsageMeterZeroAmount")
         key = (license_id, sender, operator)
-        if self.channel(*key).unit_limit == 0:
+        ch = self.channel(*key)
+        if ch.unit_limit == ch.units:  # new, or out of units: (re)open with all units left
             self._open(key, ZERO_ADDRESS, 0)
         else:
             self._require_open(license_id, sender)

@@ -667,8 +667,9 @@ class Ledger:
             ch = self.channels[channel_id] = Channel(
                 channel_id, license_id, payer, operator, cur, asset_id, opened_at=stamp
             )
-        elif ch.unit_limit != 0:  # the meter reopens a channel only once its units were released
-            problems.append("it was open already")
+        elif ch.unit_limit != 0 and ch.unit_limit != ch.units:
+            # The meter reopens a channel only once it has no units left (used or released).
+            problems.append("it was open already, with units left")
         if lic is not None:
             lic.metered = True
             if lic.max_units:
