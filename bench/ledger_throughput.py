@@ -40,23 +40,24 @@ def presigned(count: int) -> list[SignedVoucher]:
     return out
 
 
-def channels() -> list[ChannelState]:
-    """Every channel open and funded for all the vouchers, as a sync from the chain gives."""
+def open_channels(payer: str, operator: str, licenses: int) -> list[ChannelState]:
+    """Channels 1..licenses of `payer` with `operator`, open and funded for every voucher, as a
+    sync from the chain gives (shared with `make bench`'s ledger scenario)."""
     return [
         ChannelState(
             lic,
-            CONSUMER.address,
-            GATEWAY,
+            payer,
+            operator,
             asset_id=1,
             currency=ETH,
             unit_price=10**12,
             reserve=10**20,
             units=0,
             unit_limit=2**64 - 1,
-            signer=CONSUMER.address,
+            signer=payer,
             closes_at=2**40 - 1,
         )  # fmt: skip
-        for lic in range(1, LICENSES + 1)
+        for lic in range(1, licenses + 1)
     ]
 
 
@@ -82,14 +83,14 @@ def main() -> None:
         for mode in MODES:
             path = Path(tmp) / f"single-{mode}.db"
             with VoucherLedger(path, CHAIN_ID, METER, synchronous=mode) as ledger:
-                ledger.sync_many(channels())
+                ledger.sync_many(open_channels(CONSUMER.address, GATEWAY, LICENSES))
                 start = time.perf_counter()
                 for signed in vouchers:
                     ledger.accept(signed)
                 figures[f"accept_per_s_{mode}"] = rate(len(vouchers), time.perf_counter() - start)
             path = Path(tmp) / f"batch-{mode}.db"
             with VoucherLedger(path, CHAIN_ID, METER, synchronous=mode) as ledger:
-                ledger.sync_many(channels())
+                ledger.sync_many(open_channels(CONSUMER.address, GATEWAY, LICENSES))
                 start = time.perf_counter()
                 results = ledger.accept_many(vouchers, batch_size=args.batch_size)
                 elapsed = time.perf_counter() - start

@@ -103,8 +103,9 @@ def ledger(res: Results, chain_id: int, meter: str) -> None:
     """Vouchers verified, checked against their channel's synced reserve and committed."""
     from eth_account import Account
 
+    from bench.ledger_throughput import open_channels
     from seedbed.core.vouchers import SignedVoucher, Voucher, sign
-    from seedbed.workflows.ledger import ChannelState, VoucherLedger
+    from seedbed.workflows.ledger import VoucherLedger
 
     acct = Account.create()
     gateway = Account.create().address
@@ -115,22 +116,7 @@ def ledger(res: Results, chain_id: int, meter: str) -> None:
         return SignedVoucher(v, sign(v, chain_id, meter, acct.key))
 
     signed = [voucher(i) for i in range(5000)]
-    channels = [
-        ChannelState(
-            lic,
-            acct.address,
-            gateway,
-            asset_id=1,
-            currency="0x" + "00" * 20,
-            unit_price=10**12,
-            reserve=10**20,
-            units=0,
-            unit_limit=2**64 - 1,
-            signer=acct.address,
-            closes_at=2**40 - 1,
-        )  # fmt: skip
-        for lic in range(1, 501)
-    ]
+    channels = open_channels(acct.address, gateway, 500)
     path = WORK / "ledger-bench.sqlite"
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
