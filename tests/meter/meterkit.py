@@ -5,6 +5,8 @@ from contextlib import contextmanager
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
+from seedbed.workflows.meter import batch_args
+
 FAR = 4_000_000_000  # a deadline in 2096
 DAY = 86_400
 HOUR = 3_600
@@ -21,8 +23,9 @@ def as_args(signed):
 
 
 def batch(signed):
-    """settleBatch() arguments for SignedVouchers: ([voucher tuples], [signatures])."""
-    return [s.voucher.as_tuple() for s in signed], [s.signature for s in signed]
+    """settleBatch() arguments for SignedVouchers: ([voucher tuples], [signatures]), built by
+    the settle workflow's own helper."""
+    return batch_args(signed)
 
 
 def channel_id(license_id, payer, operator):
