@@ -267,8 +267,11 @@ def settle_batches(
     states: Mapping[Channel, ChannelState],
     decoder: ErrorDecoder,
     step: Step = _no_step,
+    on_mined: Callable[[Any], None] = lambda _receipt: None,
 ) -> SettleReport:
-    """Send each batch that would settle something and record the outcome in the ledger."""
+    """Send each batch that would settle something and record the outcome in the ledger.
+    `on_mined` sees each receipt before it is recorded (a crash there is what reconcile
+    repairs on the next run)."""
     meter = suite.meter
     report = SettleReport()
     for batch in batches:
@@ -284,6 +287,7 @@ def settle_batches(
         else:
             receipt = meter.settleBatch(vouchers, signatures, sender=sender)
             report.transactions.append(str(receipt.txn_hash))
+            on_mined(receipt)
             _record(ledger, suite, chain, receipt, batch, states, decoder, report)
         step(len(batch))
     return report
@@ -367,6 +371,7 @@ def settle_ledger(
     *,
     reconcile_step: Step = _no_step,
     pay: bool = True,
+    on_mined: Callable[[Any], None] = lambda _receipt: None,
 ) -> tuple[Plan, SettleReport]:
     """Reconcile, plan, settle everything pending, then pay the assets what the meter owes
     them (the library form of `ape run settle`)."""
@@ -377,7 +382,9 @@ def settle_ledger(
     )
     work = plan(ledger.pending(), states, int(chain.blocks.head.timestamp), batch_size)
     decoder = suite_decoder(suite)
-    report = settle_batches(ledger, suite, chain, sender, work.batches, states, decoder, step)
+    report = settle_batches(
+        ledger, suite, chain, sender, work.batches, states, decoder, step, on_mined
+    )
     report.synced = synced
     report.skipped[:0] = work.skipped
     if pay:

@@ -1,0 +1,304 @@
+"""The gateway as an ASGI app: `create_app(services)` wires the routes to the metering.
+
+Routes (docs/gateway.md has the request and answer of each):
+
+    POST /v1/chat/completions            paid  OpenAI-compatible, streamed or not
+    POST /v1/assets/{id}/invoke          paid  any JSON (or bytes) to the asset's upstream
+    GET  /v1/assets/{id}/files/{path}    paid  a dataset file, Range and Merkle proof
+    GET  /v1/assets/{id}/manifest        free  the files and the content root
+    GET  /v1/assets                      free  what is served, at what price
+    GET  /v1/channels/{license}/{payer}  free  served, settled and the last voucher
+    GET  /healthz, GET /metrics          free
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from seedbed.core.errors import InputError
+from seedbed.core.vouchers import checksum_address
+from seedbed.gateway.chainstate import ChainView
+from seedbed.gateway.config import AssetConfig, GatewayConfig
+from seedbed.gateway.datasets import Dataset, RangeError, byte_range
+from seedbed.gateway.datasets import load as load_dataset
+from seedbed.gateway.metering import Metering, Served
+from seedbed.gateway.metrics import Metrics
+from seedbed.gateway.store import Store
+from seedbed.gateway.upstream import Upstreams
+
+log = logging.getLogger("seedbed.gateway")
+
+MAX_BODY = 1024 * 1024  # request bodies above this are refused (413)
+
+
+@dataclass
+class Services:
+    """Everything a gateway process runs, built by `seedbed.gateway.run` (or a test)."""
+
+    config: GatewayConfig
+    store: Store
+    chain: ChainView
+    operator: str
+    metrics: Metrics = field(default_factory=Metrics)
+    settler: Any = None  # seedbed.gateway.settlement.Settler, or None (not settling)
+    payments: bool = True  # False: the same routes unpaid (the benchmark's baseline)
+    datasets: dict[int, Dataset] = field(default_factory=dict)
+
+
+def create_app(services: Services) -> FastAPI:
+    config = services.config
+    upstreams = Upstreams()
+    metering = Metering(
+        config,
+        services.store,
+        services.chain,
+        services.operator,
+        services.metrics,
+        on_pressure=lambda: services.settler and services.settler.wake(),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await services.store.open()
+        await services.chain.start()
+        services.chain.on_channel = _on_channel
+        for asset in config.assets:
+            if asset.kind == "dataset":
+                assert asset.folder is not None
+                state = await services.chain.asset(asset.asset_id)
+                dataset = load_dataset(asset.asset_id, asset.folder, state.content_root)
+                if not dataset.matches_chain:
+                    log.error(
+                        "asset %s: %s does not hash to the registered content root; not served",
+                        asset.asset_id,
+                        asset.folder,
+                    )
+                services.datasets[asset.asset_id] = dataset
+        if services.settler is not None:
+            services.settler.start()
+        try:
+            yield
+        finally:
+            if services.settler is not None:
+                services.settler.stop()
+            await services.chain.stop()
+            await upstreams.aclose()
+            await services.store.aclose()
+
+    async def _on_channel(state: Any) -> None:
+        await services.store.sync_state(state)
+
+    app = FastAPI(title="Seedbed gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+
+    async def paid(request: Request, asset: AssetConfig, units: int, handler: Any) -> Response:
+        if not services.payments:
+            served: Served = await handler()
+            return Response(
+                served.body, served.status, media_type=served.media_type, headers=served.headers
+            )
+        return await metering.paid(request, asset, units, handler)
+
+    # ---------------------------------------------------------------- models
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> Response:
+        body = await _json(request)
+        if isinstance(body, Response):
+            return body
+        name = body.get("model")
+        asset = config.model(name) if isinstance(name, str) else None
+        if asset is None:
+            names = ", ".join(sorted(a.model for a in config.assets if a.model))
+            return _error(
+                404, "unknown_model", f"this gateway serves no model {name!r} (it serves: {names})."
+            )
+        if not isinstance(body.get("messages"), list) or not body["messages"]:
+            return _error(400, "invalid_request", "'messages' must be a non-empty list.")
+        units = asset.units
+        if asset.pricing == "token":
+            asked = body.get("max_tokens")
+            if asked is not None and (
+                not isinstance(asked, int) or isinstance(asked, bool) or asked < 1
+            ):
+                return _error(400, "invalid_request", "'max_tokens' must be a positive integer.")
+            body["max_tokens"] = min(asked or units, units)
+        if body.get("stream"):
+            body["stream_options"] = {"include_usage": True}
+            if not services.payments:
+                stream, _ = upstreams.chat_stream(asset, body)
+                from starlette.responses import StreamingResponse
+
+                async def free() -> AsyncIterator[bytes]:
+                    async for chunk in stream():
+                        yield chunk
+                    yield b"data: [DONE]\n\n"
+
+                return StreamingResponse(free(), media_type="text/event-stream")
+            stream, used = upstreams.chat_stream(asset, body)
+            return await metering.paid_stream(request, asset, units, stream, used)
+        return await paid(request, asset, units, lambda: upstreams.chat(asset, body))
+
+    @app.post("/v1/assets/{asset_id}/invoke")
+    async def invoke(asset_id: int, request: Request) -> Response:
+        asset = config.asset(asset_id)
+        if asset is None or asset.kind == "dataset":
+            return _error(
+                404, "unknown_asset", f"this gateway serves no model or service {asset_id}."
+            )
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _error(413, "too_large", f"the request body is over {MAX_BODY} bytes.")
+        media = request.headers.get("content-type", "application/json")
+        return await paid(request, asset, asset.units, lambda: upstreams.invoke(asset, body, media))
+
+    # ---------------------------------------------------------------- datasets
+
+    def _dataset(asset_id: int) -> Dataset | Response:
+        dataset = services.datasets.get(asset_id)
+        if dataset is None:
+            return _error(404, "unknown_asset", f"this gateway serves no dataset {asset_id}.")
+        if not dataset.matches_chain:
+            return _error(
+                503,
+                "content_mismatch",
+                f"the files of asset {asset_id} do not hash to its "
+                "registered content root: the gateway does not serve them.",
+            )
+        return dataset
+
+    @app.get("/v1/assets/{asset_id}/manifest")
+    async def manifest(asset_id: int) -> Response:
+        dataset = _dataset(asset_id)
+        if isinstance(dataset, Response):
+            return dataset
+        return JSONResponse(dataset.manifest_json())
+
+    @app.get("/v1/assets/{asset_id}/files/{path:path}")
+    async def file(asset_id: int, path: str, request: Request) -> Response:
+        dataset = _dataset(asset_id)
+        if isinstance(dataset, Response):
+            return dataset
+        entry = dataset.entry(path)
+        if entry is None:
+            return _error(404, "unknown_file", f"asset {asset_id} has no file {path!r}.")
+        size = entry[0]
+        try:
+            wanted = byte_range(request.headers.get("range"), size)
+        except RangeError as err:
+            return JSONResponse(
+                {"error": "range_not_satisfiable", "message": err.message},
+                416,
+                headers={"Content-Range": f"bytes */{size}"},
+            )
+        asset = config.asset(asset_id)
+        assert asset is not None
+        headers = dataset.headers(path)
+
+        async def handler() -> Served:
+            start, end = wanted if wanted else (0, size - 1)
+            data = dataset.read(path, start, end) if size else b""
+            if wanted is not None:
+                headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+            return Served(200, data, "application/octet-stream", headers)
+
+        response = await paid(request, asset, asset.units, handler)
+        if wanted is not None and response.status_code == 200:
+            response.status_code = 206
+        return response
+
+    # ---------------------------------------------------------------- free views
+
+    @app.get("/v1/assets")
+    async def assets() -> Response:
+        return JSONResponse(
+            {
+                "operator": services.operator,
+                "chainId": services.chain.suite.chain_id,
+                "meter": services.chain.suite.meter.address,
+                "assets": [
+                    {
+                        "id": a.asset_id,
+                        "kind": a.kind,
+                        "model": a.model,
+                        "pricing": a.pricing,
+                        "units": a.units,
+                        "description": a.description,
+                    }
+                    for a in config.assets
+                ],
+            }
+        )
+
+    @app.get("/v1/channels/{license_id}/{payer}")
+    async def channel(license_id: int, payer: str) -> Response:
+        try:
+            key = (license_id, checksum_address(payer, "payer"), services.operator)
+        except InputError as err:
+            return _error(400, "invalid_request", err.message)
+        record = await services.store.load(key)
+        if record is None:
+            return _error(
+                404,
+                "unknown_channel",
+                f"this gateway has served nothing on license {license_id} for {payer}.",
+            )
+        return JSONResponse(
+            {
+                "licenseId": str(license_id),
+                "payer": key[1],
+                "operator": key[2],
+                "served": str(record.floor),
+                "settled": str(record.state.units),
+                "unitPrice": str(record.state.unit_price),
+                "currency": record.state.currency,
+                "lastVoucher": record.voucher.to_json() if record.voucher else None,
+            }
+        )
+
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        chain = services.chain
+        return JSONResponse(
+            {
+                "status": "ok",
+                "chainId": chain.suite.chain_id,
+                "block": chain._head,
+                "operator": services.operator,
+                "payments": services.payments,
+                "ledger": "postgres" if config.postgres else "sqlite",
+                "settling": services.settler is not None,
+                "pollErrors": chain.errors,
+            }
+        )
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return app
+
+
+async def _json(request: Request) -> dict[str, Any] | Response:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        return _error(413, "too_large", f"the request body is over {MAX_BODY} bytes.")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return _error(400, "invalid_request", "the request body is not JSON.")
+    if not isinstance(body, dict):
+        return _error(400, "invalid_request", "the request body is not a JSON object.")
+    return body
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status)

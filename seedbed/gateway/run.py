@@ -1,0 +1,83 @@
+"""Build a gateway process from its configuration and serve it with uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+
+from seedbed.chain.client import Suite
+from seedbed.core.errors import InputError
+from seedbed.gateway.app import Services, create_app
+from seedbed.gateway.chainstate import ChainView
+from seedbed.gateway.config import GatewayConfig
+from seedbed.gateway.metrics import Metrics
+from seedbed.gateway.settlement import Settler
+from seedbed.gateway.store import SqliteStore, Store
+
+
+def build(
+    config: GatewayConfig, suite: Suite, chain: Any, account: Any | None, *, payments: bool = True
+) -> Services:
+    """The services of one gateway process. `account` signs the settlements (None: this
+    process does not settle: another replica or `ape run settle` does)."""
+    operator = config.operator or (account.address if account is not None else None)
+    if operator is None:
+        raise InputError(f"{config.source} names no [gateway] operator and no --account settles.")
+    store = open_store(config, suite)
+    view = ChainView(suite, chain, config.poll_seconds)
+    metrics = Metrics()
+    settler = None
+    if account is not None and payments:
+        settler = Settler(store, suite, chain, account, config.settlement, metrics, view.now)
+    return Services(config, store, view, operator, metrics, settler, payments)
+
+
+def open_store(config: GatewayConfig, suite: Suite) -> Store:
+    if config.postgres is not None:
+        from seedbed.gateway.store_pg import PostgresStore
+
+        return PostgresStore(config.postgres, suite.chain_id, suite.meter.address)
+    assert config.sqlite is not None
+    return SqliteStore(str(config.sqlite), suite.chain_id, suite.meter.address)
+
+
+def serve(services: Services, host: str, port: int, ready: Callable[[str], None] = print) -> None:
+    """Serve until SIGINT/SIGTERM; `ready` gets the base URL once the socket listens."""
+    app = create_app(services)
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":%(message)r}',
+    )
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per upstream call otherwise
+
+    async def main() -> None:
+        async def announce() -> None:
+            while not server.started:
+                if server.should_exit:
+                    return
+                await asyncio.sleep(0.02)
+            sock = server.servers[0].sockets[0].getsockname()
+            ready(f"http://{sock[0]}:{sock[1]}")
+
+        watcher = asyncio.create_task(announce())
+        await server.serve()
+        watcher.cancel()
+
+    asyncio.run(main())

@@ -1,0 +1,42 @@
+"""Gateway tests talk HTTP to real processes: an anvil of the module's own with the demo's
+world on it, the example model's server, and `ape run gateway` processes."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from testkit.gateway_world import Payer, anvil, build_world, start_gateway
+
+from seedbed.workflows import services
+
+
+@pytest.fixture(scope="module")
+def world(project, networks, tmp_path_factory):
+    with anvil() as rpc:
+        yield build_world(project, networks, rpc, tmp_path_factory.mktemp("world"))
+
+
+@pytest.fixture(scope="module")
+def model():
+    server = services.model_server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(world, model):
+    """One gateway for the module: per call, 1 unit; settles only when asked (or policy)."""
+    process = start_gateway(world, world.config("gateway", model_url=model.url))
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def http(gateway):
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def payer(world):
+    return Payer(world)
