@@ -161,9 +161,17 @@ class Metering:
         async def body() -> AsyncIterator[bytes]:
             parts: list[bytes] = []
             try:
-                async for chunk in stream():
-                    parts.append(chunk)
-                    yield chunk
+                try:
+                    async for chunk in stream():
+                        parts.append(chunk)
+                        yield chunk
+                except HandlerFailed as err:  # headers are gone: say it in the stream
+                    self.metrics.failed.inc()
+                    failure = json.dumps(
+                        {"error": err.code, "message": err.message + " Nothing was charged."}
+                    )
+                    yield f"event: error\ndata: {failure}\n\n".encode()
+                    return
                 served = Served(200, b"".join(parts), "text/event-stream", used=used())
                 response = await self._charge(ready, asset, served, started, streamed=True)
                 tail = response.headers.get(x402.PAYMENT_RESPONSE, "")

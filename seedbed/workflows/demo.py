@@ -3,38 +3,40 @@
 Two publishers register example datasets with their annotators; a model maker licenses both
 (DERIVE) and registers a model derived from them, offering inference with a service share
 for the gateway that serves it; an app licenses the model (INFER), funds a channel with the
-gateway operator and makes 10,000 metered calls, each acknowledged by the gateway with a
-signed cumulative voucher it checks against the channel's reserve; the gateway settles all of
-them in one transaction, pays the model's share into the vault and withdraws its own; revenue
-flows upstream; every contributor is paid; every wei is accounted for; the audit rebuilds
-every flow from the logs and checks it.
+gateway operator and makes 10,000 paid HTTP calls to a gateway process in front of the
+example model's server, each paid with a signed cumulative voucher the gateway checks
+locally; the gateway settles all of them in one transaction when its policy says so, pays the
+model's share into the vault and withdraws its own; revenue flows upstream; every
+contributor is paid; every wei is accounted for; the audit rebuilds every flow from the logs
+and checks it.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from eth_account import Account
 
 from seedbed.chain.client import Suite
 from seedbed.chain.deploy import Params, deploy
+from seedbed.client import GatewayClient
+from seedbed.core import x402
 from seedbed.core.constants import ETH
 from seedbed.core.treefile import ContributorTree
 from seedbed.core.units import round_amount as format_amount
-from seedbed.core.vouchers import SignedVoucher, Voucher, VoucherDomain
-from seedbed.workflows.channels import reader
+from seedbed.workflows import services
 from seedbed.workflows.claims import flow
 from seedbed.workflows.escrow import deposit, withdraw_earnings
-from seedbed.workflows.ledger import Accepted, VoucherLedger
 from seedbed.workflows.licenses import buy_license
 from seedbed.workflows.offers import publish_offer
 from seedbed.workflows.register import register_folders
-from seedbed.workflows.settle import settle
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CALLS = 10_000
@@ -96,10 +98,18 @@ class Demo:
     ) -> Published:
         """Through the register workflow, as `ape run register` does."""
         run = register_folders(
-            self.suite, publisher, [folder], spdx=spdx, contributors=[contributors], kind=kind,
-            name=name, description=f"Seedbed demo asset {name}", out=self.out / name,
-            parents=parents, licenses=licenses,
-        )  # fmt: skip
+            self.suite,
+            publisher,
+            [folder],
+            spdx=spdx,
+            contributors=[contributors],
+            kind=kind,
+            name=name,
+            description=f"Seedbed demo asset {name}",
+            out=self.out / name,
+            parents=parents,
+            licenses=licenses,
+        )
         asset, prepared = run.assets[0], run.prepared[0]
         self.say(
             f"   {name}: asset #{asset.asset_id}, {prepared.manifest.count} files, "
@@ -142,13 +152,21 @@ class Demo:
         )
         ds, people = EXAMPLES / "datasets", EXAMPLES / "contributors"
         trees = self._register(
-            self.trees_pub, "city-trees", ds / "city-trees", people / "city-trees.csv",
-            "dataset", "CC-BY-4.0",
-        )  # fmt: skip
+            self.trees_pub,
+            "city-trees",
+            ds / "city-trees",
+            people / "city-trees.csv",
+            "dataset",
+            "CC-BY-4.0",
+        )
         signs = self._register(
-            self.signs_pub, "street-signs", ds / "street-signs", people / "street-signs-log.csv",
-            "dataset", "CC-BY-SA-4.0",
-        )  # fmt: skip
+            self.signs_pub,
+            "street-signs",
+            ds / "street-signs",
+            people / "street-signs-log.csv",
+            "dataset",
+            "CC-BY-SA-4.0",
+        )
         for pub, asset in ((self.trees_pub, trees), (self.signs_pub, signs)):
             self._offer(pub, asset, "train", scopes="train", price="0.05", duration="365d")
             self._offer(pub, asset, "derive", scopes="derive,train", price="0.2", min_share="15%")
@@ -168,17 +186,29 @@ class Demo:
         ]
         team.write_text("address,weight\n" + "\n".join(rows) + "\n")
         model = self._register(
-            self.modeler, "sign-tree-model", EXAMPLES / "model", team, "model", "Apache-2.0",
-            parents=(f"{trees.asset_id}:20%", f"{signs.asset_id}:15%"), licenses=(l1, l2),
-        )  # fmt: skip
+            self.modeler,
+            "sign-tree-model",
+            EXAMPLES / "model",
+            team,
+            "model",
+            "Apache-2.0",
+            parents=(f"{trees.asset_id}:20%", f"{signs.asset_id}:15%"),
+            licenses=(l1, l2),
+        )
         self.say(
             "   lineage: 20% of the model's revenue goes upstream to city-trees, "
             "15% to street-signs"
         )
         self._offer(
-            self.modeler, model, "infer", scopes="infer", price="0.01", unit_price="0.00001",
-            duration="30d", service_share="10%",
-        )  # fmt: skip
+            self.modeler,
+            model,
+            "infer",
+            scopes="infer",
+            price="0.01",
+            unit_price="0.00001",
+            duration="30d",
+            service_share="10%",
+        )
 
     def step_consumer(self) -> int:
         self.say(
@@ -196,66 +226,129 @@ class Demo:
         return license_id
 
     def step_calls_and_settle(self, license_id: int) -> None:
-        self.say(
-            f"5. {CALLS:,} metered calls: the app signs a cumulative voucher per call, the gateway "
-            "checks each against the channel's reserve and records it"
-        )
-        meter = self.suite.meter
-        chain_id = self.chain.provider.chain_id
-        domain = VoucherDomain(chain_id, meter.address)
-        deadline = self.chain.pending_timestamp + 86400
-        payer, operator = self.app.address, self.gateway.address
-        start = time.perf_counter()
-        signed = []
-        for units in range(1, CALLS + 1):
-            v = Voucher(license_id, payer, operator, units, deadline)
-            sig = Account.unsafe_sign_hash(domain.digest(v), self.app_key)
-            signed.append(SignedVoucher(v, bytes(sig.signature)))
-        ledger_path = self.out / "gateway-ledger.sqlite"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{ledger_path}{suffix}").unlink(missing_ok=True)
-        # The gateway reads the channel's reserve, limit and signer from chain on first sight.
-        chain_reader = reader(self.suite, self.chain)
-        with VoucherLedger(ledger_path, chain_id, meter.address, chain_reader) as ledger:
-            now = int(self.chain.blocks.head.timestamp)
-            results = ledger.accept_many(signed, now=now)
-            refused = [r for r in results if not isinstance(r, Accepted)]
-            if refused:
-                raise RuntimeError(f"the gateway refused {len(refused)} vouchers: {refused[0]}")
-            latest = ledger.pending()
-            last = results[-1]
-            assert isinstance(last, Accepted)
-            elapsed = time.perf_counter() - start
+        model = self.assets["sign-tree-model"]
+        with self._services(model) as gateway:
             self.say(
-                f"   signed, verified and recorded {CALLS:,} vouchers in {elapsed:.1f} s; the "
-                f"ledger keeps only the latest: {latest[0].voucher.cumulative_units:,} units, "
-                f"{format_amount(last.unsettled)} unsettled, covered by the "
-                f"{format_amount(last.available)} reserve"
+                f"5. The app calls the model through the gateway at {gateway.url}: {CALLS:,} "
+                "paid HTTP requests, each paid with a cumulative voucher the gateway checks "
+                "locally against the channel's reserve"
             )
-        # The gateway settles its ledger exactly as `ape run settle` does.
-        run = settle(self.suite, self.chain, self.gateway, ledger_path)
-        report = run.report
-        if report is None or len(report.settled) != 1 or report.skipped:
-            raise RuntimeError(f"the gateway's settlement did not settle the voucher: {report}")
-        settled = report.settled[0]
-        receipt = self.chain.provider.get_receipt(report.transactions[0])
+            self._show_challenge(gateway.url, model.asset_id)
+            start_block = int(self.chain.blocks.height)
+            answers = self._calls(gateway.url, license_id, model.asset_id)
+            self.say(answers)
+            settled = self._wait_for_settlement(license_id, start_block)
+        self.to_asset = settled["to_asset"]
         self.say(
-            f"   the gateway settled {settled.units:,} calls in ONE transaction "
-            f"({receipt.gas_used:,} gas): {format_amount(settled.amount)} left the reserve, "
-            f"{format_amount(settled.service_share)} of it the gateway's service share"
+            f"   the gateway settled all {settled['units']:,} calls in ONE transaction "
+            f"({settled['gas']:,} gas) as its policy says (every {CALLS:,} units): "
+            f"{format_amount(settled['amount'])} left the reserve, "
+            f"{format_amount(settled['share'])} of it the gateway's service share"
         )
-        if [(p.asset_id, p.tx is not None) for p in run.paid] != [(settled.asset_id, True)]:
-            raise RuntimeError(f"the model's share was not paid into the vault: {run.paid}")
-        self.to_asset = run.paid[0].amount
         self.say(
-            f"   payAsset pushed the model's {format_amount(self.to_asset)} into the vault, "
+            f"   and pushed the model's {format_amount(self.to_asset)} into the vault (payAsset), "
             "where its contributors and lineage can claim it"
         )
         earned = withdraw_earnings(self.suite, self.chain, self.gateway)
         self.service = earned.amount
         self.say(f"   the gateway operator withdrew its {format_amount(earned.amount)} of earnings")
-        self.settled = settled.amount
+        self.settled = settled["amount"]
         self.license_id = license_id
+
+    @contextmanager
+    def _services(self, model: Published) -> Iterator[services.Service]:
+        """The example model's server and a gateway process in front of it."""
+        upstream = services.model_server()
+        try:
+            ledger = self.out / "gateway-ledger.sqlite"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{ledger}{suffix}").unlink(missing_ok=True)
+            config = self.out / "gateway.toml"
+            config.write_text(
+                gateway_config(
+                    self.gateway.address,
+                    (self.out / "deployment.json").resolve(),
+                    ledger.resolve(),
+                    model.asset_id,
+                    upstream.url,
+                )
+            )
+            gateway = services.gateway(config, self.chain.provider.http_uri, "TEST::5")
+            try:
+                yield gateway
+            finally:
+                gateway.stop()
+        finally:
+            upstream.stop()
+
+    def _show_challenge(self, url: str, asset_id: int) -> None:
+        body = '{"task":"sign","caption":"a stop sign at a junction"}'
+        self.say(f"   try it: curl -i {url}/v1/assets/{asset_id}/invoke -d '{body}'")
+        answer = httpx.post(f"{url}/v1/assets/{asset_id}/invoke", content=body.encode())
+        required = x402.decode(answer.headers[x402.PAYMENT_REQUIRED], x402.PAYMENT_REQUIRED)
+        accepts = required["accepts"][0]
+        self.say(
+            f"   without a payment: {answer.status_code} Payment Required, PAYMENT-REQUIRED "
+            f"offers scheme {accepts['scheme']} on {accepts['network']}, payTo {accepts['payTo']}"
+        )
+
+    def _calls(self, url: str, license_id: int, asset_id: int) -> str:
+        tests = EXAMPLES / "datasets" / "street-signs" / "annotations" / "test.jsonl"
+        rows = [json.loads(line) for line in tests.read_text().splitlines() if line.strip()]
+        start = time.perf_counter()
+        right = 0
+        with GatewayClient(
+            url,
+            private_key=self.app_key,
+            license_id=license_id,
+            chain_id=self.suite.chain_id,
+            meter_address=self.suite.meter.address,
+        ) as app:
+            first = app.chat(
+                [{"role": "user", "content": rows[0]["caption"]}], model="sign-tree-model"
+            )
+            reply = first["choices"][0]["message"]["content"]
+            for k in range(1, CALLS):
+                row = rows[k % len(rows)]
+                answer = app.invoke(asset_id, {"task": "sign", "caption": row["caption"]})
+                right += answer["label"] == row["label"]
+            served = app.served
+        elapsed = time.perf_counter() - start
+        if served != CALLS:
+            raise RuntimeError(f"the gateway served {served} units for {CALLS} calls")
+        return (
+            f"   {CALLS:,} paid calls over HTTP in {elapsed:.1f} s ({CALLS / elapsed:,.0f}/s), one "
+            f'OpenAI-style chat ("{rows[0]["caption"]}" -> "{reply}") and the rest invoke; '
+            f"the model was right on {right / (CALLS - 1):.0%} of the held-out captions"
+        )
+
+    def _wait_for_settlement(self, license_id: int, start_block: int) -> dict[str, int]:
+        meter = self.suite.meter
+        deadline = time.monotonic() + 120
+        while int(meter.channel(license_id, self.app.address, self.gateway.address).units) < CALLS:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the gateway did not settle the calls within 120 s")
+            time.sleep(0.2)
+        head = int(self.chain.blocks.height)
+        settled = list(meter.UsageSettled.range(start_block, head + 1))
+        if len(settled) != 1:
+            raise RuntimeError(f"expected one settlement, found {len(settled)}")
+        log = settled[0]
+        deadline = time.monotonic() + 60
+        while not (
+            paid := list(meter.AssetPaid.range(start_block, int(self.chain.blocks.height) + 1))
+        ):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the gateway did not pay the asset within 60 s")
+            time.sleep(0.2)
+        receipt = self.chain.provider.get_receipt(log.transaction_hash)
+        return {
+            "units": int(log.units),
+            "amount": int(log.amount),
+            "share": int(log.serviceShare),
+            "gas": int(receipt.gas_used),
+            "to_asset": sum(int(p.amount) for p in paid),
+        }
 
     def step_conservation(self) -> None:
         meter = self.suite.meter
@@ -336,3 +429,32 @@ class Demo:
         for finding in failures:
             self.say(f"   FAIL {finding.message}")
         return {"report": str(result.paths.get("html", self.out / "audit")), "ok": result.ok}
+
+
+def gateway_config(
+    operator: str, deployment: Path, ledger: Path, model_asset: int, upstream: str
+) -> str:
+    """The demo gateway's configuration: the model per call, settled every CALLS units."""
+    return f"""[gateway]
+host = "127.0.0.1"
+port = 0
+operator = "{operator}"
+deployment = "{deployment}"
+
+[ledger]
+sqlite = "{ledger}"
+
+[settlement]
+threshold_units = {CALLS}
+interval_seconds = 3600
+margin_seconds = 3600
+
+[[assets]]
+id = {model_asset}
+kind = "model"
+model = "sign-tree-model"
+upstream = "{upstream}"
+pricing = "call"
+units = 1
+description = "the example sign-and-tree model"
+"""

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,19 +76,17 @@ def start(
         found.put("")
 
     threading.Thread(target=pump, name=f"{name}-output", daemon=True).start()
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            url = found.get(timeout=max(deadline - time.monotonic(), 0.01))
-        except queue.Empty:
-            url = ""
-        if url.startswith("http"):
-            return Service(name, proc, url, lines)
-        if proc.poll() is not None or time.monotonic() > deadline:
-            if proc.poll() is None:
-                proc.kill()
-            tail = " | ".join(lines[-5:])
-            raise InputError(f"the {name} did not start: {tail or 'no output'}")
+    try:
+        url = found.get(timeout=timeout)  # the URL, or "" once the output ended
+    except queue.Empty:
+        url = ""
+    if url.startswith("http"):
+        return Service(name, proc, url, lines)
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(10)
+    tail = " | ".join(lines[-5:])
+    raise InputError(f"the {name} did not start: {tail or 'no output'}")
 
 
 def model_server(port: int = 0, host: str = "127.0.0.1") -> Service:
