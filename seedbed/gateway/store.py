@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from seedbed.core.errors import InputError
-from seedbed.core.vouchers import SignedVoucher, Voucher
+from seedbed.core.vouchers import SignedVoucher
 from seedbed.workflows import ledger_sql
 from seedbed.workflows.ledger import Channel, ChannelReader, ChannelState, VoucherLedger
 
@@ -301,8 +301,8 @@ def _resolve(future: asyncio.Future[None], outcome: BaseException | None) -> Non
 
 class GatewayLedger(VoucherLedger):
     """The voucher ledger with what a gateway adds: served units per channel and stored
-    answers. `pending` settles what was served, never more (see the module docstring), so
-    `ape run settle --ledger FILE` on a gateway's file charges exactly the served calls."""
+    answers. Its `pending` (VoucherLedger's, which sees the served table) settles what was
+    served, never more, here and under `ape run settle --ledger FILE` alike."""
 
     def __init__(
         self, path: str, chain_id: int, meter_address: str, reader: ChannelReader | None = None
@@ -381,34 +381,6 @@ class GatewayLedger(VoucherLedger):
             (payer, payment_id),
         ).fetchone()
         return None if row is None else decode_answer(row)
-
-    def pending(self) -> list[SignedVoucher]:
-        """Per channel, the highest voucher not above the units served (all of a voucher's
-        units when the channel was never served through the gateway: an imported voucher)."""
-        out = []
-        rows = self._db.execute(
-            "SELECT c.license_id, c.payer, c.operator, c.cumulative_units, c.deadline,"
-            " c.signature, c.settled_units, s.served_units FROM channels c"
-            " LEFT JOIN gateway_served s ON s.license_id = c.license_id AND s.payer = c.payer"
-            " AND s.operator = c.operator WHERE c.cumulative_units IS NOT NULL"
-            " ORDER BY c.deadline, c.license_id, c.payer, c.operator"
-        ).fetchall()
-        for lic, payer, operator, units, deadline, sig, settled, served in rows:
-            if served is not None and units > served:
-                hit = self._db.execute(
-                    "SELECT cumulative_units, deadline, signature FROM voucher_history"
-                    " WHERE license_id = ? AND payer = ? AND operator = ?"
-                    " AND cumulative_units <= ? ORDER BY cumulative_units DESC LIMIT 1",
-                    (lic, payer, operator, served),
-                ).fetchone()
-                if hit is None:
-                    continue
-                units, deadline, sig = hit
-            if units <= settled:
-                continue
-            voucher = Voucher(int(lic, 16), payer, operator, int(units, 16), int(deadline, 16))
-            out.append(SignedVoucher(voucher, bytes(sig)))
-        return out
 
     def unsettled(self) -> list[tuple[ChannelRecord, int]]:
         """(record, units served and not settled) of every channel with some: the policy's

@@ -399,14 +399,36 @@ class VoucherLedger:
     # ------------------------------------------------------------------------- settling
 
     def pending(self) -> list[SignedVoucher]:
-        """The highest voucher of every channel with units not yet settled, soonest
-        deadline first (a voucher past its deadline can no longer be settled)."""
-        return [
-            SignedVoucher(
-                Voucher(_int(lic), payer, operator, _int(units), _int(deadline)), bytes(sig)
-            )
-            for lic, payer, operator, units, deadline, sig in self._db.execute(sql.PENDING)
-        ]
+        """The voucher to settle of every channel with units not yet settled, soonest
+        deadline first (a voucher past its deadline can no longer be settled): the highest
+        one, or, in a gateway's ledger (which records what it served per channel), the
+        highest one not above what was served, so a payer never pays authorised units it
+        did not use (per-token pricing); what was served above it waits for the next."""
+        if not self._serves():
+            return [
+                SignedVoucher(
+                    Voucher(_int(lic), payer, operator, _int(units), _int(deadline)), bytes(sig)
+                )
+                for lic, payer, operator, units, deadline, sig in self._db.execute(sql.PENDING)
+            ]
+        out = []
+        for lic, payer, operator, units, deadline, sig, settled, served in self._db.execute(
+            sql.PENDING_SERVED
+        ).fetchall():
+            if served is not None and units > served:
+                hit = self._db.execute(sql.HIGHEST_UP_TO, (lic, payer, operator, served)).fetchone()
+                if hit is None:
+                    continue
+                units, deadline, sig = hit
+            if units > settled:
+                voucher = Voucher(_int(lic), payer, operator, _int(units), _int(deadline))
+                out.append(SignedVoucher(voucher, bytes(sig)))
+        return out
+
+    def _serves(self) -> bool:
+        """Whether this file is a gateway's (seedbed.gateway.store adds `gateway_served`)."""
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gateway_served'"
+        return self._db.execute(query).fetchone() is not None
 
     def mark_settled(
         self, channel: Channel, cumulative_units: int, amount: int, tx_hash: str | bytes

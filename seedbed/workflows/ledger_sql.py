@@ -95,4 +95,18 @@ FROM channels
 WHERE cumulative_units IS NOT NULL AND cumulative_units > settled_units
 ORDER BY deadline, license_id, payer, operator
 """
+# A gateway's ledger: the highest voucher, the units served (NULL: never served through it).
+PENDING_SERVED = """
+SELECT c.license_id, c.payer, c.operator, c.cumulative_units, c.deadline, c.signature,
+       c.settled_units, s.served_units
+FROM channels c LEFT JOIN gateway_served s
+    ON s.license_id = c.license_id AND s.payer = c.payer AND s.operator = c.operator
+WHERE c.cumulative_units IS NOT NULL
+ORDER BY c.deadline, c.license_id, c.payer, c.operator
+"""
+HIGHEST_UP_TO = """
+SELECT cumulative_units, deadline, signature FROM voucher_history
+WHERE license_id = ? AND payer = ? AND operator = ? AND cumulative_units <= ?
+ORDER BY cumulative_units DESC LIMIT 1
+"""
 ASSETS = "SELECT DISTINCT asset_id, currency FROM channels ORDER BY asset_id, currency"

@@ -3,9 +3,11 @@ world on it, the example model's server, and `ape run gateway` processes."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
-from testkit.gateway_world import Payer, anvil, build_world, start_gateway
+from testkit.gateway_world import Payer, anvil, build_world, hex_key, start_gateway
 
 from seedbed.workflows import services
 
@@ -40,3 +42,26 @@ def http(gateway):
 @pytest.fixture
 def payer(world):
     return Payer(world)
+
+
+@pytest.fixture(scope="module")
+def trees_license(world, project, networks):
+    """The model maker's TRAIN license on city-trees, with a channel open to the gateway."""
+    from seedbed.workflows.escrow import open_channel
+
+    with networks.parse_network_choice(world.rpc):
+        from ape import accounts, chain
+
+        from seedbed.chain.client import Suite
+
+        suite = Suite.from_record(project, chain, json.loads(world.record.read_text()))
+        modeler = list(accounts.test_accounts)[3]
+        asset = world.dataset_assets["city-trees"]
+        license_id = next(
+            i
+            for i in range(1, 20)
+            if int(suite.license.usageTerms(i).assetId) == asset
+            and suite.license.ownerOf(i) == modeler.address
+        )
+        open_channel(suite, chain, modeler, license_id, world.operator)
+        return Payer(world, hex_key(modeler.private_key), license_id, modeler.address)

@@ -35,8 +35,11 @@ def on_chain(world, project, networks):
 
 def call(http, world, payer):
     n = served(http, world, payer.license_id, payer.payer)
-    return http.post(f"/v1/assets/{world.model_asset}/invoke", json=SIGN,
-                     headers={"PAYMENT-SIGNATURE": payer.header(payer.voucher(n + 1))})  # fmt: skip
+    return http.post(
+        f"/v1/assets/{world.model_asset}/invoke",
+        json=SIGN,
+        headers={"PAYMENT-SIGNATURE": payer.header(payer.voucher(n + 1))},
+    )
 
 
 def wait_for(predicate, timeout=10.0):

@@ -35,8 +35,11 @@ def start(world, config, faults="", settle=True):
 
 def paid(url, world, header):
     with httpx.Client(base_url=url, timeout=10) as http:
-        return http.post(f"/v1/assets/{world.model_asset}/invoke", json=SIGN,
-                         headers={"PAYMENT-SIGNATURE": header})  # fmt: skip
+        return http.post(
+            f"/v1/assets/{world.model_asset}/invoke",
+            json=SIGN,
+            headers={"PAYMENT-SIGNATURE": header},
+        )
 
 
 def served_at(url, world):

@@ -9,8 +9,6 @@ import pytest
 from testkit.gateway_world import (
     DATASETS,
     MODEL_NAME,
-    Payer,
-    hex_key,
     new_id,
     served,
     start_gateway,
@@ -20,29 +18,6 @@ from seedbed.core import x402
 from seedbed.core.merkle import file_leaf, verify_proof
 
 FILE = "census/west.csv"
-
-
-@pytest.fixture(scope="module")
-def trees_license(world, project, networks):
-    """The model maker's TRAIN license on city-trees, with a channel open to the gateway."""
-    from seedbed.workflows.escrow import open_channel
-
-    with networks.parse_network_choice(world.rpc):
-        from ape import accounts, chain
-
-        from seedbed.chain.client import Suite
-
-        suite = Suite.from_record(project, chain, json.loads(world.record.read_text()))
-        modeler = list(accounts.test_accounts)[3]
-        asset = world.dataset_assets["city-trees"]
-        license_id = next(
-            i
-            for i in range(1, 20)
-            if int(suite.license.usageTerms(i).assetId) == asset
-            and suite.license.ownerOf(i) == modeler.address
-        )
-        open_channel(suite, chain, modeler, license_id, world.operator)
-        return Payer(world, hex_key(modeler.private_key), license_id, modeler.address)
 
 
 def _root_on_chain(world, project, networks, asset_id):
