@@ -244,12 +244,15 @@ def create_app(services: Services) -> FastAPI:
             key = (license_id, checksum_address(payer, "payer"), services.operator)
         except InputError as err:
             return _error(400, "invalid_request", err.message)
-        record = await services.store.load(key)
-        if record is None:
+        try:
+            record = await metering.record(key)  # a channel not seen yet is read from chain
+        except InputError as err:
+            return _error(404, "unknown_channel", err.message)
+        if record.state.unit_limit == 0:
             return _error(
                 404,
                 "unknown_channel",
-                f"this gateway has served nothing on license {license_id} for {payer}.",
+                f"license {license_id} has no channel from {key[1]} to {key[2]}.",
             )
         return JSONResponse(
             {

@@ -110,7 +110,10 @@ class ChainView:
     async def channel(self, channel: Channel) -> ChannelState:
         """Read a channel's state from the chain (and remember its id for the poller)."""
         lic, payer, operator = channel
-        view = await self._run(channel_view, self.suite, self.chain, lic, payer, operator)
+        try:
+            view = await self._run(channel_view, self.suite, self.chain, lic, payer, operator)
+        except Exception as err:  # noqa: BLE001 - an unknown license, or the node failed
+            raise InputError(getattr(err, "message", None) or f"license {lic}: {err}") from None
         self._channel_ids["0x" + channel_id(channel).hex()] = channel
         return view.state
 

@@ -233,7 +233,7 @@ class Metering:
             if stored is not None:
                 return self._replay(stored)
         try:
-            record = await self._record(channel)
+            record = await self.record(channel)
             terms = await self.chain.license(channel[0])
             await self.chain.asset(asset.asset_id)
         except InputError as err:
@@ -246,7 +246,8 @@ class Metering:
         assert signed is not None
         return await self._check(request, asset, units, signed, record, payment_id)
 
-    async def _record(self, channel: tuple[int, str, str]) -> ChannelRecord:
+    async def record(self, channel: tuple[int, str, str]) -> ChannelRecord:
+        """The channel's record, read from the chain the first time (or while unopened)."""
         record = await self.store.load(channel)
         if record is None or record.state.unit_limit == 0:
             record = await self.store.sync_state(await self.chain.channel(channel))
@@ -485,7 +486,7 @@ class Metering:
             from seedbed.core.vouchers import checksum_address
 
             channel = (int(lic), checksum_address(payer, "payer"), self.operator)
-            return await self._record(channel)
+            return await self.record(channel)
         except (ValueError, InputError):
             return None
 

@@ -43,6 +43,7 @@ def open_store(config: GatewayConfig, suite: Suite) -> Store:
 
         return PostgresStore(config.postgres, suite.chain_id, suite.meter.address)
     assert config.sqlite is not None
+    config.sqlite.parent.mkdir(parents=True, exist_ok=True)
     return SqliteStore(str(config.sqlite), suite.chain_id, suite.meter.address)
 
 

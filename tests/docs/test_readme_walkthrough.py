@@ -65,6 +65,11 @@ def test_the_readme_walkthrough_and_api_example_run_as_written(project_copy):
     )
     assert "paid asset 2 0.009 ETH into the vault" in out  # 10% went to the gateway
     assert "withdrew 0.001 ETH of service earnings" in out
+    # The gateway: a 402 without payment, a call paid with curl and cast, one on an API key,
+    # both settled afterwards from the gateway's ledger (units 1001 and 1002 of the channel).
+    assert "HTTP/1.1 402 Payment Required" in out
+    assert '{"label":"stop"' in out and '{"label":"yield"' in out
+    assert "settled license 2 from 0x90F79bf6EB2c4f870365E785982E1f101E93b906: 2 units" in out
     assert "asset 2 -> asset 1: 0.0018 ETH" in out
     assert "claimed" in out and "for 0xe1f3fbD02271bF92C432891368417D8A3b44Cfa1" in out
     assert (work / "out/walk/audit/report.html").is_file()
