@@ -44,10 +44,7 @@ def cli(account, config_path, host, port, no_settle, no_payments):
         suite = Suite.from_record(project, chain, read_record(config.deployment, chain.chain_id))
     else:
         suite = Suite.load(project, chain)
-    settle_with = None if no_settle else account
-    services = build(config, suite, chain, settle_with, payments=not no_payments)
-    if settle_with is None and account is not None and config.operator is None:
-        services.operator = account.address
+    services = build(config, suite, chain, account, settle=not no_settle, payments=not no_payments)
 
     def ready(url: str) -> None:
         click.echo(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -21,20 +23,42 @@ from seedbed.gateway.store import SqliteStore, Store
 
 
 def build(
-    config: GatewayConfig, suite: Suite, chain: Any, account: Any | None, *, payments: bool = True
+    config: GatewayConfig,
+    suite: Suite,
+    chain: Any,
+    account: Any | None,
+    *,
+    settle: bool = True,
+    payments: bool = True,
 ) -> Services:
-    """The services of one gateway process. `account` signs the settlements (None: this
-    process does not settle: another replica or `ape run settle` does)."""
+    """The services of one gateway process. `account` signs the settlements unless `settle`
+    is False (another replica or `ape run settle` does); the operator the vouchers name is the
+    file's, else the account's."""
     operator = config.operator or (account.address if account is not None else None)
     if operator is None:
-        raise InputError(f"{config.source} names no [gateway] operator and no --account settles.")
+        raise InputError(f"{config.source} names no [gateway] operator and no --account is given.")
     store = open_store(config, suite)
     view = ChainView(suite, chain, config.poll_seconds)
     metrics = Metrics()
     settler = None
-    if account is not None and payments:
+    if account is not None and settle and payments:
         settler = Settler(store, suite, chain, account, config.settlement, metrics, view.now)
     return Services(config, store, view, operator, metrics, settler, payments)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, taken before anything starts: a port in use is one sentence."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        reason = "the address is in use" if err.errno == errno.EADDRINUSE else err.strerror
+        raise InputError(f"the gateway cannot listen on {host}:{port}: {reason}.") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def open_store(config: GatewayConfig, suite: Suite) -> Store:
@@ -68,6 +92,8 @@ def serve(services: Services, host: str, port: int, ready: Callable[[str], None]
     server = uvicorn.Server(config)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per upstream call otherwise
 
+    sock = listen(host, port)
+
     async def main() -> None:
         async def announce() -> None:
             while not server.started:
@@ -78,7 +104,7 @@ def serve(services: Services, host: str, port: int, ready: Callable[[str], None]
             ready(f"http://{sock[0]}:{sock[1]}")
 
         watcher = asyncio.create_task(announce())
-        await server.serve()
+        await server.serve(sockets=[sock])
         watcher.cancel()
 
     asyncio.run(main())
