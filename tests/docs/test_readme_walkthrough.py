@@ -69,7 +69,12 @@ def test_the_readme_walkthrough_and_api_example_run_as_written(project_copy):
     # both settled afterwards from the gateway's ledger (units 1001 and 1002 of the channel).
     assert "HTTP/1.1 402 Payment Required" in out
     assert '{"label":"stop"' in out and '{"label":"yield"' in out
-    assert "settled license 2 from 0x90F79bf6EB2c4f870365E785982E1f101E93b906: 2 units" in out
+    assert "{'label': 'no entry'" in out and "served 1004" in out
+    assert "verified out/walk/west.csv" in out
+    assert (work / "out/walk/west.csv").read_bytes() == (
+        ROOT / "examples/datasets/city-trees/census/west.csv"
+    ).read_bytes()
+    assert "settled license 2 from 0x90F79bf6EB2c4f870365E785982E1f101E93b906: 4 units" in out
     assert "asset 2 -> asset 1: 0.0018 ETH" in out
     assert "claimed" in out and "for 0xe1f3fbD02271bF92C432891368417D8A3b44Cfa1" in out
     assert (work / "out/walk/audit/report.html").is_file()
