@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import json
 import logging
 import socket
 import sys
@@ -46,6 +47,21 @@ def build(
     return Services(config, store, view, operator, metrics, settler, payments)
 
 
+class JsonLines(logging.Formatter):
+    """One JSON object per log line: time, level, logger, message (for log shippers)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
 def listen(host: str, port: int) -> socket.socket:
     """The listening socket, taken before anything starts: a port in use is one sentence."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
@@ -74,11 +90,9 @@ def open_store(config: GatewayConfig, suite: Suite) -> Store:
 def serve(services: Services, host: str, port: int, ready: Callable[[str], None] = print) -> None:
     """Serve until SIGINT/SIGTERM; `ready` gets the base URL once the socket listens."""
     app = create_app(services)
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":%(message)r}',
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLines())
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     config = uvicorn.Config(
         app,
         host=host,
