@@ -27,6 +27,7 @@ compile: setup
 	@bash tools/compile.sh
 
 test: export SEEDBED_BROWSER := 1
+test: export SEEDBED_POSTGRES := 1
 # tests/scripts calls every script in-process, each entering ape network contexts of its own:
 # it runs in a session of its own so it can neither see nor leave another module's chain state.
 test: compile

@@ -83,9 +83,30 @@ step_browser() {
   fi
 }
 
+# 7. Debian's PostgreSQL server, for the replicated gateway ledger's tests (make test only):
+# the tests start throwaway servers of their own (tests/testkit/postgres.py), so only the
+# binaries are needed (/usr/lib/postgresql/<version>/bin, or initdb and pg_ctl on PATH).
+step_postgres() {
+  [ "${SEEDBED_POSTGRES:-0}" = 1 ] || return 0
+  compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null && return 0
+  command -v initdb >/dev/null && command -v pg_ctl >/dev/null && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing postgresql (Debian) for the PostgreSQL ledger tests"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } \
+      >"$LOG_DIR/postgres.log" 2>&1 || fail postgres "apt-get install postgresql did not succeed"
+    compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null \
+      || fail postgres "postgresql is installed but /usr/lib/postgresql/*/bin/pg_ctl is missing"
+  else
+    echo "setup: PostgreSQL (initdb, pg_ctl) is missing and cannot be installed here (not root" \
+      "or no apt-get); its tests will fail: install postgresql, or run make test" \
+      "SEEDBED_POSTGRES=0 to skip them" >&2
+  fi
+}
+
 step_python
 step_npm
 step_solc
 step_openzeppelin
 step_anvil
 step_browser
+step_postgres

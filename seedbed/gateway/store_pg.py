@@ -11,8 +11,9 @@ several processes need:
   concurrent requests on a hot channel wait in memory rather than each holding a connection.
 - `load` reads the channel fresh from the database (another replica may have served it a
   moment ago); only the immutable `ChannelState` object is reused while its columns are
-  unchanged. Under `lock`, `load` and `commit` run on the locking connection itself: a commit
-  can only succeed while its session, and therefore the lock, is alive.
+  unchanged. Under `lock`, whatever the task asks runs on the locking connection itself: a
+  commit can only succeed while its session, and therefore the lock, is alive, and a request
+  under lock needs no second connection.
 - `commit` is one statement (one round trip, one transaction): the compare-and-set of the
   served units, the voucher if highest (and its history row), the stored answer. If the
   served units moved, nothing is written and `store.Conflict` is raised. PostgreSQL already
@@ -20,8 +21,9 @@ several processes need:
   charges from all replicas pay for fsyncs together without a writer thread here.
 
 uint256 values are NUMERIC(78,0); addresses are checksummed text, as in the SQLite ledger.
-Connections must reach PostgreSQL directly or through a session-mode pooler: advisory
-session locks do not survive a transaction-mode pooler (pgbouncer `pool_mode=transaction`).
+PostgreSQL 12 or newer (tcp_user_timeout). Connections must reach PostgreSQL directly or
+through a session-mode pooler: advisory session locks do not survive a transaction-mode
+pooler (pgbouncer `pool_mode=transaction`).
 
 `settlement_ledger()` gives the settlement thread a synchronous ledger over the same tables
 (`PostgresLedger`), with the `VoucherLedger` methods `seedbed.workflows.meter` calls.
@@ -292,13 +294,14 @@ class PostgresStore:
         self.lock_timeout = lock_timeout
         self._pool: AsyncConnectionPool | None = None
         self._local: dict[Channel, tuple[asyncio.Lock, int]] = {}  # (lock, users)
-        self._held: dict[Channel, psycopg.AsyncConnection[Any]] = {}
-        # The connection of the lock the current task holds: its other reads (replay,
-        # exposure) use it too, so a task under lock never waits for a second connection
-        # (which a full pool of lock holders could never free).
+        # The connection of the lock the current task holds: everything the task asks under
+        # the lock runs on it, so the commit shares the lock's session and a task under lock
+        # never waits for a second connection (which a pool full of lock holders could never
+        # free). `_holding` has the ids of the connections whose lock is still held.
         self._task_conn: contextvars.ContextVar[psycopg.AsyncConnection[Any] | None] = (
             contextvars.ContextVar(f"seedbed-ledger-{id(self)}", default=None)
         )
+        self._holding: set[int] = set()
         self._states: dict[Channel, tuple[tuple[Any, ...], ChannelState]] = {}
         self.commits = 0  # transactions so far (one per charge)
         self.charges = 0
@@ -365,20 +368,20 @@ class PostgresStore:
             async with local, self.pool.connection() as conn:
                 key = lock_key(self.chain_id, self.meter_address, channel)
                 try:
-                    await conn.execute("SELECT 1 WHERE %s IS NOT NULL", (key,))
+                    await conn.execute("SELECT pg_advisory_lock(%s)", (key,))
                 except BaseException:
                     # Cancelled or failed mid-wait: the lock may have been granted anyway.
                     # Ending the session releases it for sure.
                     await conn.close()
                     raise
-                self._held[channel] = conn
                 outer = self._task_conn.get()
                 self._task_conn.set(conn)
+                self._holding.add(id(conn))
                 try:
                     yield
                 finally:
+                    self._holding.discard(id(conn))
                     self._task_conn.set(outer)
-                    del self._held[channel]
                     await _unlock(conn, key)
         finally:
             local, users = self._local[channel]
@@ -388,13 +391,10 @@ class PostgresStore:
                 self._local[channel] = (local, users - 1)
 
     @contextlib.asynccontextmanager
-    async def _connection(
-        self, channel: Channel | None
-    ) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        held = self._held.get(channel) if channel is not None else None
-        if held is None:
-            held = self._task_conn.get()
-        if held is not None:
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """The connection of the lock this task holds, else one from the pool."""
+        held = self._task_conn.get()
+        if held is not None and id(held) in self._holding:
             yield held
         else:
             async with self.pool.connection() as conn:
@@ -402,14 +402,14 @@ class PostgresStore:
 
     async def load(self, channel: Channel) -> ChannelRecord | None:
         """The channel as the database has it now (None until its chain state is synced)."""
-        async with self._connection(channel) as conn:
+        async with self._connection() as conn:
             cursor = await conn.execute(LOAD, _key(channel))
             row = await cursor.fetchone()
         return None if row is None else self._record(channel, row)
 
     async def sync_state(self, state: ChannelState) -> ChannelRecord:
         """Chain state read for a channel: durable (every replica and the settlement see it)."""
-        async with self._connection(state.channel) as conn:
+        async with self._connection() as conn:
             cursor = await conn.execute(SYNC, _state_values(state))
             row = await cursor.fetchone()
         assert row is not None
@@ -427,7 +427,7 @@ class PostgresStore:
         """Durable before it returns (Conflict, and nothing written, if served moved)."""
         voucher = charge.voucher.voucher
         values = _charge_values(charge)
-        async with self._connection(voucher.channel) as conn:
+        async with self._connection() as conn:
             try:
                 cursor = await conn.execute(COMMIT, values)
             except pg_errors.UniqueViolation as err:
@@ -444,7 +444,7 @@ class PostgresStore:
         self.charges += 1
 
     async def replay(self, payer: str, payment_id: str) -> StoredAnswer | None:
-        async with self._connection(None) as conn:
+        async with self._connection() as conn:
             cursor = await conn.execute(REPLAY, (payer, payment_id))
             row = await cursor.fetchone()
         return None if row is None else decode_answer(row)
@@ -452,7 +452,7 @@ class PostgresStore:
     async def exposure(self, payer: str) -> int:
         """What the payer's channels (all replicas) have been served and not settled, in base
         units of whatever currency each is priced in, summed."""
-        async with self._connection(None) as conn:
+        async with self._connection() as conn:
             cursor = await conn.execute(EXPOSURE, (payer,))
             row = await cursor.fetchone()
         return int(row[0]) if row is not None else 0
