@@ -227,7 +227,17 @@ class Metering:
             stored = await self.store.replay(channel[1], payment_id)
             if stored is not None:
                 return self._replay(stored)
-        await stack.enter_async_context(self.store.lock(channel))
+        try:
+            await stack.enter_async_context(self.store.lock(channel))
+        except Exception as err:  # noqa: BLE001 - a replica's pool or lock wait ran out
+            log.warning("channel lock unavailable: %s", err)
+            response = self._refuse(
+                503,
+                "channel_busy",
+                "the gateway could not lock this channel now; nothing was charged: retry.",
+            )
+            response.headers["Retry-After"] = "1"
+            return response
         if payment_id is not None:  # a retry may have been served while we waited
             stored = await self.store.replay(channel[1], payment_id)
             if stored is not None:

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from seedbed.core.errors import InputError
-from seedbed.core.vouchers import SignedVoucher
+from seedbed.core.vouchers import SignedVoucher, checksum_address
 from seedbed.workflows import ledger_sql
 from seedbed.workflows.ledger import Channel, ChannelReader, ChannelState, VoucherLedger
 
@@ -148,6 +149,7 @@ class SqliteStore:
         self.reader = reader
         self.max_group = max_group
         self._records: dict[Channel, ChannelRecord] = {}
+        self._payers_loaded: set[str] = set()
         self._locks: dict[Channel, asyncio.Lock] = {}
         self._queue: queue.Queue[tuple[Charge, asyncio.Future[None]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -208,8 +210,10 @@ class SqliteStore:
 
     def settled(self, channel: Channel, units: int, reserve: int) -> None:
         """The settlement recorded `units` settled (thread-safe: called from its thread)."""
+        lic, payer, operator = channel
+        key = (lic, checksum_address(payer, "payer"), checksum_address(operator, "operator"))
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._apply_settled, channel, units, reserve)
+            self._loop.call_soon_threadsafe(self._apply_settled, key, units, reserve)
 
     def _apply_settled(self, channel: Channel, units: int, reserve: int) -> None:
         record = self._records.get(channel)
@@ -222,9 +226,14 @@ class SqliteStore:
         assert self._loop is not None
         future: asyncio.Future[None] = self._loop.create_future()
         self._queue.put((charge, future))
-        await future
         channel = charge.voucher.voucher.channel
-        record = self._records[channel]
+        try:
+            await future
+        except Conflict:
+            self._records.pop(channel, None)  # re-read from the file on the next load
+            raise
+        record = self._records.get(channel) or self._ledger.record(channel)
+        assert record is not None  # the charge was just written for it
         voucher = record.voucher
         if (
             voucher is None
@@ -239,6 +248,10 @@ class SqliteStore:
     async def exposure(self, payer: str) -> int:
         """What the payer's channels here have been served and not settled, in base units
         (of whatever currency each is priced in: a cap is per payer, summed)."""
+        if payer not in self._payers_loaded:  # channels served before this process started
+            for record in self._ledger.records_of(payer):
+                self._records.setdefault(record.state.channel, record)
+            self._payers_loaded.add(payer)
         return sum(
             max(r.served - r.state.units, 0) * r.state.unit_price
             for (_, p, _), r in self._records.items()
@@ -275,11 +288,16 @@ class SqliteStore:
         try:
             with ledger.transaction():
                 for charge, _ in group:
+                    # A savepoint per charge: one refused charge leaves the others in the group.
+                    ledger.savepoint()
                     try:
                         ledger.write_charge(charge)
+                    except (Conflict, sqlite3.IntegrityError) as err:
+                        ledger.rollback_to_savepoint()
+                        outcomes.append(err if isinstance(err, Conflict) else Conflict(str(err)))
+                    else:
+                        ledger.release_savepoint()
                         outcomes.append(None)
-                    except Conflict as err:
-                        outcomes.append(err)
         except BaseException as err:  # the whole group failed to commit: none is charged
             outcomes = [err] * len(group)
         else:
@@ -312,6 +330,24 @@ class GatewayLedger(VoucherLedger):
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         return self._transaction()
+
+    def savepoint(self) -> None:
+        self._db.execute("SAVEPOINT charge")
+
+    def release_savepoint(self) -> None:
+        self._db.execute("RELEASE charge")
+
+    def rollback_to_savepoint(self) -> None:
+        self._db.execute("ROLLBACK TO charge")
+        self._db.execute("RELEASE charge")
+
+    def records_of(self, payer: str) -> list[ChannelRecord]:
+        """Every channel of `payer` this ledger served."""
+        rows = self._db.execute(
+            "SELECT license_id, payer, operator FROM gateway_served WHERE payer = ?", (payer,)
+        ).fetchall()
+        records = [self.record((int(lic, 16), p, op)) for lic, p, op in rows]
+        return [r for r in records if r is not None]
 
     def record(self, channel: Channel) -> ChannelRecord | None:
         state = self.channel(channel)

@@ -423,7 +423,8 @@ class VoucherLedger:
             if units > settled:
                 voucher = Voucher(_int(lic), payer, operator, _int(units), _int(deadline))
                 out.append(SignedVoucher(voucher, bytes(sig)))
-        return out
+        # Soonest deadline of the voucher returned (not of the channel's highest) first.
+        return sorted(out, key=lambda s: (s.voucher.deadline, s.voucher.channel))
 
     def _serves(self) -> bool:
         """Whether this file is a gateway's (seedbed.gateway.store adds `gateway_served`)."""
