@@ -237,37 +237,12 @@ class GatewayClient(_Base):
         self,
         base_url: str,
         *,
-        private_key: bytes | str | None = None,
-        license_id: int | None = None,
-        payer: str | None = None,
-        api_key: str | None = None,
-        chain_id: int | None = None,
-        meter_address: str | None = None,
-        rpc_url: str | None = None,
-        registry_address: str | None = None,
-        content_roots: Mapping[int, bytes | str] | None = None,
-        validity: int = 86_400,
-        max_units: int | None = None,
         timeout: float | httpx.Timeout = 60.0,
-        retries: int = 2,
         transport: httpx.BaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
+        **options: Any,
     ) -> None:
-        super().__init__(
-            base_url,
-            private_key=private_key,
-            license_id=license_id,
-            payer=payer,
-            api_key=api_key,
-            chain_id=chain_id,
-            meter_address=meter_address,
-            rpc_url=rpc_url,
-            registry_address=registry_address,
-            content_roots=content_roots,
-            validity=validity,
-            max_units=max_units,
-            retries=retries,
-        )
+        super().__init__(base_url, **options)  # the payment options: see _Base
         self._http = httpx.Client(timeout=timeout, transport=transport, headers=headers)
 
     # -- the calls --------------------------------------------------------------------------
@@ -464,37 +439,12 @@ class AsyncGatewayClient(_Base):
         self,
         base_url: str,
         *,
-        private_key: bytes | str | None = None,
-        license_id: int | None = None,
-        payer: str | None = None,
-        api_key: str | None = None,
-        chain_id: int | None = None,
-        meter_address: str | None = None,
-        rpc_url: str | None = None,
-        registry_address: str | None = None,
-        content_roots: Mapping[int, bytes | str] | None = None,
-        validity: int = 86_400,
-        max_units: int | None = None,
         timeout: float | httpx.Timeout = 60.0,
-        retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
+        **options: Any,
     ) -> None:
-        super().__init__(
-            base_url,
-            private_key=private_key,
-            license_id=license_id,
-            payer=payer,
-            api_key=api_key,
-            chain_id=chain_id,
-            meter_address=meter_address,
-            rpc_url=rpc_url,
-            registry_address=registry_address,
-            content_roots=content_roots,
-            validity=validity,
-            max_units=max_units,
-            retries=retries,
-        )
+        super().__init__(base_url, **options)  # the payment options: see _Base
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport, headers=headers)
 
     async def chat(

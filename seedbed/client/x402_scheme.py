@@ -56,28 +56,10 @@ class SeedbedVoucherScheme:
 
     scheme = x402.SCHEME
 
-    def __init__(
-        self,
-        private_key: bytes | str,
-        *,
-        license_id: int | None = None,
-        payer: str | None = None,
-        chain_id: int | None = None,
-        meter_address: str | None = None,
-        validity: int = 86_400,
-        max_units: int | None = None,
-        book: ChannelBook | None = None,
-    ) -> None:
-        self.signer = VoucherSigner(
-            private_key,
-            license_id=license_id,
-            payer=payer,
-            chain_id=chain_id,
-            meter_address=meter_address,
-            validity=validity,
-            max_units=max_units,
-            book=book,
-        )
+    def __init__(self, private_key: bytes | str, **options: Any) -> None:
+        """`options` are VoucherSigner's: license_id, payer, chain_id, meter_address,
+        validity, max_units, book."""
+        self.signer = VoucherSigner(private_key, **options)
         # The hooks x402Client.register collects from a scheme (`scheme_hooks`).
         self.scheme_hooks = {"on_payment_response": self.on_payment_response}
 

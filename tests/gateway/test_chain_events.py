@@ -2,11 +2,10 @@
 the next block on, and a withdrawal request makes the gateway settle before it is ready."""
 
 import json
-import time
 from contextlib import contextmanager
 
 import pytest
-from testkit.gateway_world import served, start_gateway
+from testkit.gateway_world import served, start_gateway, wait_for
 
 SIGN = {"task": "sign", "caption": "a one way sign"}
 MARGIN = 3 * 86400  # above the 2-day withdrawal delay: a request is due for settlement at once
@@ -40,15 +39,6 @@ def call(http, world, payer):
         json=SIGN,
         headers={"PAYMENT-SIGNATURE": payer.header(payer.voucher(n + 1))},
     )
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_withdrawal_request_makes_the_gateway_settle_what_it_served_before_it_is_ready(

@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from testkit.gateway_world import GATEWAY_ACCOUNT, new_id, served
+from testkit.gateway_world import GATEWAY_ACCOUNT, new_id, served, wait_for
 
 from seedbed.gateway.faults import ENV
 from seedbed.workflows import services
@@ -94,7 +94,7 @@ def test_a_crash_between_a_settlement_being_mined_and_recorded_loses_and_repeats
     try:
         assert paid(gateway.url, world, payer.header(payer.voucher(total + 1))).status_code == 200
         assert served_at(gateway.url, world) == total + 1
-        assert _wait(lambda: _settled_on_chain(world, project, networks) == total + 1)
+        assert wait_for(lambda: _settled_on_chain(world, project, networks) == total + 1, 30, 0.2)
     finally:
         gateway.stop()
     from seedbed.gateway.store import GatewayLedger
@@ -107,17 +107,6 @@ def test_a_crash_between_a_settlement_being_mined_and_recorded_loses_and_repeats
         assert history == sorted(set(history)) and history[-1] == total + 1
     finally:
         ledger.close()
-
-
-def _wait(predicate, timeout=30.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def _settled_on_chain(world, project, networks):

@@ -238,3 +238,13 @@ def served(
 ) -> int:
     r = http.get(f"/v1/channels/{license_id or world.license_id}/{payer or world.app}")
     return int(r.json()["served"]) if r.status_code == 200 else 0
+
+
+def wait_for(predicate: Any, timeout: float = 10.0, every: float = 0.05) -> bool:
+    """Poll `predicate` until it is true (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return False
