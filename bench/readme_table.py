@@ -11,6 +11,11 @@ REFERENCE = {
     "claim_first_gas": "Story Protocol vault claim: ~131k cold",
     "pay_eth_gas": "EVM floor ≈ 29k",
     "splits500_100_payments_total_gas": "0xSplits v1: ~3.36M per payment to 500",
+    "gateway_paid_rps": "x402 `exact`: 2–3 s per call, each its own on-chain transaction",
+    "gateway_added_p50_ms": "x402 `exact`: 200–500 ms facilitator verify per call (2–3 s settled)",
+    "gateway_added_p99_ms": "x402 `exact`: 200–500 ms facilitator verify per call (2–3 s settled)",
+    "gateway_calls_per_settle": "x402 `exact`: 1 (one transaction per call)",
+    "gateway_settle_gas": "x402 `exact`: 61–90k gas per call, one transaction each",
 }
 
 

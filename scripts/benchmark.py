@@ -1,6 +1,6 @@
 """Benchmarks: `make bench` (= `ape run benchmark`). Writes bench/results.json and prints a table.
 
-ape run benchmark [--only gas|tooling|audit|script] ...
+ape run benchmark [--only gas|tooling|audit|script|gateway] ...
 """
 
 import sys
@@ -13,7 +13,7 @@ from seedbed.cli.command import command
 # bench/ is a folder of the project, not an installed package: make it importable.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-GROUPS = ("gas", "tooling", "script", "audit")
+GROUPS = ("gas", "tooling", "script", "audit", "gateway")
 
 
 @command()
@@ -55,6 +55,11 @@ def cli(only):
         from bench import audit as audit_bench
 
         audit_bench.run(res, project, chain, test_accounts)
+    if "gateway" in groups:
+        from bench import gateway_load
+
+        print("gateway (real gateway processes under load, on an anvil of their own)")
+        gateway_load.run(res, project)
     res.merge_into(RESULTS)
     print()
     print(table(res))
