@@ -628,7 +628,7 @@ def _record(res: Results, f: dict[str, Any]) -> None:
         return
     one, two = pg["pg"], pg["pg2"]
     res.record(
-        "gateway_pg_paid_rps", one["rps"], "req/s", None, "higher",
+        "gateway_pg_paid_rps", one["rps"], "req/s", 800, "higher",
         note=f"one replica, {n} channels, closed loop, fsync on; {_cores(one, 'replica')}",
     )  # fmt: skip
     res.record(
