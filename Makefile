@@ -56,8 +56,8 @@ slither: setup
 lint: compile
 	lint-imports
 	python tools/abi_bundle.py --check
-	ruff check seedbed scripts tests bench
-	ruff format --check seedbed scripts tests bench
+	ruff check seedbed scripts tests bench examples
+	ruff format --check seedbed scripts tests bench examples
 	mypy seedbed scripts tests/testkit
 
 clean:
