@@ -31,7 +31,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -174,9 +173,8 @@ class Metering:
                     return
                 served = Served(200, b"".join(parts), "text/event-stream", used=used())
                 response = await self._charge(ready, asset, served, started, streamed=True)
-                tail = response.headers.get(x402.PAYMENT_RESPONSE, "")
-                event = f"event: payment\ndata: {tail}\n\n".encode() if tail else b""
-                yield event + b"data: [DONE]\n\n"
+                charged = response.headers.get(x402.PAYMENT_RESPONSE)
+                yield stream_tail(charged) if charged else b"data: [DONE]\n\n"
             finally:
                 await stack.aclose()
 
@@ -412,8 +410,10 @@ class Metering:
         headers[x402.V1_PAYMENT_RESPONSE] = header
         answer = None
         if ready.payment_id is not None and len(served.body) <= MAX_STORED_BODY:
+            # A stream is replayed whole: its chunks, then the payment event and [DONE].
+            body = served.body + stream_tail(header) if streamed else served.body
             answer = StoredAnswer(
-                200, {**headers, "content-type": served.media_type}, served.body, used, amount
+                200, {**headers, "content-type": served.media_type}, body, used, amount
             )
         charge = Charge(
             ready.signed, ready.signer, record.served, after, amount, ready.payment_id, answer
@@ -522,5 +522,6 @@ class Metering:
         return JSONResponse({"error": code, "message": message}, status)
 
 
-def json_body(document: Any) -> bytes:
-    return json.dumps(document, separators=(",", ":")).encode()
+def stream_tail(payment_response: str) -> bytes:
+    """The end of a charged stream: the charge as an SSE event, then OpenAI's [DONE]."""
+    return f"event: payment\ndata: {payment_response}\n\ndata: [DONE]\n\n".encode()

@@ -169,6 +169,29 @@ def test_a_streamed_chat_is_charged_in_a_last_payment_event_after_the_stream(
         assert served(http, world) == n + used
 
 
+def test_a_streamed_chat_retried_with_its_key_is_replayed_whole_and_not_charged_again(
+    token_gateway, world, payer
+):
+    with httpx.Client(base_url=token_gateway.url) as http:
+        n = served(http, world)
+        header = payer.header(payer.voucher(n + 64), payment_id=new_id())
+        bodies = []
+        for _ in range(2):
+            with http.stream(
+                "POST",
+                "/v1/chat/completions",
+                json=_chat(stream=True),
+                headers={"PAYMENT-SIGNATURE": header},
+            ) as r:
+                assert r.status_code == 200
+                bodies.append(r.read())
+        assert bodies[0] == bodies[1]
+        assert b"event: payment" in bodies[1] and bodies[1].endswith(b"data: [DONE]\n\n")
+        used = served(http, world) - n
+        assert 0 < used < 64
+        assert served(http, world) == n + used
+
+
 def test_per_token_settlement_takes_the_highest_voucher_not_above_what_was_served(
     token_gateway, world
 ):
