@@ -41,10 +41,13 @@ def test_skimming_vault_is_caught_per_claim(
         (who.address.lower(), cur) for who in (alice, bob) for cur in (ETH, token.address.lower())
     }
     assert all(f.expected - f.found == 1 and f.asset == asset_id and f.tx for f in skims)
-    # The books alone look fine: only the transfers give the skim away.
-    assert failed_checks(result) == {"vault payouts match transfers"}
+    # The transfers give the skim away claim by claim; what the skimmer kept is also stranded
+    # in its balance beyond the books (one finding per currency).
+    assert failed_checks(result) == {"vault payouts match transfers", "vault balance = books"}
+    stranded = [f for f in result.findings.failures if f.check == "vault balance = books"]
+    assert sorted(f.found - f.expected for f in stranded) == [2, 2]
     html = result.paths["html"].read_text()
-    assert 'id="verdict">FAILED<' in html and html.count('<tr class="fail">') == 4 + 1
+    assert 'id="verdict">FAILED<' in html and html.count('<tr class="fail">') == 4 + 2 + 2
 
 
 def test_mis_splitting_vault_is_caught(
@@ -85,16 +88,19 @@ def test_honest_vault_with_fees_and_a_fee_on_transfer_token_passes(
     assert result.ledger.books[fot_token.address.lower()].fees == vault.fees(fot_token)
 
 
-def test_tokens_sent_directly_are_a_warning_not_a_failure(
+def test_tokens_sent_directly_are_stranded_until_swept(
     audit, suite, token, deployer, economy, vault
 ):
     token.transfer(vault, 777, sender=deployer)
     result = audit()
-    assert result.ok
+    assert failed_checks(result) == {"vault balance = books"}
+    (stranded,) = [f for f in result.findings.failures if f.check == "vault balance = books"]
+    assert stranded.found - stranded.expected == 777 and "Stranded" in stranded.message
     (excess,) = [f for f in result.findings.warnings if f.check == "vault excess"]
     assert excess.found == 777 and excess.currency == token.address.lower()
     vault.sweepExcess(token, sender=deployer)
-    assert not audit().findings.warnings
+    after = audit()
+    assert after.ok and not after.findings.warnings
 
 
 def test_wrong_tree_fails_naming_the_asset(audit, economy):
@@ -210,7 +216,7 @@ def test_tokens_sent_to_the_meter_are_explained_per_transaction(
     audit, suite, economy, offer_of, publisher, consumer, gateway, token, deployer, stranger
 ):
     """A token channel: deposits, a settlement, payAsset and a withdrawal of earnings match
-    the token's own transfers; tokens sent to the meter directly are a warning, not revenue."""
+    the token's own transfers; tokens sent to the meter directly are stranded, not revenue."""
     meter, license_token = suite.meter, suite.license
     offer = offer_of(economy.dataset, publisher, currency=token, price=10**6, service_bps=2_500)
     token.mint(consumer, 10**21, sender=deployer)
@@ -225,7 +231,9 @@ def test_tokens_sent_to_the_meter_are_explained_per_transaction(
     token.transfer(meter, 777, sender=deployer)
 
     result = audit()
-    assert result.ok, [f.message for f in result.findings.failures]
+    assert failed_checks(result) == {"meter balance = books"}, [
+        f.message for f in result.findings.failures
+    ]
     (excess,) = [f for f in result.findings.warnings if f.check == "meter excess"]
     assert excess.found == 777 and excess.currency == token.address.lower()
     assert result.findings.tallies["meter payouts match transfers"].failed == 0

@@ -12,6 +12,13 @@ from seedbed.core.constants import ETH
 from seedbed.core.treefile import ContributorTree
 from seedbed.workflows.audit.findings import Findings
 from seedbed.workflows.audit.ledger import Ledger
+from seedbed.workflows.audit.stranded import (
+    check_shares,
+    check_total,
+    check_zero_claims,
+    scan_tree,
+    upstream_inflow,
+)
 
 
 @dataclass
@@ -246,11 +253,33 @@ def check_meter_views(
     )
 
 
+# role -> (contract, its books, what can move anything above them)
+_HOLDERS = {
+    "vault": (
+        "RoyaltyVault",
+        "held = {}",
+        "nobody's revenue: only sweepExcess moves it, and only to the treasury",
+    ),
+    "meter": (
+        "UsageMeter",
+        "totalHeld = Σ reserves + Σ owed + Σ earnings = {}",
+        "nobody's, and no function of the meter can move it",
+    ),
+    "license": (
+        "LicenseToken",
+        "it holds nothing between calls",
+        "no function of it can move it",
+    ),
+    "registry": ("AssetRegistry", "it holds nothing", "no function of it can move it"),
+}
+
+
 def check_balances(
     ledger: Ledger, reader: ChainReader, addresses: dict[str, str], f: Findings
 ) -> list[Excess]:
-    """Each contract's balance in each currency seen against its books. Returns what needs
-    explaining (balance != books for the vault or meter)."""
+    """Each contract's balance in each currency seen against its books: short is a failure,
+    and so is more (stranded: nobody's, sent outside the protocol's functions). Returns what
+    the vault's and meter's transfers must explain (balance != books)."""
     currencies = sorted(ledger.currencies | set(ledger.books) | ledger.meter_currencies() | {ETH})
     owed: dict[str, Callable[[str], int]] = {
         "vault": lambda c: ledger.books[c].held if c in ledger.books else 0,
@@ -264,30 +293,33 @@ def check_balances(
     for (role, cur), balance in zip(pairs, balances, strict=True):
         books = owed[role](cur)
         check = f"{role} balance = books"
+        name, book = _HOLDERS[role][0], _HOLDERS[role][1].format(books)
+        where = {"currency": cur, "account": addresses[role], "expected": books, "found": balance}
         if balance is None:
-            f.warn(check, f"The {role}'s balance of {cur} cannot be read.", currency=cur)
-        elif balance == books:
+            f.warn(check, f"The {name}'s balance of {cur} cannot be read.", currency=cur)
+            continue
+        if balance == books:
             f.passed(check)
-        elif role in ("vault", "meter"):
+            continue
+        if role in ("vault", "meter"):
             todo.append(Excess(role, addresses[role], cur, balance - books))
-            if balance < books:
-                f.fail(
-                    check,
-                    f"The {role} holds {balance} of {cur}, less than the {books} its books owe.",
-                    currency=cur,
-                    expected=books,
-                    found=balance,
-                )
-        else:
-            f.warn(
+        if balance < books:
+            f.fail(
                 check,
-                f"The {role} holds {balance - books} of {cur} that no event explains "
-                "(sent to it directly?).",
-                currency=cur,
-                expected=books,
-                found=balance,
+                f"The {name} holds {balance} of {cur}, less than its books ({book}).",
+                **where,
             )
+        else:
+            f.fail(check, _stranded(role, addresses[role], cur, balance - books, books), **where)
     return todo
+
+
+def _stranded(role: str, holder: str, currency: str, amount: int, books: int) -> str:
+    name, book, recovery = _HOLDERS[role]
+    return (
+        f"Stranded: sent outside the protocol's functions: the {name} ({holder}) holds "
+        f"{amount} of {currency} above its books ({book.format(books)}); {recovery}."
+    )
 
 
 def check_conservation(ledger: Ledger, f: Findings) -> None:
@@ -331,55 +363,91 @@ def check_conservation(ledger: Ledger, f: Findings) -> None:
 
 
 def check_trees(ledger: Ledger, trees: dict[int, ContributorTree], f: Findings) -> None:
-    """A published tree must be the registered one, and every claim within its share."""
+    """A published tree must be the registered one, every claim within its share, and every
+    share claimable (stranded.py: the registered total, zero-address and repeated
+    contributors, dust)."""
+    inflow = upstream_inflow(ledger) if trees else {}
+    scanned: set[int] = set()
     for asset_id, tree in sorted(trees.items()):
-        a = ledger.assets[asset_id]
-        found = ["0x" + tree.root.hex(), tree.total]
-        expected = [a.contributors_root, a.total_weight]
-        if not f.equal(
-            "tree matches registration",
-            expected,
-            found,
-            f"The tree given for asset {asset_id} has root/total {found}, but the asset was "
-            f"registered with {expected}.",
-            asset=asset_id,
-        ):
+        if not _registered_tree(ledger, asset_id, tree, f):
             continue
-        for (aid, cur, account), c in ledger.claimants.items():
-            if aid != asset_id:
-                continue
-            where = {"asset": aid, "currency": cur, "account": account}
-            try:
-                weight = tree.proof(account)[0]
-            except Exception:
-                f.fail(
-                    "claimant in tree",
-                    f"{account} claimed {c.claimed} from asset {aid} but is not in its tree.",
-                    expected=0,
-                    found=c.claimed,
-                    **where,
-                )
-                continue
-            f.equal(
+        if not check_total(ledger, asset_id, tree, inflow, f):
+            continue  # nothing can be claimed: the claims and shares below say nothing more
+        shares = scan_tree(ledger, asset_id, tree)
+        _check_claimants(ledger, asset_id, tree, shares.duplicates, f)
+        check_shares(ledger, asset_id, shares, f)
+        scanned.add(asset_id)
+    check_zero_claims(ledger, scanned, f)
+
+
+def _registered_tree(ledger: Ledger, asset_id: int, tree: ContributorTree, f: Findings) -> bool:
+    """The tree's root is the registered contributorsRoot (else it is another tree)."""
+    a = ledger.assets[asset_id]
+    found = ["0x" + tree.root.hex(), tree.total]
+    expected = [a.contributors_root, a.total_weight]
+    if found[0] == expected[0]:
+        f.passed("tree matches registration")
+        return True
+    f.fail(
+        "tree matches registration",
+        f"The tree given for asset {asset_id} has root/total {found}, but the asset was "
+        f"registered with {expected}: the root differs, so it is not this asset's tree (wrong "
+        "file?) and its claims and shares were not checked.",
+        asset=asset_id,
+        expected=expected,
+        found=found,
+    )
+    return False
+
+
+def _check_claimants(
+    ledger: Ledger,
+    asset_id: int,
+    tree: ContributorTree,
+    duplicates: dict[str, list[int]],
+    f: Findings,
+) -> None:
+    """Every account that claimed is in the tree, with a weight it has there, and within
+    floor(accrued × weight / total)."""
+    for (aid, cur, account), c in ledger.claimants.items():
+        if aid != asset_id:
+            continue
+        where = {"asset": aid, "currency": cur, "account": account}
+        try:
+            weights = duplicates.get(account) or [tree.proof(account)[0]]
+        except Exception:
+            f.fail(
                 "claimant in tree",
-                {weight},
-                c.weights,
-                f"{account} claimed from asset {aid} with weight {sorted(c.weights)}, the tree "
-                f"gives {weight}.",
+                f"{account} claimed {c.claimed} from asset {aid} but is not in its tree.",
+                expected=0,
+                found=c.claimed,
                 **where,
             )
-            entitled = ledger.pools[aid, cur].accrued * weight // tree.total
-            if c.claimed <= entitled:
-                f.passed("claim within tree entitlement")
-            else:
-                f.fail(
-                    "claim within tree entitlement",
-                    f"{account} claimed {c.claimed} from asset {aid}, above floor(accrued × "
-                    f"{weight} / {tree.total}) = {entitled}.",
-                    expected=entitled,
-                    found=c.claimed,
-                    **where,
-                )
+            continue
+        if not c.weights <= set(weights):
+            f.fail(
+                "claimant in tree",
+                f"{account} claimed from asset {aid} with weight {sorted(c.weights)}, the tree "
+                f"gives {sorted(weights)}.",
+                expected=set(weights),
+                found=c.weights,
+                **where,
+            )
+        else:
+            f.passed("claimant in tree")
+        weight = max(weights)
+        entitled = ledger.pools[aid, cur].accrued * weight // tree.total
+        if c.claimed <= entitled:
+            f.passed("claim within tree entitlement")
+        else:
+            f.fail(
+                "claim within tree entitlement",
+                f"{account} claimed {c.claimed} from asset {aid}, above floor(accrued × "
+                f"{weight} / {tree.total}) = {entitled}.",
+                expected=entitled,
+                found=c.claimed,
+                **where,
+            )
 
 
 def entitlements(
@@ -400,7 +468,8 @@ def entitlements(
             for raw, weight in tree.items():
                 account = "0x" + raw.hex()
                 entitled = pool.accrued * weight // total
-                yield aid, cur, account, weight, entitled, claimed.get(account, 0)
+                # a repeated address is paid once: its claims count against its first leaf
+                yield aid, cur, account, weight, entitled, claimed.pop(account, 0)
         else:
             for account, c in by_pool[aid, cur]:
                 yield aid, cur, account, c.weight, pool.accrued * c.weight // total, c.claimed

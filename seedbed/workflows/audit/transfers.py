@@ -210,7 +210,11 @@ def investigate(
         findings.warn(
             f"{role} excess",
             f"{direct - swept} arrived at the {what} outside any payment (sent directly); "
-            "nobody's revenue, sweepExcess returns it to the treasury.",
+            + (
+                "nobody's revenue, sweepExcess returns it to the treasury."
+                if role == "vault"
+                else "nobody's revenue, and no function of it can move it."
+            ),
             expected=0,
             found=direct - swept,
             **where,
