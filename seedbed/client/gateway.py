@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from seedbed.client.errors import GatewayError
+from seedbed.client.errors import GatewayError, PaymentRefused
 from seedbed.client.files import (
     DEFAULT_CHUNK,
     Assembly,
@@ -173,6 +173,16 @@ class _Base:
             self._book.observe(voucher.channel, count)
             self._last_channel = voucher.channel
 
+    def _receipt_request(self) -> tuple[str, dict[str, str]]:
+        """(path, headers) of the receipt for this client's channel at its served count."""
+        if self._signer is None or self._last_channel is None:
+            raise PaymentRefused("a receipt needs a client that signed for a channel already.")
+        channel = self._last_channel
+        signed = self._signer.receipt(channel, self._book.get(channel))
+        accepted = {"scheme": x402.SCHEME, "network": x402.network(signed_chain(self._signer))}
+        value = x402.encode(x402.payment_payload(signed, accepted))
+        return f"/v1/channels/{channel[0]}/{channel[1]}/receipts", {x402.PAYMENT_SIGNATURE: value}
+
     def _channel_path(self, license_id: int | None, payer: str | None) -> str:
         license_id = license_id if license_id is not None else self._license_id
         if license_id is None and self._last_channel is not None:
@@ -187,6 +197,11 @@ class _Base:
 
 
 # -- the pure halves of the calls -------------------------------------------------------------
+
+
+def signed_chain(signer: VoucherSigner) -> int:
+    assert signer.chain_id is not None  # receipt() refused otherwise
+    return signer.chain_id
 
 
 def _chat_body(
@@ -350,10 +365,19 @@ class GatewayClient(_Base):
     def healthz(self) -> Any:
         return _json(self._free("GET", "/healthz"))
 
+    def receipt(self) -> Any:
+        """Hand the gateway a voucher for exactly what this client's channel was served, so
+        its settlement can take all of it (per-token pricing: the last calls' vouchers
+        authorised their maximum). Charges nothing."""
+        path, header = self._receipt_request()
+        return _json(self._free("POST", path, header))
+
     # -- transport --------------------------------------------------------------------------
 
-    def _free(self, method: str, path: str) -> httpx.Response:
-        response = self._send(method, self._url(path), {}, None, stream=False)
+    def _free(
+        self, method: str, path: str, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        response = self._send(method, self._url(path), dict(headers or {}), None, stream=False)
         if response.status_code >= 400:
             raise _error(response)
         return response
@@ -542,13 +566,22 @@ class AsyncGatewayClient(_Base):
     async def healthz(self) -> Any:
         return _json(await self._free("GET", "/healthz"))
 
+    async def receipt(self) -> Any:
+        """GatewayClient.receipt, awaited."""
+        path, header = self._receipt_request()
+        return _json(await self._free("POST", path, header))
+
     async def _trusted(self, asset_id: int, content_root: bytes | str | None) -> bytes:
         if content_root is not None:
             return self._roots.trusted(asset_id, content_root)
         return await asyncio.to_thread(self._roots.trusted, asset_id)
 
-    async def _free(self, method: str, path: str) -> httpx.Response:
-        response = await self._send(method, self._url(path), {}, None, stream=False)
+    async def _free(
+        self, method: str, path: str, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        response = await self._send(
+            method, self._url(path), dict(headers or {}), None, stream=False
+        )
         if response.status_code >= 400:
             raise _error(response)
         return response

@@ -324,6 +324,19 @@ class VoucherSigner:
         )
         return SignedVoucher(voucher, sign(voucher, req.chain_id, req.meter_address, self._key))
 
+    def receipt(self, channel: Channel, units: int) -> SignedVoucher:
+        """A voucher for exactly `units` served on `channel`, signed after the calls (a
+        per-token channel's last calls were authorised above what they used). Needs the
+        configured chain id and meter: nothing here was asked for by a gateway."""
+        if self.chain_id is None or self.meter_address is None:
+            raise PaymentRefused(
+                "a receipt needs the client's chain_id and meter_address configured."
+            )
+        voucher = Voucher(
+            channel[0], channel[1], channel[2], units, int(self._clock()) + self.validity
+        )
+        return SignedVoucher(voucher, sign(voucher, self.chain_id, self.meter_address, self._key))
+
     def inner_payload(self, req: Requirements) -> dict[str, Any]:
         """The x402 `payload` object: {voucher, signature}."""
         document = x402.payment_payload(self.voucher(req), req.accepted)

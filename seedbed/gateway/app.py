@@ -278,6 +278,14 @@ def create_app(services: Services) -> FastAPI:
             }
         )
 
+    @app.post("/v1/channels/{license_id}/{payer}/receipts")
+    async def receipt(license_id: int, payer: str, request: Request) -> Response:
+        try:
+            key = (license_id, checksum_address(payer, "payer"), services.operator)
+        except InputError as err:
+            return _error(400, "invalid_request", err.message)
+        return await metering.receipt(request, key)
+
     @app.get("/healthz")
     async def healthz() -> Response:
         chain = services.chain

@@ -181,6 +181,44 @@ class Metering:
         headers = {"Seedbed-Authorized-Units": str(units), "Cache-Control": "no-cache"}
         return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
 
+    async def receipt(self, request: Request, channel: tuple[int, str, str]) -> Response:
+        """A voucher at or below what this channel was served, signed after the calls (a
+        per-token channel's last calls were authorised above what they used): kept so the
+        settlement can take everything served. Charges nothing; nothing is refused silently."""
+        value = request.headers.get(x402.PAYMENT_SIGNATURE) or request.headers.get(x402.V1_PAYMENT)
+        if value is None:
+            return self._refuse(
+                400, x402.INVALID_PAYLOAD, "the receipt carries no PAYMENT-SIGNATURE."
+            )
+        try:
+            signed = x402.parse_payment(value, x402.PAYMENT_SIGNATURE, self.chain_id).signed
+        except x402.PaymentError as err:
+            return self._refuse(400, err.code, err.message)
+        if signed.voucher.channel != channel:
+            return self._refuse(
+                400, x402.INVALID_PAYLOAD, "the voucher is for another channel than the URL's."
+            )
+        async with self.store.lock(channel):
+            try:
+                record = await self.record(channel)
+            except InputError as err:
+                return self._refuse(404, "unknown_channel", err.message)
+            units = signed.voucher.cumulative_units
+            if not record.state.units < units <= record.served:
+                return self._refuse(
+                    400,
+                    x402.INVALID_PAYLOAD,
+                    f"a receipt covers more than the {record.state.units} units "
+                    f"settled and at most the {record.served} served, not {units}.",
+                )
+            problem = self._voucher_problem(signed, record, self.chain.now())
+            if problem is not None:
+                return self._refuse(400, problem[0], problem[1])
+            await self.store.add_receipt(signed, record.state.signer)
+        return JSONResponse(
+            {"accepted": True, "cumulativeUnits": str(units), "served": str(record.served)}
+        )
+
     # ------------------------------------------------------------------ admission
 
     async def _admit(

@@ -123,6 +123,7 @@ class Store(Protocol):
     async def commit(self, charge: Charge) -> None: ...
     async def replay(self, payer: str, payment_id: str) -> StoredAnswer | None: ...
     async def exposure(self, payer: str) -> int: ...
+    async def add_receipt(self, signed: SignedVoucher, signer: str) -> None: ...
 
 
 # ------------------------------------------------------------------------------ SQLite
@@ -245,6 +246,21 @@ class SqliteStore:
     async def replay(self, payer: str, payment_id: str) -> StoredAnswer | None:
         return self._ledger.answer(payer, payment_id)
 
+    async def add_receipt(self, signed: SignedVoucher, signer: str) -> None:
+        """A voucher at (or below) what was served, for the history only: settlement then
+        takes it (per-token channels), the channel's highest voucher stays as it is."""
+        await asyncio.get_running_loop().run_in_executor(
+            None, self._receipt_in_file, signed, signer
+        )
+
+    def _receipt_in_file(self, signed: SignedVoucher, signer: str) -> None:
+        ledger = GatewayLedger(self.path, self.chain_id, self.meter_address)
+        try:
+            with ledger.transaction():
+                ledger.append_history(signed, signer)
+        finally:
+            ledger.close()
+
     async def exposure(self, payer: str) -> int:
         """What the payer's channels here have been served and not settled, in base units
         (of whatever currency each is priced in: a cap is per payer, summed)."""
@@ -340,6 +356,20 @@ class GatewayLedger(VoucherLedger):
     def rollback_to_savepoint(self) -> None:
         self._db.execute("ROLLBACK TO charge")
         self._db.execute("RELEASE charge")
+
+    def append_history(self, signed: SignedVoucher, signer: str) -> None:
+        voucher = signed.voucher
+        self._db.execute(
+            ledger_sql.APPEND_HISTORY,
+            {
+                **_key(voucher.channel),
+                "units": _word(voucher.cumulative_units),
+                "deadline": _word(voucher.deadline),
+                "signature": signed.signature,
+                "signer": signer,
+                "at": int(time.time()),
+            },
+        )
 
     def records_of(self, payer: str) -> list[ChannelRecord]:
         """Every channel of `payer` this ledger served."""

@@ -449,6 +449,26 @@ class PostgresStore:
             row = await cursor.fetchone()
         return None if row is None else decode_answer(row)
 
+    async def add_receipt(self, signed: SignedVoucher, signer: str) -> None:
+        """A voucher at (or below) what was served, for the history only (see SqliteStore)."""
+        v = signed.voucher
+        async with self._connection() as conn:
+            await conn.execute(
+                "INSERT INTO voucher_history (license_id, payer, operator, cumulative_units,"
+                " deadline, signature, signer, accepted_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    v.license_id,
+                    v.payer,
+                    v.operator,
+                    v.cumulative_units,
+                    v.deadline,
+                    signed.signature,
+                    signer,
+                    int(time.time()),
+                ),
+            )
+
     async def exposure(self, payer: str) -> int:
         """What the payer's channels (all replicas) have been served and not settled, in base
         units of whatever currency each is priced in, summed."""

@@ -207,6 +207,46 @@ def test_per_token_settlement_takes_the_highest_voucher_not_above_what_was_serve
         ledger.close()
 
 
+def test_a_receipt_at_what_was_served_lets_the_settlement_take_every_token(token_gateway, world):
+    from seedbed.client import GatewayClient
+    from seedbed.gateway.store import GatewayLedger
+
+    with GatewayClient(
+        token_gateway.url,
+        private_key=world.app_key,
+        license_id=world.license_id,
+        chain_id=world.chain_id,
+        meter_address=world.meter,
+    ) as app:
+        ledger = GatewayLedger(str(world.out / "tokens-ledger.sqlite"), world.chain_id, world.meter)
+        try:
+            # Vouchers authorise a call's maximum and calls use less: after a call, the voucher
+            # settlement would take (the highest not above what was served) is below served,
+            # unless the counts happen to meet, which another call undoes.
+            for text in ("a one way sign at a junction", "a stop sign", "no parking here"):
+                app.chat([{"role": "user", "content": text}], model=MODEL_NAME)
+                served_units = app.served
+                (before,) = ledger.pending()
+                if before.voucher.cumulative_units < served_units:
+                    break
+            assert before.voucher.cumulative_units < served_units
+            assert app.receipt()["cumulativeUnits"] == str(served_units)
+            (after,) = ledger.pending()
+            assert after.voucher.cumulative_units == served_units
+        finally:
+            ledger.close()
+        # A receipt above what was served is refused (it would charge unserved units).
+        with httpx.Client(base_url=token_gateway.url) as http:
+            from testkit.gateway_world import Payer
+
+            p = Payer(world)
+            r = http.post(
+                f"/v1/channels/{world.license_id}/{world.app}/receipts",
+                headers={"PAYMENT-SIGNATURE": p.header(p.voucher(served_units + 1))},
+            )
+            assert r.status_code == 400 and "at most" in r.json()["message"]
+
+
 # -- API keys ----------------------------------------------------------------------------------
 
 
