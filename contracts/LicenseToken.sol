@@ -344,12 +344,13 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
     /// @dev An id that was never registered has no owner (asset NFTs are never burned): it
     /// fails with AssetRegistryUnknownAsset, the error every other call on an unknown asset
     /// gives. `ownerOf` reads one slot; decoding the whole `REGISTRY.asset` view cost ~8.7k.
+    /// Only the owner or an operator for all its assets: an approval for the one NFT is meant
+    /// to move it (and lapses when it moves), while an offer it published would outlive it.
     function _requireAssetOperator(uint256 assetId) internal view {
         address owner = _assetOwner(assetId);
-        if (
-            msg.sender != owner && !IERC721Like(address(REGISTRY)).isApprovedForAll(owner, msg.sender)
-                && IERC721Like(address(REGISTRY)).getApproved(assetId) != msg.sender
-        ) revert LicenseTokenNotAssetOwner(assetId, msg.sender);
+        if (msg.sender != owner && !IERC721Like(address(REGISTRY)).isApprovedForAll(owner, msg.sender)) {
+            revert LicenseTokenNotAssetOwner(assetId, msg.sender);
+        }
     }
 
     function _assetOwner(uint256 assetId) internal view returns (address) {
@@ -365,5 +366,4 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
 interface IERC721Like {
     function ownerOf(uint256 tokenId) external view returns (address);
     function isApprovedForAll(address owner, address operator) external view returns (bool);
-    function getApproved(uint256 tokenId) external view returns (address);
 }

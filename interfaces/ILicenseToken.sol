@@ -79,7 +79,8 @@ interface ILicenseToken is ILicenseGate {
                                  ERRORS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice The caller is neither the asset's owner nor approved for it on the registry.
+    /// @notice The caller is neither the asset's owner nor an operator for all its assets on
+    /// the registry (an approval for the one asset NFT does not publish offers).
     /// @param assetId The asset.
     /// @param caller The caller.
     error LicenseTokenNotAssetOwner(uint256 assetId, address caller);
@@ -214,13 +215,14 @@ interface ILicenseToken is ILicenseGate {
                                 MUTATIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Publishes an offer for an asset (its owner or an approved operator on the
-    /// registry). The offer is Active at once.
+    /// @notice Publishes an offer for an asset (its owner, or an operator the owner approved for
+    /// all its assets on the registry). The offer is Active at once.
     /// @param terms The terms every license sold from it carries.
     /// @return offerId The new offer, one above the previous one.
     function createOffer(Terms calldata terms) external returns (uint256 offerId);
 
-    /// @notice Pauses, resumes or retires an offer (the asset's owner or operator). Retired is
+    /// @notice Pauses, resumes or retires an offer (the asset's owner now, or its operator for
+    /// all: offers follow the asset NFT to its new owner). Retired is
     /// final; sold licenses are unaffected.
     /// @param offerId The offer.
     /// @param status Active (1), Paused (2) or Retired (3).

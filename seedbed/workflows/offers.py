@@ -92,12 +92,12 @@ def set_offer_status(suite: Suite, account: Any, offer_id: int, status: int) -> 
 
 
 def require_operator(registry: Any, asset_id: int, address: str) -> None:
-    """The asset's owner, or an operator the owner approved (for all, or for this asset)."""
+    """The asset's owner, or an operator the owner approved for all its assets (LicenseToken
+    refuses an approval for the one NFT: an offer would outlive it)."""
     owner = str(registry.ownerOf(asset_id))
     if address.lower() == owner.lower() or registry.isApprovedForAll(owner, address):
         return
-    if str(registry.getApproved(asset_id)).lower() == address.lower():
-        return
     raise ChainError(
-        f"{address} is not the owner of asset {asset_id} ({owner}) nor an operator it approved."
+        f"{address} is not the owner of asset {asset_id} ({owner}) nor an operator it approved "
+        "for all its assets (an approval for the one asset NFT does not publish offers)."
     )

@@ -75,12 +75,24 @@ def test_operators_the_owner_approved_may_publish(
     registry.setApprovalForAll(alice, False, sender=publisher)
     with ape.reverts(license_token.LicenseTokenNotAssetOwner, caller=alice):
         make_offer(asset_id, sender=alice)
-    # An approval for this one asset.
-    registry.approve(bob, asset_id, sender=publisher)
-    assert license_token.offer(make_offer(asset_id, sender=bob)).creator == bob.address
     # Operators may also pause the owner's offers.
-    license_token.setOfferStatus(offer_id, OFFER_PAUSED, sender=bob)
+    registry.setApprovalForAll(alice, True, sender=publisher)
+    license_token.setOfferStatus(offer_id, OFFER_PAUSED, sender=alice)
     assert license_token.offer(offer_id).status == OFFER_PAUSED
+
+
+def test_an_approval_for_one_asset_nft_publishes_no_offer_that_would_outlive_it(
+    license_token, registry, dataset, publisher, bob, make_offer
+):
+    """Review finding (issue 15): an operator approved for one asset NFT published offers that
+    outlived the approval (free, perpetual DERIVE with no minimum share)."""
+    asset_id, _ = dataset
+    offer_id = make_offer(asset_id)
+    registry.approve(bob, asset_id, sender=publisher)
+    with ape.reverts(license_token.LicenseTokenNotAssetOwner, assetId=asset_id, caller=bob):
+        make_offer(asset_id, sender=bob)
+    with ape.reverts(license_token.LicenseTokenNotAssetOwner, assetId=asset_id, caller=bob):
+        license_token.setOfferStatus(offer_id, OFFER_PAUSED, sender=bob)
 
 
 def test_new_asset_owner_takes_over_the_offers(
