@@ -2,9 +2,12 @@
 
 Two input formats, told apart by the header or, without one, by the number of columns:
 
-    address,weight              one row per contributor (or several: weights add up)
+    address,weight              one row per contributor (an address listed twice is refused:
+                                a repeated row is a mistake to fix, not a sum to guess)
     address,item,accepted       an annotation log; weight = number of accepted rows,
                                 accepted is 1/0, true/false or yes/no (any case)
+
+The zero address is refused in both: anyone could "claim" its share into the void.
 
 Every problem is an InputError naming the file and line. The tree itself lives in
 `seedbed.core.treefile` (ContributorTree: build, save, load, proof); it is re-exported here.
@@ -32,6 +35,7 @@ __all__ = [
 
 _WEIGHTS = ("address", "weight")
 _LOG = ("address", "item", "accepted")
+_ZERO = bytes(20)
 _ACCEPTED = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
@@ -53,6 +57,7 @@ def parse_contributors(lines: Iterable[str], source: str = "input") -> dict[byte
     """Weights by 20-byte address, from CSV text lines; `source` names them in errors."""
     reader = csv.reader(lines, strict=True)  # an unclosed quote is an error, not a field
     weights: dict[bytes, int] = {}
+    first_line: dict[bytes, int] = {}  # address,weight rows: where each address was listed
     columns: dict[str, int] | None = None
     width = 0
     rows = 0
@@ -75,6 +80,18 @@ def parse_contributors(lines: Iterable[str], source: str = "input") -> dict[byte
             except InputError as err:
                 raise InputError(f"{source}, line {line}: {err.message}") from None
             rows += 1
+            if address == _ZERO:
+                raise InputError(
+                    f"{source}, line {line}: the zero address cannot be a contributor (anyone "
+                    "could claim its share into the void)."
+                )
+            if "weight" in columns:
+                if address in first_line:
+                    raise InputError(
+                        f"{source}, line {line}: {to_checksum_address(address)} is listed again "
+                        f"(first on line {first_line[address]}); give each contributor one row."
+                    )
+                first_line[address] = line
             if weight:
                 weights[address] = weights.get(address, 0) + weight
     except csv.Error as err:

@@ -30,12 +30,22 @@ def test_weights_with_header_in_any_case_and_order():
     assert parse(f"address,weight\n{C},2\n") == {RAW[C]: 2}
 
 
-def test_duplicates_add_up_and_case_does_not_split_an_address():
-    assert parse(f"{A},5\n{B},1\n{A},2\n{A.upper().replace('0X', '0x')},3\n") == {
-        RAW[A]: 10,
-        RAW[B]: 1,
-    }
-    assert parse(f"{C},1\n{C.lower()},1\n") == {RAW[C]: 2}
+def test_an_address_listed_twice_is_refused_whatever_its_case():
+    """Issue 15: the tooling merged repeated rows silently; a repeat is refused, naming both
+    lines (an annotation log, where repeats are the format, still counts them)."""
+    with pytest.raises(InputError, match=r"line 3: 0x\w+ is listed again \(first on line 1\)"):
+        parse(f"{A},5\n{B},1\n{A},2\n")
+    with pytest.raises(InputError, match="listed again"):
+        parse(f"{C},1\n{C.lower()},1\n")
+    assert parse(f"address,item,accepted\n{A},i1,1\n{A},i2,1\n") == {RAW[A]: 2}
+
+
+@pytest.mark.parametrize("layout", ["weights", "log"])
+def test_the_zero_address_is_refused_as_a_contributor(layout):
+    zero = "0x" + "00" * 20
+    text = f"{A},1\n{zero},3\n" if layout == "weights" else f"{A},i,1\n{zero},j,1\n"
+    with pytest.raises(InputError, match="line 2: the zero address cannot be a contributor"):
+        parse(text)
 
 
 def test_blank_lines_spaces_and_bom_are_tolerated(tmp_path):
@@ -90,7 +100,7 @@ def test_a_large_log_round_trips_checksummed(tmp_path):
         (f"{A},\n", "line 1: the weight '' is not"),
         (f"{A},{2**96}\n", "line 1: the weight 79228162514264337593543950336 does not fit"),
         (f"{A},{2**95}\n{B},{2**95}\n", "total weight .* does not fit in uint96"),
-        (f"{A},{2**95}\n{A},{2**95}\n", "total weight .* does not fit in uint96"),
+        (f"{A},{2**95}\n{A},{2**95}\n", "line 2: .* is listed again"),
         (f"{A},x,0\n{B},y,no\n", "accepts no row, so every weight is zero"),
         (f"address,item,accepted\n{A},x,maybe\n", "line 2: accepted must be 1/0"),
         (f"address,item,accepted\n{A},,1\n", "line 2: the item is empty"),
