@@ -141,6 +141,7 @@ def cli(
             uri_base=uri_base, out=out, batch_size=batch_size, excludes=excludes,
             default_excludes=not no_default_excludes, symlinks=symlinks, describe=describe,
             on_prepared=prepared, hashing=hashing, sent=landed,
+            warn=lambda message: click.echo(f"warning: {message}", err=True),
         )  # fmt: skip
     if not run.new:
         click.echo("Nothing to register.")

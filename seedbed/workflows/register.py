@@ -69,6 +69,7 @@ def register_folders(
     on_prepared: Callable[[Prepared, int | None], None] = lambda _p, _done: None,
     hashing: HashProgress = lambda _t: lambda _d, _n: None,
     sent: Callable[[Registered], None] = lambda _r: None,
+    warn: Callable[[str], None] = lambda _m: None,
 ) -> RegisterRun:
     """Register each folder (one asset each); see the module notes for the phases."""
     # 1. The arguments alone.
@@ -110,6 +111,20 @@ def register_folders(
             )  # fmt: skip
         )
     reg.check_distinct_content(run.prepared)
+    for item in run.prepared:
+        refusing, unchecked = reg.refusing_receivers(
+            suite.vault.provider, suite.vault.address, item.tree
+        )
+        for address in refusing:
+            warn(
+                f"{item.name}: contributor {address} is a contract that refuses ETH: its ETH "
+                "claims will fail (the vault keeps its share until it can receive)."
+            )
+        if unchecked:
+            warn(
+                f"{item.name}: {unchecked} contributors beyond the first "
+                f"{reg.RECEIVER_CHECK_LIMIT:,} were not checked for refusing ETH."
+            )
     done = reg.find_registered(suite.registry, account.address, run.prepared)
     for item in run.prepared:
         on_prepared(item, done.get(item.target.folder))

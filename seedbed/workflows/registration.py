@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seedbed.core.addresses import parse_address
+from seedbed.core.addresses import parse_address, to_checksum_address
 from seedbed.core.atomic import write_atomic
 from seedbed.core.constants import BPS, MAX_PARENTS
 from seedbed.core.contributors import read_contributors
@@ -526,3 +526,28 @@ def saved_manifest(folder: Path, manifest: str | os.PathLike[str] | None) -> Pat
         return path
     default = folder / DEFAULT_OUT / MANIFEST_FILE
     return default if default.is_file() else None
+
+
+RECEIVER_CHECK_LIMIT = 10_000  # contributors checked per asset (one batched RPC per 500)
+
+
+def refusing_receivers(provider: Any, vault: str, tree: ContributorTree) -> tuple[list[str], int]:
+    """(contributors that are contracts refusing ETH from the vault, how many were not
+    checked): their ETH claims would revert. A token's blocklist cannot be known in general."""
+    from seedbed.chain.rpc import Rpc, RpcError
+
+    rpc = Rpc(provider)
+    addresses = ["0x" + a.hex() for a, _w in tree.items()][:RECEIVER_CHECK_LIMIT]
+    codes = rpc.batch([("eth_getCode", [a, "latest"]) for a in addresses])
+    contracts = [
+        a
+        for a, c in zip(addresses, codes, strict=True)
+        if isinstance(c, str) and c not in ("0x", "0x0")
+    ]
+    calls = [("eth_call", [{"from": vault, "to": a, "value": "0x1"}, "latest"]) for a in contracts]
+    refused = [
+        a for a, r in zip(contracts, rpc.batch(calls), strict=True) if isinstance(r, RpcError)
+    ]
+    return [to_checksum_address(bytes.fromhex(a[2:])) for a in refused], max(
+        tree.count - RECEIVER_CHECK_LIMIT, 0
+    )

@@ -397,3 +397,19 @@ def test_excluded_files_are_shown_recorded_and_kept_out_and_no_uri_is_published(
     (folder / "scratch" / "more.txt").write_text("still excluded")
     ok = run_script("verify", folder, asset_id, account=None)
     assert ok.returncode == 0, ok.stderr  # walked with the rules the manifest recorded
+
+
+def test_a_contributor_contract_that_refuses_eth_is_warned_about(
+    run_script, project, deployer, make_folder, tmp_path, alice
+):
+    """Issue 15: the tooling warns about contributor contracts that cannot receive the
+    currency (their ETH claims would revert); the registration goes ahead."""
+    refuser = deployer.deploy(project.RevertingReceiver)
+    folder = make_folder("refusers")
+    people = tmp_path / "people.csv"
+    people.write_text(f"address,weight\n{alice.address},3\n{refuser.address},1\n")
+    result = run_script("register", folder, "--spdx", "MIT", "--contributors", people)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and refuser.address in warnings[0] and "refuses ETH" in warnings[0]
+    assert alice.address not in warnings[0]
