@@ -49,6 +49,7 @@ bench: compile
 fuzz: compile
 	HYPOTHESIS_PROFILE=deep ape test tests/system -q -s -p no:cacheprovider
 	HYPOTHESIS_PROFILE=deep ape test tests/scripts -q -p no:cacheprovider
+	HYPOTHESIS_PROFILE=deep ape test tests/gateway/test_state_machine.py -q -s -p no:cacheprovider
 
 slither: setup
 	bash tools/slither.sh

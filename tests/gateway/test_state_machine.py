@@ -29,6 +29,7 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 SIZES = {"dev": (2, 20), "ci": (4, 60), "deep": (25, 200)}
 SIGN = {"task": "sign", "caption": "a pedestrian crossing sign"}
 MAX_CRASHES = {"dev": 1, "ci": 2, "deep": 12}
+STEPS = [0]  # invariant checks run (one per step, plus one after each initialisation)
 
 
 class Harness:
@@ -178,6 +179,7 @@ class GatewayMachine(RuleBasedStateMachine):
     @invariant()
     def the_gateway_charged_exactly_what_was_answered(self) -> None:
         if hasattr(self, "http"):
+            STEPS[0] += 1
             assert self._gateway_served() == self.served
 
 
@@ -199,6 +201,7 @@ def test_every_answered_call_is_charged_exactly_once_through_retries_and_crashes
         GatewayMachine,
         settings=settings(max_examples=examples, stateful_step_count=steps, deadline=None),
     )
+    print(f"\ngateway machine: {STEPS[0]} steps checked, {harness.crashes} kill -9 crashes")
     # One settlement of the machine's ledger puts exactly the answered units on chain.
     harness.stop()
     with httpx.Client(base_url=harness.url()) as http:
