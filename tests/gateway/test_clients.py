@@ -19,14 +19,7 @@ FILE = "census/north.csv"
 
 
 def client(gateway, world, **options):
-    return GatewayClient(
-        gateway.url,
-        private_key=world.app_key,
-        license_id=world.license_id,
-        chain_id=world.chain_id,
-        meter_address=world.meter,
-        **options,
-    )
+    return world.app_client(gateway.url, **options)
 
 
 def test_the_sdk_pays_up_front_after_the_first_challenge_and_counts_what_was_served(gateway, world):

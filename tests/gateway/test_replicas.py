@@ -11,7 +11,7 @@ import pytest
 from testkit.gateway_world import GATEWAY_ACCOUNT, new_id, served
 from testkit.postgres import server_for_tests
 
-from seedbed.client import GatewayClient, PaymentRequiredError
+from seedbed.client import PaymentRequiredError
 from seedbed.gateway.faults import ENV
 from seedbed.workflows import services
 
@@ -51,13 +51,7 @@ def test_calls_on_one_channel_through_both_replicas_are_charged_exactly_once(rep
 
     def client_loop(url: str) -> None:
         try:
-            with GatewayClient(
-                url,
-                private_key=world.app_key,
-                license_id=world.license_id,
-                chain_id=world.chain_id,
-                meter_address=world.meter,
-            ) as app:
+            with world.app_client(url) as app:
                 done = 0
                 while done < 15:
                     try:

@@ -208,16 +208,9 @@ def test_per_token_settlement_takes_the_highest_voucher_not_above_what_was_serve
 
 
 def test_a_receipt_at_what_was_served_lets_the_settlement_take_every_token(token_gateway, world):
-    from seedbed.client import GatewayClient
     from seedbed.gateway.store import GatewayLedger
 
-    with GatewayClient(
-        token_gateway.url,
-        private_key=world.app_key,
-        license_id=world.license_id,
-        chain_id=world.chain_id,
-        meter_address=world.meter,
-    ) as app:
+    with world.app_client(token_gateway.url) as app:
         ledger = GatewayLedger(str(world.out / "tokens-ledger.sqlite"), world.chain_id, world.meter)
         try:
             # Vouchers authorise a call's maximum and calls use less: after a call, the voucher

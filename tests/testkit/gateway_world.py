@@ -73,6 +73,19 @@ class World:
     dataset_assets: dict[str, int]
     unit_price: int
 
+    def app_client(self, url: str, **options: Any) -> Any:
+        """The client SDK as the app: its key, license, chain and meter."""
+        from seedbed.client import GatewayClient
+
+        return GatewayClient(
+            url,
+            private_key=self.app_key,
+            license_id=self.license_id,
+            chain_id=self.chain_id,
+            meter_address=self.meter,
+            **options,
+        )
+
     def config(
         self,
         name: str,
