@@ -23,7 +23,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from seedbed.core.errors import InputError
 from seedbed.core.vouchers import checksum_address
@@ -146,7 +146,6 @@ def create_app(services: Services) -> FastAPI:
             body["stream_options"] = {"include_usage": True}
             if not services.payments:
                 stream, _ = upstreams.chat_stream(asset, body)
-                from starlette.responses import StreamingResponse
 
                 async def free() -> AsyncIterator[bytes]:
                     async for chunk in stream():

@@ -49,6 +49,8 @@ log = logging.getLogger("seedbed.gateway")
 SETTLE_ROOM = 120  # seconds a voucher must stay settleable after it is accepted
 MAX_STORED_BODY = 4 * 1024 * 1024  # answers above this are not stored for replay
 API_KEY_VALIDITY = 86_400
+# The 402's `asset` before the gateway knows the channel (and so its currency); `amount` is "0".
+UNKNOWN_CURRENCY = "0x0000000000000000000000000000000000000000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -504,7 +506,7 @@ class Metering:
             chain_id=self.chain_id,
             meter_address=self.domain.meter_address,
             operator=self.operator,
-            currency=record.state.currency if record else await self._currency(asset),
+            currency=record.state.currency if record else UNKNOWN_CURRENCY,
             asset_id=asset.asset_id,
             units=units,
             pricing=asset.pricing,
@@ -537,9 +539,6 @@ class Metering:
             return await self.record(channel)
         except (ValueError, InputError):
             return None
-
-    async def _currency(self, asset: AssetConfig) -> str:
-        return "0x0000000000000000000000000000000000000000"
 
     def _replay(self, stored: StoredAnswer) -> Response:
         self.metrics.replays.inc()

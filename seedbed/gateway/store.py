@@ -28,8 +28,8 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from seedbed.core.errors import InputError
@@ -219,7 +219,7 @@ class SqliteStore:
     def _apply_settled(self, channel: Channel, units: int, reserve: int) -> None:
         record = self._records.get(channel)
         if record is not None and units > record.state.units:
-            state = _replace_state(record.state, units=units, reserve=reserve)
+            state = replace(record.state, units=units, reserve=reserve)
             self._records[channel] = ChannelRecord(state, record.served, record.voucher)
 
     async def commit(self, charge: Charge) -> None:
@@ -486,14 +486,3 @@ def _key(channel: Channel) -> dict[str, Any]:
 
 def _word(value: int) -> str:
     return f"{value:064x}"
-
-
-def _replace_state(state: ChannelState, **changes: Any) -> ChannelState:
-    from dataclasses import replace
-
-    return replace(state, **changes)
-
-
-@contextlib.asynccontextmanager
-async def no_lock() -> AsyncIterator[None]:
-    yield
