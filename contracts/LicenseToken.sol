@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
@@ -72,11 +73,13 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         uint16 serviceBps;
     }
 
-    /// @dev One slot. Units used live in the meter, per channel.
+    /// @dev One slot. Units used live in the meter, per channel. `derived`: a DERIVE license
+    /// registers one derivative (a flash-lent license is spent by the borrower).
     struct License {
         uint64 offerId;
         uint40 startsAt;
         uint40 expiresAt;
+        bool derived;
     }
 
     mapping(uint256 offerId => Offer) internal _offers;
@@ -173,7 +176,7 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         }
         uint40 expiry = o.duration == 0 ? 0 : uint40(block.timestamp) + o.duration;
         _licenses[licenseId] =
-            License({offerId: uint64(offerId), startsAt: uint40(block.timestamp), expiresAt: expiry});
+            License({offerId: uint64(offerId), startsAt: uint40(block.timestamp), expiresAt: expiry, derived: false});
         emit LicenseBought(licenseId, offerId, assetId, msg.sender, to, currency, price, expiry);
 
         // Interactions: the price goes straight into the vault for the asset.
@@ -192,6 +195,21 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         if (meter != address(0)) revert LicenseTokenAlreadyWired(meter);
         meter = meter_;
         emit MeterWired(meter_);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function sweep(address currency) external nonReentrant returns (uint256 amount) {
+        // Sales pass money straight to the vault; the guard keeps a sweep out of a `buy` whose
+        // tokens are in flight.
+        amount = currency == ETH ? address(this).balance : IERC20(currency).balanceOf(address(this));
+        if (amount == 0) revert LicenseTokenNothingToSweep(currency);
+        address treasury = VAULT.TREASURY();
+        emit Swept(currency, treasury, amount);
+        if (currency == ETH) {
+            Address.sendValue(payable(treasury), amount);
+        } else {
+            IERC20(currency).safeTransfer(treasury, amount);
+        }
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -214,7 +232,8 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
             terms: _terms(o),
             startsAt: l.startsAt,
             expiresAt: l.expiresAt,
-            valid: _valid(l)
+            valid: _valid(l),
+            derived: l.derived
         });
     }
 
@@ -250,14 +269,28 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
 
     /// @inheritdoc ILicenseGate
     function checkDerive(uint256 licenseId, address registrant, uint256 parentAssetId)
-        external
+        public
         view
         returns (bool ok, uint16 minUpstreamBps)
     {
-        if (!isValidFor(licenseId, registrant, DERIVE)) return (false, 0);
+        if (!isValidFor(licenseId, registrant, DERIVE) || _licenses[licenseId].derived) return (false, 0);
         Offer storage o = _offers[_licenses[licenseId].offerId];
         if (o.assetId != parentAssetId) return (false, 0);
         return (true, o.minUpstreamBps);
+    }
+
+    /// @inheritdoc ILicenseGate
+    function useDerive(uint256 licenseId, address registrant, uint256 parentAssetId)
+        external
+        returns (bool ok, uint16 minUpstreamBps)
+    {
+        if (msg.sender != address(REGISTRY)) revert LicenseTokenNotRegistry(msg.sender);
+        if (_licenses[licenseId].derived) revert LicenseTokenDeriveUsed(licenseId);
+        (ok, minUpstreamBps) = checkDerive(licenseId, registrant, parentAssetId);
+        if (ok) {
+            _licenses[licenseId].derived = true;
+            emit DeriveUsed(licenseId, parentAssetId, registrant);
+        }
     }
 
     /// @inheritdoc ILicenseToken

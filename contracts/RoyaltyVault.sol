@@ -4,6 +4,9 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 
 import {IAssetRegistry} from "../interfaces/IAssetRegistry.sol";
 import {IRoyaltyVault} from "../interfaces/IRoyaltyVault.sol";
@@ -15,7 +18,7 @@ import {SeedbedMerkle} from "./libraries/SeedbedMerkle.sol";
 /// `claimed`. Per currency: `held` (everything the books owe) and protocol `fees`.
 /// Invariant: balance(currency) ≥ held(currency); the difference is excess nobody owns.
 /// @dev No receive(): plain ETH transfers revert. No owner, no upgrade path.
-contract RoyaltyVault is IRoyaltyVault, ReentrancyGuardTransient {
+contract RoyaltyVault is IRoyaltyVault, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -31,6 +34,13 @@ contract RoyaltyVault is IRoyaltyVault, ReentrancyGuardTransient {
     /// @notice Gas forwarded to each ETH recipient inside a batch, so one gas-griefing
     /// recipient cannot starve the others (it can still claim alone with all the gas it wants).
     uint256 public constant BATCH_ETH_GAS = 100_000;
+    /// @notice Gas given to a contract contributor's ERC-1271 check, so a hostile wallet cannot
+    /// burn the gas of whoever sends its signed claim (the meter's bound for vouchers).
+    uint256 public constant SIGNATURE_GAS = 60_000;
+    /// @notice EIP-712 type of a signed claim to a recipient.
+    bytes32 public constant CLAIM_TO_TYPEHASH = keccak256(
+        "ClaimTo(uint256 assetId,address currency,address account,address recipient,uint256 upTo,uint256 deadline)"
+    );
 
     /// @inheritdoc IRoyaltyVault
     IAssetRegistry public immutable REGISTRY;
@@ -59,7 +69,7 @@ contract RoyaltyVault is IRoyaltyVault, ReentrancyGuardTransient {
     /// @inheritdoc IRoyaltyVault
     mapping(address currency => uint256) public fees;
 
-    constructor(IAssetRegistry registry, address treasury, uint16 feeBps) {
+    constructor(IAssetRegistry registry, address treasury, uint16 feeBps) EIP712("Seedbed RoyaltyVault", "1") {
         if (feeBps > MAX_FEE_BPS) revert RoyaltyVaultFeeTooHigh(feeBps, MAX_FEE_BPS);
         if (treasury == address(0)) revert RoyaltyVaultInvalidTreasury(treasury);
         REGISTRY = registry;
@@ -144,6 +154,38 @@ contract RoyaltyVault is IRoyaltyVault, ReentrancyGuardTransient {
         if (!_send(currency, account, amount, gasleft())) {
             revert RoyaltyVaultTransferFailed(currency, account, amount);
         }
+    }
+
+    /// @inheritdoc IRoyaltyVault
+    function claimTo(
+        uint256 assetId,
+        address currency,
+        uint96 weight,
+        IAssetRegistry.SumNode[] calldata proof,
+        address recipient
+    ) external nonReentrant returns (uint256 amount) {
+        amount = _claimTo(assetId, currency, msg.sender, weight, proof, recipient, type(uint256).max);
+    }
+
+    /// @inheritdoc IRoyaltyVault
+    function claimToSigned(
+        uint256 assetId,
+        address currency,
+        address account,
+        uint96 weight,
+        IAssetRegistry.SumNode[] calldata proof,
+        address recipient,
+        uint256 upTo,
+        uint256 deadline,
+        bytes calldata signature
+    ) external nonReentrant returns (uint256 amount) {
+        if (account == address(0)) revert RoyaltyVaultZeroAccount(); // before its "signature"
+        if (block.timestamp > deadline) revert RoyaltyVaultClaimExpired(deadline);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(CLAIM_TO_TYPEHASH, assetId, currency, account, recipient, upTo, deadline))
+        );
+        if (!_validSignature(account, digest, signature)) revert RoyaltyVaultBadClaimSignature(account);
+        amount = _claimTo(assetId, currency, account, weight, proof, recipient, upTo);
     }
 
     /// @inheritdoc IRoyaltyVault
@@ -257,8 +299,36 @@ contract RoyaltyVault is IRoyaltyVault, ReentrancyGuardTransient {
         pool.upstreamPlusOne = uint16(up + 1); // up ≤ 10_000
     }
 
+    /// @dev Books a claim of `account` and sends it to `recipient`, paying at most up to
+    /// `upTo` claimed in total.
+    function _claimTo(
+        uint256 assetId,
+        address currency,
+        address account,
+        uint96 weight,
+        IAssetRegistry.SumNode[] calldata proof,
+        address recipient,
+        uint256 upTo
+    ) internal returns (uint256 amount) {
+        // Tokens sent to the vault itself would be booked as paid and then be excess.
+        if (recipient == address(0) || recipient == address(this)) revert RoyaltyVaultInvalidRecipient(recipient);
+        amount = _owed(assetId, currency, account, weight, proof);
+        uint256 already = claimed[assetId][currency][account];
+        uint256 room = upTo > already ? upTo - already : 0;
+        if (amount > room) amount = room;
+        if (amount == 0) revert RoyaltyVaultNothingToClaim(assetId, currency, account);
+        uint256 total = _book(assetId, currency, account, amount);
+        emit Claimed(assetId, currency, account, amount, weight, total);
+        emit ClaimRedirected(assetId, currency, account, recipient, amount);
+        if (!_send(currency, recipient, amount, gasleft())) {
+            revert RoyaltyVaultTransferFailed(currency, recipient, amount);
+        }
+    }
+
     /// @dev accrued × weight / totalWeight − claimed, with the leaf proven against the
-    /// registry's contributors root and the proof's sums equal to the registered total.
+    /// registry's contributors root. The registry derived the total from the root's preimage,
+    /// so every valid proof's sum is the total: the proof's own sum is the divisor, and only
+    /// the root is read.
     function _owed(
         uint256 assetId,
         address currency,
@@ -266,15 +336,42 @@ contract RoyaltyVault is IRoyaltyVault, ReentrancyGuardTransient {
         uint96 weight,
         IAssetRegistry.SumNode[] calldata proof
     ) internal view returns (uint256) {
-        (bytes32 root, uint96 total) = REGISTRY.contributors(assetId);
-        (bytes32 h, uint256 sum) =
+        if (account == address(0)) revert RoyaltyVaultZeroAccount();
+        bytes32 root = REGISTRY.contributorsRoot(assetId);
+        (bytes32 h, uint256 total) =
             SeedbedMerkle.contributorRoot(SeedbedMerkle.contributorLeaf(account, weight), weight, proof);
-        if (h != root || sum != total) revert RoyaltyVaultInvalidProof(assetId, account, weight);
+        // An unknown asset has root 0, which no keccak output equals.
+        if (h != root) revert RoyaltyVaultInvalidProof(assetId, account, weight);
         uint256 entitled = uint256(_pools[assetId][currency].accrued) * weight / total;
         uint256 already = claimed[assetId][currency][account];
         // `already` can exceed `entitled` only if a tree lists an account twice with different
         // weights: it then gets the larger share, never the sum.
         return entitled > already ? entitled - already : 0;
+    }
+
+    /// @dev ECDSA (low s only, as OpenZeppelin's) by the account's key, else, for an account
+    /// with code, ERC-1271 within SIGNATURE_GAS, its answer's first word exactly the magic value.
+    function _validSignature(address account, bytes32 digest, bytes calldata signature)
+        internal
+        view
+        returns (bool)
+    {
+        (address recovered, ECDSA.RecoverError e,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (e == ECDSA.RecoverError.NoError && recovered == account) return true;
+        if (account.code.length == 0) return false;
+        bytes memory data = abi.encodeCall(IERC1271.isValidSignature, (digest, signature));
+        bool ok;
+        uint256 word;
+        uint256 size;
+        uint256 gasCap = SIGNATURE_GAS;
+        assembly ("memory-safe") {
+            ok := staticcall(gasCap, account, add(data, 0x20), mload(data), 0x00, 0x20)
+            size := returndatasize()
+            word := mload(0x00)
+        }
+        // The whole word, as OpenZeppelin's SignatureChecker: a fallback that echoes its
+        // calldata starts with the selector too.
+        return ok && size >= 32 && bytes32(word) == bytes32(IERC1271.isValidSignature.selector);
     }
 
     function _book(uint256 assetId, address currency, address account, uint256 amount)

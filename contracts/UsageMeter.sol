@@ -373,6 +373,17 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
         _send(currency, to, amount);
     }
 
+    /// @inheritdoc IUsageMeter
+    function sweepExcess(address currency) external nonReentrant returns (uint256 amount) {
+        uint256 balance = currency == ETH ? address(this).balance : IERC20(currency).balanceOf(address(this));
+        uint256 owed = totalHeld[currency];
+        if (balance <= owed) revert UsageMeterNoExcess(currency, balance, owed);
+        amount = balance - owed;
+        address treasury = VAULT.TREASURY();
+        emit ExcessSwept(currency, treasury, amount);
+        _send(currency, treasury, amount);
+    }
+
     /*//////////////////////////////////////////////////////////////
                                   VIEWS
     //////////////////////////////////////////////////////////////*/
@@ -660,7 +671,9 @@ contract UsageMeter is IUsageMeter, EIP712, ReentrancyGuardTransient {
             size := returndatasize()
             word := mload(0x00)
         }
-        return ok && size >= 32 && bytes4(bytes32(word)) == IERC1271.isValidSignature.selector ? SIG_OK : SIG_BAD;
+        // The whole word, as OpenZeppelin's SignatureChecker: a fallback that echoes its calldata
+        // starts with the selector too.
+        return ok && size >= 32 && bytes32(word) == bytes32(IERC1271.isValidSignature.selector) ? SIG_OK : SIG_BAD;
     }
 
     function _pull(address currency, uint256 amount) internal returns (uint256 received) {

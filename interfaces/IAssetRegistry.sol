@@ -43,7 +43,10 @@ interface IAssetRegistry {
     }
 
     /// @notice Everything stored about an asset, for readers. `createdAt` is unix time;
-    /// `upstreamBps` is the sum of the parents' shares, in bps of 10,000.
+    /// `upstreamBps` is the sum of the parents' shares, in bps of 10,000. `floorBps` is the
+    /// least share a derivative must pass to this asset so that every ancestor's minimum still
+    /// holds through it (see `register`). `commitLag` is how many seconds the registration's
+    /// commitment was older than the registration (0 when none was needed).
     struct AssetView {
         address owner;
         Kind kind;
@@ -54,6 +57,8 @@ interface IAssetRegistry {
         uint8 parentCount;
         uint40 createdAt;
         bool delisted;
+        uint16 floorBps;
+        uint16 commitLag;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -103,10 +108,12 @@ interface IAssetRegistry {
     /// @param registrant The caller of `register`.
     error AssetRegistryParentNotLicensed(uint256 parentId, uint256 licenseId, address registrant);
 
-    /// @notice The share passed to a licensed parent is below the minimum its license demands.
+    /// @notice The share passed to a parent is below what it requires: the larger of its
+    /// license's minimum (for a parent the registrant does not own) and the parent's floor
+    /// (what its own ancestors' minimums require through it).
     /// @param parentId The parent asset.
     /// @param shareBps The share offered, in bps.
-    /// @param minimumBps The license's minimum upstream share, in bps.
+    /// @param minimumBps The required share, in bps.
     error AssetRegistryShareBelowMinimum(uint256 parentId, uint16 shareBps, uint16 minimumBps);
 
     /// @notice A parent the registrant does not own was named, but no license gate is wired yet,
@@ -127,6 +134,53 @@ interface IAssetRegistry {
     /// @notice Only the deployment's wirer may wire the license gate.
     /// @param caller The caller.
     error AssetRegistryNotWirer(address caller);
+
+    /// @notice `top` is not a contributors root preimage: it must hold one leaf (account,
+    /// weight) or the root's two children.
+    /// @param length The number of entries given.
+    error AssetRegistryBadContributorsTop(uint256 length);
+
+    /// @notice The contributors' weights add up to 2^96 or more, which the record cannot hold.
+    /// @param totalWeight The sum the preimage names.
+    error AssetRegistryWeightTooLarge(uint256 totalWeight);
+
+    /// @notice A one-contributor tree names the zero address, whose share nobody could claim.
+    error AssetRegistryZeroContributor();
+
+    /// @notice The treasury, where mistaken transfers are swept, cannot be the zero address.
+    error AssetRegistryInvalidTreasury();
+
+    /// @notice The commitment windows are invalid: max must be ≤ 65,535 s and above min
+    /// (or min 0, commitments off).
+    /// @param minAge The minimum age asked for, in seconds.
+    /// @param maxAge The maximum age asked for, in seconds.
+    error AssetRegistryBadCommitAges(uint256 minAge, uint256 maxAge);
+
+    /// @notice The caller has no commitment to this registration (commit it first; only the
+    /// committer can reveal it).
+    /// @param committer The caller.
+    /// @param commitment The commitment the registration implies.
+    error AssetRegistryNotCommitted(address committer, bytes32 commitment);
+
+    /// @notice The commitment is younger than MIN_COMMIT_AGE.
+    /// @param commitment The commitment.
+    /// @param readyAt The first unix time it can be revealed.
+    error AssetRegistryCommitmentTooYoung(bytes32 commitment, uint256 readyAt);
+
+    /// @notice The commitment is older than MAX_COMMIT_AGE; commit again with a new salt.
+    /// @param commitment The commitment.
+    /// @param expiredAt The unix time after which it could no longer be revealed.
+    error AssetRegistryCommitmentExpired(bytes32 commitment, uint256 expiredAt);
+
+    /// @notice The caller committed this value before; a commitment's time is never reset.
+    /// @param commitment The commitment.
+    /// @param committedAt When it was first committed.
+    error AssetRegistryAlreadyCommitted(bytes32 commitment, uint40 committedAt);
+
+    /// @notice The registry holds none of this currency (it never holds money; `sweep` returns
+    /// what was sent to it by mistake).
+    /// @param currency The token (or 0 for ETH).
+    error AssetRegistryNothingToSweep(address currency);
 
     /// @notice The asset is already in the listing state asked for.
     /// @param assetId The asset.
@@ -173,6 +227,18 @@ interface IAssetRegistry {
     /// @param delisted True when new license sales are now stopped.
     event ListingChanged(uint256 indexed assetId, bool delisted);
 
+    /// @notice An account committed to registrations it will reveal later.
+    /// @param committer The account; only it can reveal.
+    /// @param commitment keccak of one registration leaf, or of several packed.
+    /// @param committedAt The block time of the commitment.
+    event Committed(address indexed committer, bytes32 indexed commitment, uint40 committedAt);
+
+    /// @notice Tokens (or ETH) sent to the registry by mistake went to the treasury.
+    /// @param currency The token (or 0 for ETH).
+    /// @param treasury Where they went.
+    /// @param amount How much.
+    event Swept(address indexed currency, address indexed treasury, uint256 amount);
+
     /// @notice The license gate was wired (once).
     /// @param licenseGate The contract that now vouches for DERIVE licenses.
     event LicenseGateWired(address indexed licenseGate);
@@ -181,11 +247,31 @@ interface IAssetRegistry {
                                 MUTATIONS
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice Records the caller's commitment to registrations it will reveal between
+    /// MIN_COMMIT_AGE and MAX_COMMIT_AGE seconds later. The first commitment of a value wins;
+    /// it is kept after the reveal as evidence.
+    /// @param commitment keccak(registrationLeaf) for one asset, keccak(leaf₁ ‖ … ‖ leafₙ)
+    /// for a batch revealed with `openCommitment`.
+    function commit(bytes32 commitment) external;
+
+    /// @notice Opens a batch commitment of the caller for the rest of this transaction: the
+    /// first call of a `multicall` whose other calls `register` each leaf.
+    /// @param leaves The registration leaves, in the order committed.
+    function openCommitment(bytes32[] calldata leaves) external;
+
     /// @notice Mints a new asset to the caller. Content, contributors and parents are immutable.
+    /// When MIN_COMMIT_AGE > 0, the registration must have been committed by the caller
+    /// (leaf = registrationLeaf(caller, contentRoot, salt)), so nobody who sees it pending can
+    /// take it.
+    /// Every ancestor's minimum holds along the whole lineage: each parent must receive at least
+    /// max(its license minimum, its floorBps), and the new asset's floor is the largest
+    /// ceil(required × 10,000 / share) over its parents.
     /// @param kind What the asset is.
     /// @param contentRoot Root of the asset's file tree (non-zero, not registered before).
-    /// @param contributorsRoot Root of the contributors Merkle-sum tree (non-zero).
-    /// @param totalWeight Sum of all contributor weights (non-zero).
+    /// @param salt The secret of the registration's commitment (ignored when commitments are off).
+    /// @param top The contributors root's preimage: its two children (hash, sum), or for a
+    /// one-contributor tree `(bytes32(uint160(account)), weight)`. The total weight is their
+    /// sum, so it always equals the tree's.
     /// @param metadataURI Where the metadata document lives (logged, not stored).
     /// @param metadataHash keccak256 of the metadata document's canonical bytes (logged).
     /// @param parents At most MAX_PARENTS existing assets with their shares in bps; the shares
@@ -194,12 +280,18 @@ interface IAssetRegistry {
     function register(
         Kind kind,
         bytes32 contentRoot,
-        bytes32 contributorsRoot,
-        uint96 totalWeight,
+        bytes32 salt,
+        SumNode[] calldata top,
         string calldata metadataURI,
         bytes32 metadataHash,
         ParentLink[] calldata parents
     ) external returns (uint256 assetId);
+
+    /// @notice Sends the registry's whole balance of a currency, which can only have arrived
+    /// by mistake, to the treasury. Anyone may call.
+    /// @param currency The token (or 0 for ETH).
+    /// @return amount What was sent.
+    function sweep(address currency) external returns (uint256 amount);
 
     /// @notice Points the asset at new metadata (owner or approved operator). ERC-4906.
     /// @param assetId The asset.
@@ -229,6 +321,37 @@ interface IAssetRegistry {
     /*//////////////////////////////////////////////////////////////
                                   VIEWS
     //////////////////////////////////////////////////////////////*/
+
+    /// @notice Seconds a commitment must wait before its reveal (0: commitments are off and
+    /// `register` is one transaction).
+    /// @return The minimum age.
+    function MIN_COMMIT_AGE() external view returns (uint32);
+
+    /// @notice Seconds after which a commitment can no longer be revealed.
+    /// @return The maximum age.
+    function MAX_COMMIT_AGE() external view returns (uint32);
+
+    /// @notice Where `sweep` sends what was sent to the registry by mistake.
+    /// @return The treasury.
+    function TREASURY() external view returns (address);
+
+    /// @notice When an account committed a value.
+    /// @param committer The account.
+    /// @param commitment The commitment.
+    /// @return The block time of the commitment, or 0 when there is none.
+    function committedAt(address committer, bytes32 commitment) external view returns (uint40);
+
+    /// @notice The leaf of one registration: keccak(0x02 ‖ committer ‖ contentRoot ‖ salt). The
+    /// committer is inside the leaf, so another account that copies a public commitment holds a
+    /// commitment to a leaf it cannot reveal.
+    /// @param committer The account that commits and reveals.
+    /// @param contentRoot The content root to register.
+    /// @param salt A secret that hides which root is coming.
+    /// @return The leaf.
+    function registrationLeaf(address committer, bytes32 contentRoot, bytes32 salt)
+        external
+        pure
+        returns (bytes32);
 
     /// @notice The most parents an asset may name.
     /// @return The bound (16).
@@ -268,6 +391,12 @@ interface IAssetRegistry {
     /// @return totalWeight Sum of all contributor weights.
     function contributors(uint256 assetId) external view returns (bytes32 root, uint96 totalWeight);
 
+    /// @notice The root of the asset's contributors tree alone (one storage read, for claims;
+    /// every valid proof's sums add up to the total weight this root commits to).
+    /// @param assetId The asset.
+    /// @return The root, or zero for an id that was never registered.
+    function contributorsRoot(uint256 assetId) external view returns (bytes32);
+
     /// @notice Whether new licenses for the asset may be sold.
     /// @param assetId The asset.
     /// @return False when the asset is delisted.
@@ -288,8 +417,8 @@ interface IAssetRegistry {
         bytes32[] calldata proof
     ) external view returns (bool);
 
-    /// @notice True when `(account, weight)` is a leaf of the asset's contributors tree and the
-    /// proof's sums add up to the registered total weight.
+    /// @notice True when `(account, weight)` is a leaf of the asset's contributors tree (the
+    /// proof's sums then add up to the registered total weight, which the root commits to).
     /// @param assetId The asset.
     /// @param account The contributor.
     /// @param weight The contributor's weight.

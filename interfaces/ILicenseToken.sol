@@ -61,6 +61,7 @@ interface ILicenseToken is ILicenseGate {
         uint40 startsAt;
         uint40 expiresAt;
         bool valid;
+        bool derived;
     }
 
     /// @notice What the usage meter needs to charge a license, in one call.
@@ -167,6 +168,20 @@ interface ILicenseToken is ILicenseGate {
     /// @param caller The caller.
     error LicenseTokenNotWirer(address caller);
 
+    /// @notice Only the registry may use up a DERIVE license.
+    /// @param caller The caller.
+    error LicenseTokenNotRegistry(address caller);
+
+    /// @notice This DERIVE license has registered its derivative already; a license registers
+    /// one, whoever holds it.
+    /// @param licenseId The license.
+    error LicenseTokenDeriveUsed(uint256 licenseId);
+
+    /// @notice The license contract holds none of this currency (nothing is held between
+    /// calls, so `sweep` has nothing to return).
+    /// @param currency The token (or 0 for ETH).
+    error LicenseTokenNothingToSweep(address currency);
+
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -207,6 +222,19 @@ interface ILicenseToken is ILicenseGate {
     /// @param meter The meter.
     event MeterWired(address indexed meter);
 
+    /// @notice A DERIVE license registered its derivative and is used up for deriving (its
+    /// other scopes and its channels remain).
+    /// @param licenseId The license.
+    /// @param parentAssetId The licensed asset, now a parent.
+    /// @param registrant Who registered the derivative.
+    event DeriveUsed(uint256 indexed licenseId, uint256 indexed parentAssetId, address indexed registrant);
+
+    /// @notice Tokens (or ETH) sent to the license contract by mistake went to the treasury.
+    /// @param currency The token (or 0 for ETH).
+    /// @param treasury Where they went (the vault's treasury).
+    /// @param amount How much.
+    event Swept(address indexed currency, address indexed treasury, uint256 amount);
+
     /// @notice ERC-5192: emitted when a soulbound license is minted.
     /// @param tokenId The license.
     event Locked(uint256 tokenId);
@@ -239,6 +267,12 @@ interface ILicenseToken is ILicenseGate {
     /// @notice One-time wiring of the usage meter (the deployment's wirer only).
     /// @param meter The usage meter.
     function wireMeter(address meter) external;
+
+    /// @notice Sends the contract's whole balance of a currency to the vault's treasury: it
+    /// holds nothing between calls, so anything there was sent by mistake. Anyone may call.
+    /// @param currency The token (or 0 for ETH).
+    /// @return amount What was sent.
+    function sweep(address currency) external returns (uint256 amount);
 
     /*//////////////////////////////////////////////////////////////
                                   VIEWS

@@ -47,7 +47,7 @@ interface IRoyaltyVault {
     error RoyaltyVaultNothingToFlow(uint256 assetId, address currency);
 
     /// @notice `(account, weight)` with this proof does not lead to the asset's contributors
-    /// root and total weight.
+    /// root.
     /// @param assetId The asset.
     /// @param account The contributor claimed for.
     /// @param weight The weight claimed.
@@ -65,6 +65,24 @@ interface IRoyaltyVault {
     /// @param to The recipient.
     /// @param amount The amount, in the currency's smallest unit.
     error RoyaltyVaultTransferFailed(address currency, address to, uint256 amount);
+
+    /// @notice The zero address cannot claim: nobody holds its key, so its share stays in the
+    /// vault's books (the audit reports it).
+    error RoyaltyVaultZeroAccount();
+
+    /// @notice A claim cannot be sent to the zero address or to the vault itself (the money
+    /// would be lost, or become excess).
+    /// @param recipient The recipient asked for.
+    error RoyaltyVaultInvalidRecipient(address recipient);
+
+    /// @notice The signed claim's deadline has passed.
+    /// @param deadline The deadline signed, unix time.
+    error RoyaltyVaultClaimExpired(uint256 deadline);
+
+    /// @notice The signature is not the contributor's (ECDSA for an account without code,
+    /// ERC-1271 for a contract) over this ClaimTo.
+    /// @param account The contributor named.
+    error RoyaltyVaultBadClaimSignature(address account);
 
     /// @notice The protocol fee asked for at deployment is above the cap.
     /// @param feeBps The fee asked for, in bps.
@@ -146,6 +164,21 @@ interface IRoyaltyVault {
         uint256 totalClaimed
     );
 
+    /// @notice A claim was paid to a recipient the contributor chose (claimTo, claimToSigned);
+    /// emitted after the Claimed event of the same claim, which books it under `account`.
+    /// @param assetId The asset.
+    /// @param currency The currency.
+    /// @param account The contributor whose share it was.
+    /// @param recipient Who received it.
+    /// @param amount What was sent.
+    event ClaimRedirected(
+        uint256 indexed assetId,
+        address indexed currency,
+        address indexed account,
+        address recipient,
+        uint256 amount
+    );
+
     /// @notice A claim in a batch whose transfer failed; its state was rolled back.
     /// @param assetId The asset.
     /// @param currency The currency.
@@ -197,6 +230,49 @@ interface IRoyaltyVault {
         address account,
         uint96 weight,
         IAssetRegistry.SumNode[] calldata proof
+    ) external returns (uint256 amount);
+
+    /// @notice Pays the caller's entitlement to `recipient` (for a contributor contract that
+    /// cannot receive the currency, or an account a token blocklists).
+    /// @param assetId The asset.
+    /// @param currency The currency.
+    /// @param weight The caller's weight in the asset's contributors tree.
+    /// @param proof Sibling (hash, sum) pairs from the leaf up to the root.
+    /// @param recipient Who receives the payment.
+    /// @return amount What was sent.
+    function claimTo(
+        uint256 assetId,
+        address currency,
+        uint96 weight,
+        IAssetRegistry.SumNode[] calldata proof,
+        address recipient
+    ) external returns (uint256 amount);
+
+    /// @notice Pays `account`'s entitlement to `recipient` on its EIP-712 signature
+    /// `ClaimTo(uint256 assetId,address currency,address account,address recipient,uint256 upTo,uint256 deadline)`
+    /// in the domain ("Seedbed RoyaltyVault", "1", chain id, this vault); anyone may send it.
+    /// Pays at most up to `upTo` claimed in total, so a replay pays nothing more: no nonce. A
+    /// signature cannot be revoked before its deadline.
+    /// @param assetId The asset.
+    /// @param currency The currency.
+    /// @param account The contributor who signed.
+    /// @param weight Its weight in the asset's contributors tree.
+    /// @param proof Sibling (hash, sum) pairs from the leaf up to the root.
+    /// @param recipient Who receives the payment.
+    /// @param upTo The most `account` may have claimed in total after this claim.
+    /// @param deadline Unix time after which the signature is void.
+    /// @param signature The account's signature (65-byte ECDSA, or ERC-1271 data).
+    /// @return amount What was sent.
+    function claimToSigned(
+        uint256 assetId,
+        address currency,
+        address account,
+        uint96 weight,
+        IAssetRegistry.SumNode[] calldata proof,
+        address recipient,
+        uint256 upTo,
+        uint256 deadline,
+        bytes calldata signature
     ) external returns (uint256 amount);
 
     /// @notice Many claims in one transaction; a recipient that fails only fails its own claim.

@@ -63,6 +63,13 @@ interface IUsageMeter {
     /// @notice The amount (or the number of units) is zero.
     error UsageMeterZeroAmount();
 
+    /// @notice The meter holds no more of this currency than it owes (reserves, amounts owed to
+    /// assets and earnings): there is nothing to sweep.
+    /// @param currency The token (or 0 for ETH).
+    /// @param balance The meter's balance.
+    /// @param held What it owes.
+    error UsageMeterNoExcess(address currency, uint256 balance, uint256 held);
+
     /// @notice `msg.value` must equal `amount` for ETH and be 0 for an ERC-20.
     /// @param sent `msg.value`, in wei.
     /// @param expected What was due, in wei.
@@ -333,6 +340,12 @@ interface IUsageMeter {
     /// @param amount The amount.
     event EarningsWithdrawn(address indexed operator, address indexed currency, address to, uint256 amount);
 
+    /// @notice What the meter held beyond what it owes (sent by mistake) went to the treasury.
+    /// @param currency The token (or 0 for ETH).
+    /// @param treasury The vault's treasury.
+    /// @param amount What was sent.
+    event ExcessSwept(address indexed currency, address indexed treasury, uint256 amount);
+
     /*//////////////////////////////////////////////////////////////
                                 MUTATIONS
     //////////////////////////////////////////////////////////////*/
@@ -425,6 +438,12 @@ interface IUsageMeter {
     /// @param to The recipient.
     /// @return amount What was sent.
     function withdrawEarnings(address currency, address to) external returns (uint256 amount);
+
+    /// @notice Sends the meter's balance above `totalHeld` (tokens sent to it by mistake) to the
+    /// vault's treasury; what is owed is never touched. Anyone may call.
+    /// @param currency The token (or 0 for ETH).
+    /// @return amount What was sent.
+    function sweepExcess(address currency) external returns (uint256 amount);
 
     /// @notice Returns a closed channel's unused units to its capped license. Anyone.
     /// @param licenseId The license.

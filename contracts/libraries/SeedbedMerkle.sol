@@ -51,6 +51,17 @@ library SeedbedMerkle {
         }
     }
 
+    /// @notice The node above two children, whatever their order: the root a registration's
+    /// `top` preimage names, and the sum it commits to.
+    function contributorParent(bytes32 ha, uint256 sa, bytes32 hb, uint256 sb)
+        internal
+        pure
+        returns (bytes32 h, uint256 sum)
+    {
+        h = ha < hb ? _sumNode(ha, sa, hb, sb) : _sumNode(hb, sb, ha, sa);
+        sum = sa + sb;
+    }
+
     function _node(bytes32 a, bytes32 b) private pure returns (bytes32 r) {
         assembly ("memory-safe") {
             let p := mload(0x40)

@@ -10,6 +10,12 @@ Leaves are ordered by address ascending. Levels pair (0,1), (2,3)...; an odd las
 promoted unchanged. Because every node commits to its subtree's weight, a proof also proves
 that the weights add up to `totalWeight`: no publisher can hand out more than 100%.
 
+The registry is not given the root and the total but the root's preimage, `top`
+(`ContributorTree.top`), and computes both (`root_of_top`): the total is always the tree's sum.
+
+    two or more leaves   top = [child_a, child_b]  the root's two children (hash, sum)
+    one leaf             top = [(bytes32(uint160(account)), weight)]  the root is that leaf
+
 The builder works on packed 64-byte records `hash || uint256 sum`: a node's preimage is then
 just `0x01 || record_a || record_b`, which keeps the per-node Python work to a few slices.
 """
@@ -123,6 +129,24 @@ def verify_sum_proof(
     for sibling in proof:
         h = sum_node(h, sibling)
     return h == (root, total)
+
+
+def root_of_top(top: Sequence[SumNode]) -> SumNode:
+    """(root, total) from `top`, as the registry computes them; InputError where it reverts."""
+    if len(top) == 2:
+        root = sum_node(top[0], top[1])
+    elif len(top) == 1:
+        word, weight = top[0]
+        if len(word) != 32 or any(word[:12]):
+            raise InputError("A one-contributor top must hold an address padded to 32 bytes.")
+        if not any(word):
+            raise InputError("The zero address cannot be a contributor.")
+        root = sum_leaf(bytes(word[12:]), weight)
+    else:
+        raise InputError(f"A contributors top holds one or two nodes, not {len(top)}.")
+    if not 0 < root[1] < MAX_WEIGHT:
+        raise InputError(f"The total weight must be between 1 and 2**96 - 1, not {root[1]}.")
+    return root
 
 
 def proof_as_contract_args(proof: Sequence[tuple[bytes | str, int]]) -> list[tuple[bytes, int]]:

@@ -19,7 +19,7 @@ specifies the tree, the file and the exported proof JSON precisely enough to re-
 import mmap
 import os
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 
 from seedbed.core.addresses import parse_address
@@ -38,6 +38,7 @@ MAGIC = b"SEEDSUM1"
 _HEADER = struct.Struct(">8sQ32s32s")
 HEADER_SIZE = _HEADER.size  # 80
 ADDRESS_SIZE = 20
+ZERO_ADDRESS = bytes(ADDRESS_SIZE)
 
 
 def level_sizes(n: int) -> list[int]:
@@ -79,13 +80,16 @@ class ContributorTree:
 
     @classmethod
     def build(cls, weights: Mapping[bytes, int]) -> "ContributorTree":
-        """The tree of `weights` (20-byte address -> positive weight), in memory."""
-        addresses, levels = build_packed(weights)
-        root = levels[-1][0]
-        header = _HEADER.pack(MAGIC, len(addresses), root[:32], root[32:])
-        parts = [header, b"".join(addresses)]
-        parts.extend(b"".join(level) for level in levels)
-        return cls(b"".join(parts))
+        """The tree of `weights` (20-byte address -> positive weight), in memory.
+
+        The zero address is refused: nobody holds its key, so its share could never be
+        claimed (a hand-made tree can still hold it: `ContributorTree(pack_tree(...))`)."""
+        if ZERO_ADDRESS in weights:
+            raise InputError(
+                "The zero address 0x0000000000000000000000000000000000000000 cannot be a "
+                "contributor: nobody holds its key, so its share could never be claimed."
+            )
+        return cls(pack_tree(*build_packed(weights)))
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the tree to `path` atomically."""
@@ -129,6 +133,14 @@ class ContributorTree:
         for i in range(self.count):
             yield self._address(i), self._record(0, i)[1]
 
+    def top(self) -> list[SumNode]:
+        """The root's preimage, the registry's `top`: the root's two children (hash, sum),
+        or for one contributor `(account left-padded to 32 bytes, weight)`."""
+        if self.count == 1:
+            return [(bytes(12) + self._address(0), self._record(0, 0)[1])]
+        below = len(self._sizes) - 2  # the level under the root always holds two nodes
+        return [self._record(below, 0), self._record(below, 1)]
+
     def index_of(self, address: str | bytes) -> int:
         """The leaf index of `address` (binary search in the sorted address block)."""
         raw = _address_bytes(address)
@@ -166,6 +178,15 @@ class ContributorTree:
     def _record(self, level: int, index: int) -> SumNode:
         start = self._offsets[level] + RECORD_SIZE * index
         return unpack(self._data[start : start + RECORD_SIZE])
+
+
+def pack_tree(addresses: Sequence[bytes], levels: Sequence[Sequence[bytes]]) -> bytes:
+    """The file bytes of a tree from `build_packed`'s output (the format above), unchecked."""
+    root = levels[-1][0]
+    header = _HEADER.pack(MAGIC, len(addresses), root[:32], root[32:])
+    parts = [header, b"".join(addresses)]
+    parts.extend(b"".join(level) for level in levels)
+    return b"".join(parts)
 
 
 def _address_bytes(address: str | bytes) -> bytes:

@@ -12,6 +12,7 @@ import subprocess
 import time
 
 import pytest
+from testkit.registering import commit_and_wait
 
 from seedbed.core.constants import ETH, INFER
 from seedbed.core.vouchers import Voucher, sign
@@ -126,8 +127,11 @@ def test_register_buy_settle_claim_on_each_chain(
             addresses.append(suite.addresses)
             people = contributors_of({publisher.address: 1, consumer.address: 1})
             root = os.urandom(32)
+            # Not the local chain: registration is a commitment, then its reveal MIN later.
+            assert suite.registry.MIN_COMMIT_AGE() == params.min_commit_age > 0
+            (salt,) = commit_and_wait(suite.registry, publisher, [root])
             receipt = suite.registry.register(
-                0, root, people.root, people.total, "ipfs://d", b"\x01" * 32, [], sender=publisher
+                0, root, salt, people.top, "ipfs://d", b"\x01" * 32, [], sender=publisher
             )
             asset = receipt.events.filter(suite.registry.AssetRegistered)[0].assetId
             terms = (asset, ETH, 10**15, 10**12, 0, 0, INFER, 0, False, 0, 0)

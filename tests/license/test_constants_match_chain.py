@@ -9,9 +9,11 @@ import re
 
 import ape
 import pytest
+from eth_utils import keccak
 from license_helpers import raw_terms
 
 from seedbed.core import constants
+from seedbed.core.claim_to import CLAIM_TO_TYPE
 from seedbed.core.errors import InputError
 from seedbed.core.vouchers import VOUCHER_TYPEHASH
 from seedbed.workflows.licensing import build_terms
@@ -41,12 +43,17 @@ MIRRORED = {
     ("UsageMeter", "MAX_WITHDRAWAL_DELAY"): constants.MAX_WITHDRAWAL_DELAY,
     ("UsageMeter", "WITHDRAWAL_WINDOW"): constants.WITHDRAWAL_WINDOW,
     ("UsageMeter", "SIGNATURE_GAS"): constants.SIGNATURE_GAS,
+    ("RoyaltyVault", "CLAIM_TO_TYPEHASH"): keccak(text=CLAIM_TO_TYPE),
+    ("RoyaltyVault", "SIGNATURE_GAS"): constants.SIGNATURE_GAS,  # the ERC-1271 cap, as the meter
 }
 
 _DEPLOYED = "set at deployment (seedbed.chain.deploy.Params), not a protocol constant"
 _SUITE = "the address of another contract of the same deployment"
 NOT_MIRRORED = {
     ("AssetRegistry", "WIRER"): _DEPLOYED,
+    ("AssetRegistry", "TREASURY"): _DEPLOYED,
+    ("AssetRegistry", "MIN_COMMIT_AGE"): _DEPLOYED,
+    ("AssetRegistry", "MAX_COMMIT_AGE"): _DEPLOYED,
     ("RoyaltyVault", "REGISTRY"): _SUITE,
     ("RoyaltyVault", "TREASURY"): _DEPLOYED,
     ("RoyaltyVault", "FEE_BPS"): _DEPLOYED,

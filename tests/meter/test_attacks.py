@@ -75,7 +75,7 @@ def test_attack_a_one_transaction_escape_through_a_throwaway_asset_leaves_the_re
         (
             registry,
             registry.register.encode_input(
-                DATASET, root, people.root, people.total, "ipfs://x", b"\x11" * 32, []
+                DATASET, root, bytes(32), people.top, "ipfs://x", b"\x11" * 32, []
             ),
         ),
         (license_token, license_token.createOffer.encode_input(terms)),

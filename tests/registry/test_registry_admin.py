@@ -7,6 +7,7 @@ import os
 
 import pytest
 from registry_helpers import reverts, view_reverts
+from testkit.registering import ZERO_SALT
 
 from seedbed.core.constants import DATASET, MODEL
 
@@ -103,8 +104,15 @@ def test_the_wired_gate_cannot_be_rewired(registry, license_token, deployer, str
         registry.wireLicenseGate(stranger, sender=stranger)
 
 
-def test_wiring_happens_once_and_only_by_the_wirer(project, deployer, stranger, license_token):
-    fresh = deployer.deploy(project.AssetRegistry, deployer)
+def bare_registry(project, deployer, treasury):
+    """A registry of its own, unwired, with commitments off."""
+    return deployer.deploy(project.AssetRegistry, deployer, treasury, 0, 0)
+
+
+def test_wiring_happens_once_and_only_by_the_wirer(
+    project, deployer, treasury, stranger, license_token
+):
+    fresh = bare_registry(project, deployer, treasury)
     with reverts(fresh.AssetRegistryNotWirer, caller=stranger):
         fresh.wireLicenseGate(license_token, sender=stranger)
     receipt = fresh.wireLicenseGate(license_token, sender=deployer)
@@ -115,13 +123,15 @@ def test_wiring_happens_once_and_only_by_the_wirer(project, deployer, stranger, 
         fresh.wireLicenseGate(stranger, sender=deployer)
 
 
-def test_foreign_parent_needs_a_wired_gate(project, deployer, publisher, alice, contributors_of):
-    fresh = deployer.deploy(project.AssetRegistry, deployer)
+def test_foreign_parent_needs_a_wired_gate(
+    project, deployer, treasury, publisher, alice, contributors_of
+):
+    fresh = bare_registry(project, deployer, treasury)
     people = contributors_of({alice.address: 1})
 
     def register(sender, parents):
         receipt = fresh.register(
-            DATASET, os.urandom(32), people.root, people.total, "u", META, parents, sender=sender
+            DATASET, os.urandom(32), ZERO_SALT, people.top, "u", META, parents, sender=sender
         )
         return receipt.events.filter(fresh.AssetRegistered)[0].assetId
 
@@ -190,6 +200,8 @@ def test_views_of_unknown_assets_revert(registry, asset):
         ]
         for method, *args in calls:
             view_reverts(registry.AssetRegistryUnknownAsset, method, *args, assetId=missing)
+        # The claim path's one read answers zero instead, which no proof reaches.
+        assert registry.contributorsRoot(missing) == bytes(32)
     assert registry.assetIdOf(os.urandom(32)) == 0
 
 
@@ -198,6 +210,9 @@ def test_content_contributors_and_lineage_have_no_setter(registry):
     mutable = {m.name for m in registry.contract_type.mutable_methods}
     assert mutable == {
         "register",
+        "commit",
+        "openCommitment",
+        "sweep",  # only what was sent to the registry by mistake, to the treasury
         "updateMetadata",
         "setDelisted",
         "wireLicenseGate",

@@ -21,17 +21,43 @@ def licensed(sell_license, parent, publisher, alice):
     return sell_license(parent, publisher, alice, minUpstreamBps=MIN_BPS)
 
 
-def test_a_licensed_derivative_registers_with_its_edge(
+def test_a_licensed_derivative_registers_with_its_edge_and_uses_the_license_up(
     registry, register_asset, license_token, parent, licensed, alice
 ):
     assert license_token.checkDerive(licensed, alice, parent) == (True, MIN_BPS)
+    assert license_token.license(licensed).derived is False
     child, _ = register_asset(alice, {alice.address: 1}, parents=[(parent, MIN_BPS, licensed)])
     assert registry.ownerOf(child) == alice.address
     assert [(p.assetId, p.shareBps) for p in registry.parents(child)] == [(parent, MIN_BPS)]
-    # Registering reads the license, it does not use it up.
+    # One license, one derivative: the license stays valid for its other uses.
+    assert license_token.license(licensed).derived is True
+    assert license_token.checkDerive(licensed, alice, parent) == (False, 0)
     assert license_token.isValidFor(licensed, alice, DERIVE)
-    again, _ = register_asset(alice, {alice.address: 2}, parents=[(parent, 5000, licensed)])
-    assert registry.upstreamBps(again) == 5000
+    with reverts(license_token.LicenseTokenDeriveUsed, licenseId=licensed):
+        register_asset(alice, {alice.address: 2}, parents=[(parent, 5000, licensed)])
+
+
+def test_a_derivatives_floor_keeps_the_minimum_for_its_own_derivatives(
+    registry, register_asset, parent, licensed, alice
+):
+    """The parent gets 40 % of every payment to the child, so the child's own derivatives
+    must pass it at least 2,000 × 10,000 / 4,000 = 5,000 bps for the parent's 20 % to hold
+    through them, even though alice owns the child and needs no license for it."""
+    child, _ = register_asset(alice, {alice.address: 1}, parents=[(parent, 4000, licensed)])
+    assert registry.asset(child).floorBps == 5000
+    with reverts(
+        registry.AssetRegistryShareBelowMinimum, parentId=child, shareBps=4999, minimumBps=5000
+    ):
+        register_asset(alice, {alice.address: 1}, parents=[(child, 4999, 0)])
+    grandchild, _ = register_asset(alice, {alice.address: 1}, parents=[(child, 5000, 0)])
+    # The parent's part of a payment to the grandchild: 50 % × 40 % = 20 %, its minimum.
+    assert registry.asset(grandchild).floorBps == 10_000
+    assert registry.asset(parent).floorBps == 0
+
+
+def test_a_floor_rounds_up(registry, register_asset, parent, licensed, alice):
+    child, _ = register_asset(alice, {alice.address: 1}, parents=[(parent, 3000, licensed)])
+    assert registry.asset(child).floorBps == 6667  # ceil(2,000 × 10,000 / 3,000)
 
 
 def test_share_below_the_licensed_minimum_is_refused(

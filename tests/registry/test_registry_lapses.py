@@ -5,6 +5,7 @@ import os
 
 import pytest
 from registry_helpers import reverts, view_reverts
+from testkit.registering import ZERO_SALT
 
 from seedbed.core.constants import DATASET
 
@@ -42,7 +43,7 @@ def test_multicall_registers_several_assets_in_one_transaction(
     people = contributors_of({alice.address: 1})
     roots = [os.urandom(32), os.urandom(32)]
     calls = [
-        registry.register.encode_input(DATASET, r, people.root, people.total, "u", META, [])
+        registry.register.encode_input(DATASET, r, ZERO_SALT, people.top, "u", META, [])
         for r in roots
     ]
     before = registry.assetCount()
@@ -58,7 +59,7 @@ def test_multicall_reverts_whole_with_the_failing_calls_error(
 ):
     people = contributors_of({alice.address: 1})
     root = os.urandom(32)
-    call = registry.register.encode_input(DATASET, root, people.root, people.total, "u", META, [])
+    call = registry.register.encode_input(DATASET, root, ZERO_SALT, people.top, "u", META, [])
     before = registry.assetCount()
     with reverts(
         registry.AssetRegistryDuplicateContent, contentRoot=root, existingAssetId=before + 1

@@ -7,6 +7,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from registry_helpers import isolated, write_folder
+from testkit.registering import ZERO_SALT, top_of
 
 from seedbed.core.constants import DATASET
 from seedbed.core.manifest import build_manifest
@@ -37,8 +38,12 @@ def folders(draw):
     return {"/".join(p): draw(st.binary(max_size=200)) for p in paths}
 
 
+# Any accounts but the zero address, which the tooling refuses (nobody could claim its share).
 contributors = st.dictionaries(
-    st.binary(min_size=20, max_size=20), st.integers(1, 2**64), min_size=1, max_size=12
+    st.binary(min_size=20, max_size=20).filter(any),
+    st.integers(1, 2**64),
+    min_size=1,
+    max_size=12,
 )
 
 
@@ -52,9 +57,11 @@ def test_every_registered_file_and_contributor_verifies_and_no_tampered_one_does
         assert sorted(f.path for f in manifest.files) == sorted(files)
         tree = ContributorTree.build(weights)
         receipt = registry.register(
-            DATASET, manifest.root, tree.root, tree.total, "u", b"\0" * 32, [], sender=publisher
+            DATASET, manifest.root, ZERO_SALT, top_of(tree), "u", b"\0" * 32, [], sender=publisher
         )
         asset_id = receipt.events.filter(registry.AssetRegistered)[0].assetId
+        root, total = registry.contributors(asset_id)  # derived from `top`: the tree's own
+        assert (bytes(root), total) == (tree.root, sum(weights.values()))
 
         for f in manifest.files:
             proof = manifest.proof(f.path)

@@ -3,9 +3,12 @@
 import os
 
 import pytest
+from eth_utils import keccak
 from registry_helpers import reverts
+from testkit.registering import ZERO_SALT
 
 from seedbed.core.constants import BPS, DATASET, MAX_PARENTS, MODEL, OTHER
+from seedbed.core.sumtree import root_of_top
 
 URI = "ipfs://bafy-seedbed/croissant.json"
 META = b"\x42" * 32
@@ -23,7 +26,7 @@ def people(contributors_of, alice, bob):
 def register(registry, sender, people, root=None, parents=(), kind=DATASET, uri=URI):
     root = root or fresh_root()
     receipt = registry.register(
-        kind, root, people.root, people.total, uri, META, list(parents), sender=sender
+        kind, root, ZERO_SALT, people.top, uri, META, list(parents), sender=sender
     )
     return receipt.events.filter(registry.AssetRegistered)[0].assetId, receipt
 
@@ -43,6 +46,7 @@ def test_register_mints_to_the_caller_and_stores_every_field(registry, publisher
     assert bytes(view.contributorsRoot) == people.root
     assert view.totalWeight == people.total == 4
     assert (view.upstreamBps, view.parentCount, view.delisted) == (0, 0, False)
+    assert (view.floorBps, view.commitLag) == (0, 0)  # no lineage; commitments are off here
     assert view.createdAt == chain.provider.get_block(receipt.block_number).timestamp
     root_, total = registry.contributors(asset_id)
     assert (bytes(root_), total) == (people.root, 4)
@@ -67,19 +71,79 @@ def test_every_kind_is_stored(registry, publisher, people):
 def test_empty_content_root_is_refused(registry, publisher, people):
     with reverts(registry.AssetRegistryEmptyContentRoot):
         registry.register(
-            DATASET, b"\0" * 32, people.root, people.total, URI, META, [], sender=publisher
+            DATASET, b"\0" * 32, ZERO_SALT, people.top, URI, META, [], sender=publisher
         )
 
 
-def test_contributors_need_a_root_and_a_weight(registry, publisher, people):
+def register_top(registry, sender, top):
+    receipt = registry.register(DATASET, fresh_root(), ZERO_SALT, top, URI, META, [], sender=sender)
+    return receipt.events.filter(registry.AssetRegistered)[0].assetId
+
+
+def contributor_leaf(account, weight):
+    return keccak(b"\0" + bytes.fromhex(account[2:]) + weight.to_bytes(12, "big"))
+
+
+def test_the_contributors_root_and_total_are_derived_from_its_preimage(
+    registry, publisher, alice, people
+):
+    """Two children give the root above them and the sum of their sums; one leaf gives that
+    leaf: the registered total is the tree's by construction."""
+    asset_id = register_top(registry, publisher, people.top)
+    assert tuple(registry.contributors(asset_id)) == (people.root, people.total)
+    assert registry.contributorsRoot(asset_id) == people.root
+    swapped = register_top(registry, publisher, people.top[::-1])  # pairs sort by hash
+    assert tuple(registry.contributors(swapped)) == (people.root, people.total)
+    solo = [(bytes(12) + bytes.fromhex(alice.address[2:]), 7)]
+    asset_id = register_top(registry, publisher, solo)
+    assert tuple(registry.contributors(asset_id)) == (contributor_leaf(alice.address, 7), 7)
+    assert registry.verifyContributor(asset_id, alice, 7, [])
+
+
+def test_a_preimage_of_no_tree_is_refused(registry, publisher, alice, people):
+    a, b = people.top
+    for top in ([], [a, b, a]):
+        with reverts(registry.AssetRegistryBadContributorsTop, length=len(top)):
+            register_top(registry, publisher, top)
+    # A one-leaf top holds an address: a word above 2^160 is a hash, not an account.
+    with reverts(registry.AssetRegistryBadContributorsTop, length=1):
+        register_top(registry, publisher, [(b"\x01" + bytes(31), 1)])
+
+
+def test_contributors_need_a_positive_total(registry, publisher, alice, people):
+    padded = bytes(12) + bytes.fromhex(alice.address[2:])
     with reverts(
-        registry.AssetRegistryNoContributors, contributorsRoot=b"\0" * 32, totalWeight=people.total
+        registry.AssetRegistryNoContributors,
+        contributorsRoot=contributor_leaf(alice.address, 0),
+        totalWeight=0,
     ):
-        registry.register(
-            DATASET, fresh_root(), b"\0" * 32, people.total, URI, META, [], sender=publisher
-        )
-    with reverts(registry.AssetRegistryNoContributors, contributorsRoot=people.root, totalWeight=0):
-        registry.register(DATASET, fresh_root(), people.root, 0, URI, META, [], sender=publisher)
+        register_top(registry, publisher, [(padded, 0)])
+    zero = [(people.top[0][0], 0), (people.top[1][0], 0)]
+    assert root_of_top(people.top)[0] == _node(people.top)
+    with reverts(registry.AssetRegistryNoContributors, contributorsRoot=_node(zero), totalWeight=0):
+        register_top(registry, publisher, zero)
+
+
+def _node(top):
+    (ha, sa), (hb, sb) = sorted(top)
+    return keccak(b"\x01" + ha + sa.to_bytes(32, "big") + hb + sb.to_bytes(32, "big"))
+
+
+def test_a_total_of_2_96_or_more_is_refused(registry, publisher, alice, people):
+    padded = bytes(12) + bytes.fromhex(alice.address[2:])
+    with reverts(registry.AssetRegistryWeightTooLarge, totalWeight=2**96):
+        register_top(registry, publisher, [(padded, 2**96)])
+    (ha, _), (hb, _) = people.top
+    with reverts(registry.AssetRegistryWeightTooLarge, totalWeight=2**96):
+        register_top(registry, publisher, [(ha, 2**95), (hb, 2**95)])
+    # Just below fits the record.
+    asset_id = register_top(registry, publisher, [(ha, 2**95), (hb, 2**95 - 1)])
+    assert registry.contributors(asset_id)[1] == 2**96 - 1
+
+
+def test_the_zero_address_alone_is_refused(registry, publisher):
+    with reverts(registry.AssetRegistryZeroContributor):
+        register_top(registry, publisher, [(bytes(32), 5)])
 
 
 def test_same_content_twice_names_the_existing_asset(registry, publisher, stranger, people):
@@ -185,7 +249,7 @@ def test_multicall_registers_a_batch_in_one_transaction(registry, publisher, con
     roots = [fresh_root() for _ in range(5)]
     teams = [contributors_of({"0x" + os.urandom(20).hex(): i + 1}) for i in range(5)]
     data = [
-        registry.register.encode_input(DATASET, r, t.root, t.total, f"{URI}#{i}", META, [])
+        registry.register.encode_input(DATASET, r, ZERO_SALT, t.top, f"{URI}#{i}", META, [])
         for i, (r, t) in enumerate(zip(roots, teams, strict=True))
     ]
     first = registry.assetCount() + 1
@@ -205,7 +269,7 @@ def test_multicall_is_all_or_nothing(registry, publisher, people):
     taken = fresh_root()
     existing, _ = register(registry, publisher, people, root=taken)
     data = [
-        registry.register.encode_input(DATASET, r, people.root, people.total, URI, META, [])
+        registry.register.encode_input(DATASET, r, ZERO_SALT, people.top, URI, META, [])
         for r in (fresh_root(), taken, fresh_root())
     ]
     count = registry.assetCount()

@@ -5,9 +5,11 @@ import os
 
 import pytest
 from registry_helpers import write_folder
+from testkit.registering import ZERO_SALT, top_of
 
 from seedbed.core.constants import DATASET
 from seedbed.core.manifest import build_manifest
+from seedbed.core.sumtree import root_of_top
 from seedbed.core.treefile import ContributorTree
 
 FILES = {
@@ -25,12 +27,12 @@ def flip(data: bytes, index: int = 0) -> bytes:
     return data[:index] + bytes([data[index] ^ 1]) + data[index + 1 :]
 
 
-def register(registry, sender, content_root, tree, total=None):
+def register(registry, sender, content_root, tree, top=None):
     receipt = registry.register(
         DATASET,
         content_root,
-        tree.root,
-        tree.total if total is None else total,
+        ZERO_SALT,
+        top_of(tree) if top is None else top,
         "ipfs://x",
         b"\0" * 32,
         [],
@@ -119,11 +121,19 @@ def test_tampered_contributors_fail(registry, dataset, team):
         assert not registry.verifyContributor(asset_id, hexed(address), weight, proof[:-1])
 
 
-def test_a_tree_whose_sums_miss_the_registered_total_fails(registry, publisher, team):
-    """The proof's sums must add up to the registered total: a publisher cannot register a
-    smaller total than the tree hands out (promising more than 100%), nor a larger one."""
-    for total in (team.total - 1, team.total + 1):
-        asset_id = register(registry, publisher, os.urandom(32), team, total=total)
+def test_a_top_whose_sums_miss_the_tree_names_another_root_that_no_proof_reaches(
+    registry, publisher, team
+):
+    """The registry derives the total from the root's preimage: a publisher who lies about a
+    child's sum (to register a smaller total than the tree hands out, or a larger one) names
+    another root, with that lie as its total, and no contributor's proof reaches it."""
+    (h0, s0), (h1, s1) = top_of(team)
+    for delta in (-1, 1):
+        top = [(h0, s0 + delta), (h1, s1)]
+        asset_id = register(registry, publisher, os.urandom(32), team, top=top)
+        root, total = registry.contributors(asset_id)
+        assert (bytes(root), total) == root_of_top(top)
+        assert bytes(root) != team.root and total == team.total + delta
         for address, weight in team.items():
             _, proof = team.proof(address)
             assert not registry.verifyContributor(asset_id, hexed(address), weight, proof)

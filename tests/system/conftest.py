@@ -10,6 +10,20 @@ from suite_world import FOT_BPS, TOKENS_EACH, World
 from testkit.model import UINT256_MAX, Deployment
 
 FEE_SUITE_BPS = 250  # the second deployment charges a protocol fee
+# ... and registers by commit-reveal, as on a public chain (the first: one transaction).
+FEE_SUITE_COMMIT_AGES = (60, 3600)
+COPIER_FUNDS = 10**22
+
+
+def _copier(chain) -> str:
+    """An account with no key in the test mnemonic, unlocked on anvil: the machine's copier,
+    who watches other accounts' registrations and tries to take them."""
+    from eth_utils import keccak, to_checksum_address
+
+    address = to_checksum_address(keccak(b"seedbed.system.copier")[12:])
+    chain.provider.make_request("anvil_impersonateAccount", [address])
+    chain.provider.make_request("anvil_setBalance", [address, hex(COPIER_FUNDS)])
+    return address
 
 
 def _world(project, chain, accounts, suite, token, fot_token, treasury, contributors_of, deployer):
@@ -24,6 +38,7 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
     # accounts[7] and [8] only ever receive: pure contributors.
     contributors = [actors["alice"], actors["bob"], actors["publisher"]]
     contributors += [accounts[7].address, accounts[8].address]
+    copier = _copier(chain)
     spenders = [suite.vault.address, suite.license.address, suite.meter.address]
     for address in actors.values():
         for erc20 in (token, fot_token):
@@ -42,13 +57,16 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
         meter=suite.meter.address,
         treasury=treasury.address,
         fee_bps=suite.vault.FEE_BPS(),
+        min_commit_age=suite.registry.MIN_COMMIT_AGE(),
+        max_commit_age=suite.registry.MAX_COMMIT_AGE(),
         withdrawal_delay=suite.meter.WITHDRAWAL_DELAY(),
         grace_period=suite.meter.GRACE_PERIOD(),
         withdrawal_window=suite.meter.WITHDRAWAL_WINDOW(),
     )
     assert fot_token.FEE_BPS() == FOT_BPS
-    tracked = list(dict.fromkeys([*actors.values(), *contributors, treasury.address]))
+    tracked = list(dict.fromkeys([*actors.values(), *contributors, treasury.address, copier]))
     tracked += [suite.vault.address, suite.meter.address, suite.license.address]
+    tracked += [suite.registry.address]
     return World(
         chain=Chain(chain.provider.http_uri, Errors(contract_types)),
         deployment=deployment,
@@ -60,6 +78,7 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
         token=token.address,
         fot=fot_token.address,
         actors=actors,
+        copier=copier,
         contributors=contributors,
         keys={a.address: a.private_key for a in accounts},
         tracked=tracked,
@@ -67,7 +86,9 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
     )
 
 
-def _fresh_suite(project, chain, deployer, treasury, fee_bps: int, label: bytes) -> Any:
+def _fresh_suite(
+    project, chain, deployer, treasury, fee_bps: int, label: bytes, commit_ages=(0, 3600)
+) -> Any:
     """A suite deployed like production with its own salt: empty whatever ran before (the
     session's `suite` may carry state that other test modules left behind)."""
     from seedbed.chain.client import Suite
@@ -78,6 +99,8 @@ def _fresh_suite(project, chain, deployer, treasury, fee_bps: int, label: bytes)
         wirer=deployer.address,
         treasury=treasury.address,
         fee_bps=fee_bps,
+        min_commit_age=commit_ages[0],
+        max_commit_age=commit_ages[1],
         salt="0x" + keccak(label).hex(),
     )
     return Suite.from_record(
@@ -87,7 +110,8 @@ def _fresh_suite(project, chain, deployer, treasury, fee_bps: int, label: bytes)
 
 @pytest.fixture(scope="module")
 def world(project, chain, accounts, token, fot_token, treasury, contributors_of, deployer):
-    """A fresh suite without a protocol fee."""
+    """A fresh suite without a protocol fee, registering in one transaction (commitments off,
+    as on the local chain)."""
     suite = _fresh_suite(project, chain, deployer, treasury, 0, b"seedbed.system.nofee")
     return _world(
         project, chain, accounts, suite, token, fot_token, treasury, contributors_of, deployer
@@ -98,8 +122,17 @@ def world(project, chain, accounts, token, fot_token, treasury, contributors_of,
 def fee_world(
     project, chain, accounts, token, fot_token, treasury, contributors_of, deployer
 ) -> Any:
-    """A second fresh suite, deployed the same way with another salt, that charges a 2.5% fee."""
-    suite = _fresh_suite(project, chain, deployer, treasury, FEE_SUITE_BPS, b"seedbed.system.fee")
+    """A second fresh suite, deployed the same way with another salt, that charges a 2.5% fee
+    and registers by commit-reveal (MIN_COMMIT_AGE 60 s, MAX_COMMIT_AGE 1 h)."""
+    suite = _fresh_suite(
+        project,
+        chain,
+        deployer,
+        treasury,
+        FEE_SUITE_BPS,
+        b"seedbed.system.fee",
+        FEE_SUITE_COMMIT_AGES,
+    )
     return _world(
         project, chain, accounts, suite, token, fot_token, treasury, contributors_of, deployer
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 import suite_abi as abi
 from suite_rpc import RpcError, eth_call, get_balance
-from testkit.model import ETH, UINT40_MAX, Protocol, Revert, SignedVoucher
+from testkit.model import ETH, UINT40_MAX, Protocol, Revert, SignedClaim, SignedVoucher
 
 Label = tuple[Any, ...]
 
@@ -67,11 +67,13 @@ class Probes:
         model: Protocol,
         proof: Callable[[int, str], tuple],
         vouchers: Sequence[tuple[SignedVoucher, bytes]] = (),
+        claims: Sequence[tuple[SignedClaim, bytes]] = (),
     ) -> None:
         self.w = world
         self.m = model
         self.proof = proof
         self.vouchers = vouchers
+        self.claims = claims
         self.out: list[Probe] = []
 
     def add(self, label: Label, request: tuple, decode: Callable, expected: Any) -> None:
@@ -90,6 +92,11 @@ class Probes:
         self.add(("registry.count",), *_view(w.registry, abi.ASSET_COUNT), m.next_asset_id - 1)
         for a in m.assets.values():
             self.add(("registry.asset", a.id), *_view(w.registry, abi.ASSET, a.id), a.view())
+            edges = tuple((p.asset_id, p.share_bps, p.upstream_bps) for p in a.parents)
+            self.add(("registry.parents", a.id), *_view(w.registry, abi.PARENTS, a.id), edges)
+        for (committer, commitment), at in m.commitments.items():
+            call = _view(w.registry, abi.COMMITTED_AT, committer, commitment)
+            self.add(("registry.committedAt", committer, commitment), *call, at)
 
     def _vault(self) -> None:
         w, m = self.w, self.m
@@ -124,6 +131,18 @@ class Probes:
                             *_view(w.vault, abi.CLAIM, *args, sender=stranger),
                             owed,
                         )
+        # A signed claim to a recipient that the model says pays now does pay, what it says,
+        # whoever sends it (the newest few).
+        for signed, signature in self.claims:
+            try:
+                weight, nodes = self.proof(signed.asset_id, signed.account)
+                amount = m.quote_claim_to_signed(signed, weight)
+            except (Revert, KeyError):
+                continue
+            args = (signed.asset_id, signed.currency, signed.account, weight, nodes)
+            args += (signed.recipient, signed.up_to, signed.deadline, signature)
+            call = _view(w.vault, abi.CLAIM_TO_SIGNED, *args, sender=w.actors["gateway"])
+            self.add(("live.claimToSigned", signed, signature), *call, amount)
 
     def _licenses(self) -> None:
         w, m = self.w, self.m
@@ -142,6 +161,9 @@ class Probes:
                 ("license.expiresAt", lid), *_view(w.license, abi.EXPIRES_AT, lid), lic.expires_at
             )
             self.add(("license.ownerOf", lid), *_view(w.license, abi.OWNER_OF, lid), lic.holder)
+            parent = m.terms_of(lid).asset_id  # whether it still registers a derivative
+            call = _view(w.license, abi.CHECK_DERIVE, lid, lic.holder, parent)
+            self.add(("license.checkDerive", lid), *call, m.check_derive(lid, lic.holder, parent))
             if lic.expires_at:  # the boundaries, whatever the time now
                 for t in (lic.expires_at - 1, lic.expires_at):
                     call = _view(w.license, abi.IS_VALID, lid, at=t)

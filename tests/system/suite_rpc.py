@@ -150,9 +150,12 @@ class Chain:
     def mine(self, timestamp: int) -> None:
         self.rpc.call("evm_mine", timestamp)
 
-    def send(self, sender: str, to: str, data: str, value: int, timestamp: int) -> Outcome:
+    def send(self, sender: str, to: str | None, data: str, value: int, timestamp: int) -> Outcome:
+        """`to` None creates a contract from `data` (its init code)."""
         self.rpc.call("evm_setNextBlockTimestamp", timestamp)
-        tx = {"from": sender, "to": to, "data": data, "value": hex(value), "gas": hex(GAS)}
+        tx = {"from": sender, "data": data, "value": hex(value), "gas": hex(GAS)}
+        if to is not None:
+            tx["to"] = to
         tx_hash = self.rpc.call("eth_sendTransaction", tx)
         receipt = self.receipt(tx_hash)
         gas = int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)

@@ -26,6 +26,7 @@ class World:
     token: str  # plain 18-decimal ERC-20
     fot: str  # burns 1% of every transfer
     actors: dict[str, str]  # role -> address
+    copier: str  # watches registrations and tries to take them (never gets one)
     contributors: list[str]  # accounts that appear in contributor trees
     keys: dict[str, str]  # address -> private key, to sign vouchers
     tracked: list[str]  # every address whose balances the model predicts

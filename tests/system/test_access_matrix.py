@@ -5,9 +5,11 @@ error with its values; `caller`, `asset`, `license` ... in an error name the val
 scene set up once for the module: the publisher owns asset A (and its derivative D, which
 has pending upstream), sells offer O (with a service share), and the buyer holds license L
 (ACCESS | DERIVE scope) with a channel to the gateway: a reserve, units metered (so the asset
-is owed and the gateway has earnings), a withdrawal that is ready and a signed voucher. Money
-moves (pay, claim, flow, settle, payAsset, sweep) are open to anyone; funds only ever go to
-the account or treasury entitled. onLicenseTransfer is the license contract's alone.
+is owed and the gateway has earnings), a withdrawal that is ready and a signed voucher; the
+publisher has a batch commitment; a few tokens were sent to each contract by mistake. Money
+moves (pay, claim, flow, settle, payAsset, sweeps) are open to anyone; funds only ever go to
+the account or treasury entitled. onLicenseTransfer is the license contract's alone, useDerive
+the registry's; a commitment opens for its committer only; claimTo pays the caller's own share.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ import pytest
 from ape.exceptions import ContractLogicError
 from eth_abi import encode
 from eth_utils import keccak
+from testkit.registering import ZERO_SALT, commitment_of, registration_leaf
 
+from seedbed.core.claim_to import ClaimTo
+from seedbed.core.claim_to import args as claim_to_args
+from seedbed.core.claim_to import sign as sign_claim
 from seedbed.core.constants import ACCESS, DATASET, DERIVE, ETH, MODEL, OFFER_PAUSED
 from seedbed.core.vouchers import Voucher, sign
 
@@ -54,12 +60,18 @@ G_WIRED = E("AssetRegistryAlreadyWired", "license contract")
 G_WIRER = E("AssetRegistryNotWirer", "caller")
 M_WIRED = E("LicenseTokenAlreadyWired", "meter contract")
 M_WIRER = E("LicenseTokenNotWirer", "caller")
+NOTREG = E("LicenseTokenNotRegistry", "caller")
+UNCOMMITTED = E("AssetRegistryNotCommitted", "caller", "batch commitment")
+NOTLEAF = E("RoyaltyVaultInvalidProof", "asset", "caller", "one")  # the buyer's leaf, not theirs
 
 # fmt: off
 MATRIX = {
     #                        owner     publisher buyer     stranger  gateway
     "register":             (OK,       OK,       OK,       OK,       OK),
     "register derived":     (UNLIC,    OK,       OK,       UNLIC,    UNLIC),
+    "commit":               (OK,       OK,       OK,       OK,       OK),
+    "openCommitment":       (UNCOMMITTED, OK,    UNCOMMITTED, UNCOMMITTED, UNCOMMITTED),
+    "registry sweep":       (OK,       OK,       OK,       OK,       OK),
     "updateMetadata":       (AUTH,     OK,       AUTH,     AUTH,     AUTH),
     "setDelisted":          (AUTH,     OK,       AUTH,     AUTH,     AUTH),
     "multicall":            (AUTH,     OK,       AUTH,     AUTH,     AUTH),
@@ -70,6 +82,8 @@ MATRIX = {
     "flowUpstream":         (OK,       OK,       OK,       OK,       OK),
     "claim":                (OK,       OK,       OK,       OK,       OK),
     "claimBatch":           (OK,       OK,       OK,       OK,       OK),
+    "claimTo":              (NOTLEAF,  NOTLEAF,  OK,       NOTLEAF,  NOTLEAF),
+    "claimToSigned":        (OK,       OK,       OK,       OK,       OK),
     "withdrawFees":         (NOFEES,   NOFEES,   NOFEES,   NOFEES,   NOFEES),
     "sweepExcess":          (OK,       OK,       OK,       OK,       OK),
     "createOffer":          (OWNER,    OK,       OWNER,    OWNER,    OWNER),
@@ -78,6 +92,8 @@ MATRIX = {
     "license transferFrom": (APPR_L,   APPR_L,   OK,       APPR_L,   APPR_L),
     "license approve":      (APPROVER, APPROVER, OK,       APPROVER, APPROVER),
     "wireMeter":            (M_WIRED,  M_WIRER,  M_WIRER,  M_WIRER,  M_WIRER),
+    "license sweep":        (OK,       OK,       OK,       OK,       OK),
+    "useDerive":            (NOTREG,   NOTREG,   NOTREG,   NOTREG,   NOTREG),
     "open":                 (HOLDER,   HOLDER,   OK,       HOLDER,   HOLDER),
     "deposit":              (HOLDER,   HOLDER,   OK,       HOLDER,   HOLDER),
     "requestWithdrawal":    (RESERVE,  RESERVE,  OK,       RESERVE,  RESERVE),
@@ -89,6 +105,7 @@ MATRIX = {
     "meter":                (NOCHAN,   NOCHAN,   OK,       NOCHAN,   NOCHAN),
     "payAsset":             (OK,       OK,       OK,       OK,       OK),
     "withdrawEarnings":     (NOEARN,   NOEARN,   NOEARN,   NOEARN,   OK),
+    "meter sweepExcess":    (OK,       OK,       OK,       OK,       OK),
     "releaseUnits":         (CHOPEN,   CHOPEN,   CHOPEN,   CHOPEN,   CHOPEN),
     "onLicenseTransfer":    (NOTLIC,   NOTLIC,   NOTLIC,   NOTLIC,   NOTLIC),
 }
@@ -112,6 +129,8 @@ class Scene:
     offer: int  # O on A: ETH, ACCESS | DERIVE, transferable
     license: int  # L, bought from O by the buyer
     voucher: tuple[tuple[int, str, str, int, int], bytes]  # signed by the buyer for L
+    leaves: list[bytes]  # the publisher's batch commitment
+    signed_claim: tuple[Any, ...]  # claimToSigned's arguments: the buyer's share of A, to it
 
 
 @pytest.fixture(scope="module")
@@ -134,13 +153,34 @@ def scene(
     chain.mine()
     suite.vault.pay(asset, ETH, 1_000, value=1_000, sender=stranger)
     suite.vault.pay(derived, ETH, 1_000, value=1_000, sender=stranger)
-    token.mint(stranger, 10, sender=deployer)
+    token.mint(stranger, 40, sender=deployer)
     token.transfer(suite.vault, 10, sender=stranger)  # excess: nobody's revenue
+    for mistaken in (suite.registry, suite.license, suite.meter):  # sent there by mistake
+        token.transfer(mistaken, 10, sender=stranger)
     deadline = chain.blocks.head.timestamp + 10**6
     voucher = Voucher(license_id, alice.address, gateway.address, 55, deadline)
     v = voucher.as_tuple()
     signature = sign(voucher, chain.chain_id, suite.meter.address, alice.private_key)
-    return Scene(suite, token, roles, asset, derived, people, offer, license_id, (v, signature))
+    salt = keccak(text="salt")
+    leaves = [registration_leaf(publisher, keccak(text=f"batch {i}"), salt) for i in (1, 2)]
+    suite.registry.commit(commitment_of(leaves), sender=publisher)
+    claim_to = ClaimTo(asset, ETH, alice.address, alice.address, deadline=deadline)
+    weight, proof = people.proof(alice)
+    signed = sign_claim(claim_to, chain.chain_id, suite.vault.address, alice.private_key)
+    signed_claim = claim_to_args(claim_to, weight, proof, signed)
+    return Scene(
+        suite,
+        token,
+        roles,
+        asset,
+        derived,
+        people,
+        offer,
+        license_id,
+        (v, signature),
+        leaves,
+        signed_claim,
+    )
 
 
 def _channel(license_id: int, payer: str, operator: str) -> bytes:
@@ -163,6 +203,8 @@ def resolve(name: str, w: Scene, caller: Any) -> Any:
         "ten": 10,
         "license contract": w.suite.license.address,
         "meter contract": w.suite.meter.address,
+        "batch commitment": commitment_of(w.leaves),
+        "one": 1,
     }[name]
 
 
@@ -176,11 +218,15 @@ def call(function: str, w: Scene, caller: Any) -> Any:
     buyer = w.roles["buyer"].address
     terms = (w.asset, ETH, 1, 1, 0, 0, ACCESS, 0, False, 0, 0)
     gateway = w.roles["gateway"]
+    solo = [(bytes(12) + bytes.fromhex(caller.address[2:]), 1)]  # the caller alone, weight 1
     calls = {
-        "register": lambda: reg.register(DATASET, fresh, fresh, 1, "u", fresh, [], **tx),
+        "register": lambda: reg.register(DATASET, fresh, ZERO_SALT, solo, "u", fresh, [], **tx),
         "register derived": lambda: reg.register(
-            MODEL, fresh, fresh, 1, "u", fresh, [(w.asset, 500, w.license)], **tx
+            MODEL, fresh, ZERO_SALT, solo, "u", fresh, [(w.asset, 500, w.license)], **tx
         ),
+        "commit": lambda: reg.commit(fresh, **tx),
+        "openCommitment": lambda: reg.openCommitment(w.leaves, **tx),
+        "registry sweep": lambda: reg.sweep(w.token, **tx),
         "updateMetadata": lambda: reg.updateMetadata(w.asset, "ipfs://new", fresh, **tx),
         "setDelisted": lambda: reg.setDelisted(w.asset, True, **tx),
         "multicall": lambda: reg.multicall(
@@ -195,6 +241,8 @@ def call(function: str, w: Scene, caller: Any) -> Any:
         "flowUpstream": lambda: vault.flowUpstream(w.derived, ETH, **tx),
         "claim": lambda: vault.claim(*claim, **tx),
         "claimBatch": lambda: vault.claimBatch([claim], **tx),
+        "claimTo": lambda: vault.claimTo(w.asset, ETH, weight, proof, w.roles["stranger"], **tx),
+        "claimToSigned": lambda: vault.claimToSigned(*w.signed_claim, **tx),
         "withdrawFees": lambda: vault.withdrawFees(ETH, **tx),
         "sweepExcess": lambda: vault.sweepExcess(w.token, **tx),
         "createOffer": lambda: lic.createOffer(terms, **tx),
@@ -205,6 +253,8 @@ def call(function: str, w: Scene, caller: Any) -> Any:
         ),
         "license approve": lambda: lic.approve(w.roles["gateway"], w.license, **tx),
         "wireMeter": lambda: lic.wireMeter(caller, **tx),
+        "license sweep": lambda: lic.sweep(w.token, **tx),
+        "useDerive": lambda: lic.useDerive(w.license, caller, w.asset, **tx),
         # A second gateway for the buyer: the scene's channel with `gateway` exists already.
         "open": lambda: meter.open(w.license, w.roles["stranger"], ZERO, 0, **tx),
         "deposit": lambda: meter.deposit(w.license, gateway, 10, value=10, **tx),
@@ -217,6 +267,7 @@ def call(function: str, w: Scene, caller: Any) -> Any:
         "meter": lambda: meter.meter(w.license, gateway, 1, **tx),
         "payAsset": lambda: meter.payAsset(w.asset, ETH, **tx),
         "withdrawEarnings": lambda: meter.withdrawEarnings(ETH, caller, **tx),
+        "meter sweepExcess": lambda: meter.sweepExcess(w.token, **tx),
         "releaseUnits": lambda: meter.releaseUnits(w.license, buyer, gateway, **tx),
         "onLicenseTransfer": lambda: meter.onLicenseTransfer(w.license, buyer, caller, 0, **tx),
     }
@@ -252,7 +303,8 @@ def test_access_matrix_cell(scene, function, role, expected, capfd):
 
 
 def test_access_matrix_covers_every_state_changing_function(suite, token):
-    """A new external function on any of the four contracts must get a row here."""
+    """A new external function on any of the four contracts must get a row here (a row is
+    named by its last word: "registry sweep" and "license sweep" are both `sweep`)."""
     rows = {name.split()[-1] for name in MATRIX}
     mutating: set[str] = set()
     for contract in (suite.registry, suite.vault, suite.license, suite.meter):

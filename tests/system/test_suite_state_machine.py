@@ -1,9 +1,17 @@
 """One Hypothesis state machine drives the whole deployed suite with every user action.
 
-Each step is one action (register, offer, buy, transfer, open a channel, deposit, request,
-cancel or complete a withdrawal, change a voucher signer, sign, settle, meter, pay an asset
-what the meter owes it, withdraw operator earnings, release units, pay, flow, claim, delist,
-jump time ...) by one of six actors. Channels are (license, payer, operator); the gateway
+Each step is one action (register, alone or in a batch, offer, buy, transfer, open a channel,
+deposit, request, cancel or complete a withdrawal, change a voucher signer, sign, settle,
+meter, pay an asset what the meter owes it, withdraw operator earnings, release units, pay,
+flow, claim, claim to a recipient or on a signature, send tokens to a contract by mistake and
+sweep them, delist, jump time ...) by one of six actors. The 2.5 %-fee suite registers by
+commit-reveal (MIN_COMMIT_AGE 60 s): a commitment, a wait (exactly MIN, longer, MAX, or a
+second too short or too long), then the reveal, alone or in a `multicall` opened by
+`openCommitment`; some commitments are held back and revealed later. There a copier watches
+each reveal on its way in and tries to take the asset first: the same reveal from its own
+account, a direct registration, a commitment of the same root revealed later. It never gets
+one. Derivatives use DERIVE licenses up (a second use reverts) and pass every ancestor's
+floor. Channels are (license, payer, operator); the gateway
 and the stranger operate gateways, any holder pays. Before sending it, the
 plain-Python model (testkit.model) predicts its outcome: the exact custom error, or success
 and every balance afterwards. After every step the invariants compare model and chain and
@@ -16,11 +24,13 @@ fuzz) runs thousands of steps and prints how many ran clean.
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -28,6 +38,8 @@ from typing import Any, ClassVar
 import pytest
 import suite_abi as abi
 from eth_abi import decode
+from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -56,8 +68,12 @@ from testkit.model import (
     Link,
     Protocol,
     Revert,
+    SignedClaim,
     SignedVoucher,
+    SumNode,
     Terms,
+    commitment_of,
+    registration_leaf,
 )
 
 from seedbed.core.constants import DATASET, MODEL
@@ -69,6 +85,106 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 SIZES = {"ci": (15, 40), "dev": (2, 12), "deep": (200, 60)}
 METADATA_HASH = b"\x11" * 32
 NOT_AN_ID = 10**6  # an asset, offer or license id that never exists
+COPIER_MOVES = ["same reveal", "direct", "commit"]
+
+
+@dataclass
+class Registration:
+    """One asset to register: what the reveal sends, and the tree it names."""
+
+    committer: str
+    kind: int
+    content: bytes
+    salt: bytes
+    top: list[SumNode]
+    weights: dict[str, int]
+    links: list[Link]
+    tree: Any
+
+    @property
+    def leaf(self) -> bytes:
+        return registration_leaf(self.committer, self.content, self.salt)
+
+    def data(self) -> str:
+        links = [(x.asset_id, x.share_bps, x.license_id) for x in self.links]
+        return abi.REGISTER.data(
+            self.kind,
+            self.content,
+            self.salt,
+            self.top,
+            "ipfs://seedbed",
+            METADATA_HASH,
+            links,
+        )
+
+    def call(self) -> tuple[str, tuple[Any, ...]]:
+        """The model's multicall item."""
+        return (
+            "register",
+            (self.kind, self.content, self.top, self.weights, self.links, self.salt),
+        )
+
+
+@dataclass
+class Pending:
+    """A commitment not revealed yet: one leaf alone, or a batch's leaves packed."""
+
+    items: list[Registration]
+    batch: bool
+    committed_at: int
+
+    @property
+    def committer(self) -> str:
+        return self.items[0].committer
+
+    @property
+    def leaves(self) -> list[bytes]:
+        return [r.leaf for r in self.items]
+
+    @property
+    def commitment(self) -> bytes:
+        return commitment_of(self.leaves) if self.batch else keccak(self.items[0].leaf)
+
+
+def sign_claim_to(
+    key: str, chain_id: int, vault: str, asset_id: int, currency: str, account: str,
+    recipient: str, up_to: int, deadline: int,
+) -> bytes:  # fmt: skip
+    """RoyaltyVault's EIP-712 ClaimTo, signed by `key` (any recipient, the zero address too)."""
+    fields = [
+        ("assetId", "uint256"),
+        ("currency", "address"),
+        ("account", "address"),
+        ("recipient", "address"),
+        ("upTo", "uint256"),
+        ("deadline", "uint256"),
+    ]
+    domain = [("name", "string"), ("version", "string"), ("chainId", "uint256")]
+    domain.append(("verifyingContract", "address"))
+    message = dict(
+        assetId=asset_id,
+        currency=currency,
+        account=account,
+        recipient=recipient,
+        upTo=up_to,
+        deadline=deadline,
+    )
+    typed = {
+        "types": {
+            "EIP712Domain": [{"name": n, "type": t} for n, t in domain],
+            "ClaimTo": [{"name": n, "type": t} for n, t in fields],
+        },
+        "primaryType": "ClaimTo",
+        "domain": {
+            "name": "Seedbed RoyaltyVault",
+            "version": "1",
+            "chainId": chain_id,
+            "verifyingContract": vault,
+        },
+        "message": message,
+    }
+    signable = encode_typed_data(full_message=typed)
+    return bytes(Account.sign_message(signable, key).signature)
 
 
 @dataclass
@@ -118,6 +234,8 @@ class SuiteMachine(RuleBasedStateMachine):
         self.proofs: dict[tuple[int, str], tuple[int, list[tuple[bytes, int]]]] = {}
         self.vouchers: list[tuple[SignedVoucher, bytes]] = []
         self.sold_terms: dict[int, tuple[Any, ...]] = {}
+        self.pending: list[Pending] = []  # commitments not revealed yet
+        self.signed: list[tuple[SignedClaim, bytes]] = []  # signed claims to recipients
         self.roots_made = 0
         self._seen: dict[tuple[Any, ...], Observation] | None = None
         self._rule = "init"
@@ -194,7 +312,9 @@ class SuiteMachine(RuleBasedStateMachine):
 
     def observations(self) -> dict[tuple[Any, ...], Observation]:
         if self._seen is None:
-            probes = Probes(self.world, self.m, self.proof, self.vouchers[-12:]).build()
+            probes = Probes(
+                self.world, self.m, self.proof, self.vouchers[-12:], self.signed[-6:]
+            ).build()
             self._seen = {o.label: o for o in observe(self.world, probes)}
         return self._seen
 
@@ -233,26 +353,212 @@ class SuiteMachine(RuleBasedStateMachine):
         self.roots_made += 1
         return keccak(b"seedbed-content-" + self.roots_made.to_bytes(8, "big"))
 
+    def new_salt(self) -> bytes:
+        self.roots_made += 1
+        return keccak(b"seedbed-salt-" + self.roots_made.to_bytes(8, "big"))
+
     # ---- registry -------------------------------------------------------------------------
 
-    def register(
-        self, registrant: str, kind: int, content: bytes, weights: dict[str, int], links: list
-    ) -> None:
+    def commits(self) -> bool:
+        """Whether this deployment registers by commit-reveal (MIN_COMMIT_AGE > 0)."""
+        return self.m.deployment.min_commit_age > 0
+
+    def registration(
+        self,
+        registrant: str,
+        kind: int,
+        content: bytes,
+        weights: dict[str, int],
+        links: list[Link],
+        top: list[SumNode] | None = None,
+    ) -> Registration:
+        tree = self.world.contributors_of(weights)
+        top = tree.top if top is None else top
+        return Registration(registrant, kind, content, self.new_salt(), top, weights, links, tree)
+
+    def commit(self, committer: str, commitment: bytes) -> bool:
         w, m = self.world, self.m
-        tree = w.contributors_of(weights)
-        links_abi = [(x.asset_id, x.share_bps, x.license_id) for x in links]
-        data = abi.REGISTER.data(
-            kind, content, tree.root, tree.total, "ipfs://seedbed", METADATA_HASH, links_abi
-        )
-        out, asset_id = self.act(
-            registrant,
+        out, _ = self.act(
+            committer,
             w.registry,
-            data,
+            abi.COMMIT.data(commitment),
             0,
-            lambda: m.register(registrant, kind, content, tree.root, weights, links),
+            lambda: m.commit(committer, commitment),
         )
+        return out.ok
+
+    def draw_wait(self, data: st.DataObject) -> int:
+        """Seconds from commitment to reveal: MIN, longer, MAX, or one second off either."""
+        d = self.m.deployment
+        low, high = d.min_commit_age, d.max_commit_age
+        return data.draw(
+            weighted(
+                (8, st.just(low)),
+                (3, st.integers(low, low + 300)),
+                (1, st.just(high)),
+                (1, st.sampled_from([low - 1, high + 1])),
+            ),
+            label="reveal after",
+        )
+
+    def wait_until(self, at: int) -> None:
+        """The next transaction is mined at `at` (later than now)."""
+        self.m.now = max(self.m.now, at - 1)
+
+    def register(
+        self,
+        data: st.DataObject,
+        registrant: str,
+        kind: int,
+        content: bytes,
+        weights: dict[str, int],
+        links: list,
+        top: list[SumNode] | None = None,
+        hold_back: bool = True,
+    ) -> None:
+        """One registration: a transaction, or (commitments on) a commitment and its reveal
+        after a drawn wait; now and then the reveal is held back for later."""
+        reg = self.registration(registrant, kind, content, weights, links, top)
+        if not self.commits():
+            self.reveal(Pending([reg], False, self.m.now))
+            return
+        pending = Pending([reg], False, self.m.now + 1)
+        if not self.commit(registrant, pending.commitment):
+            return
+        self.copier_copies(data, pending)
+        if hold_back and rarely(data, "hold back", 10):
+            self.pending.append(pending)
+            return
+        wait = self.draw_wait(data) if hold_back else self.m.deployment.min_commit_age
+        self.wait_until(pending.committed_at + wait)
+        self.reveal(pending, data)
+
+    def reveal(self, pending: Pending, data: st.DataObject | None = None) -> bool:
+        """Sends the registrations (alone, or a batch in a multicall opened by its
+        commitment), the copier front-running a reveal that would succeed now and then;
+        keeps a commitment revealed too early pending."""
+        w, m = self.world, self.m
+        committer = pending.committer
+        items = pending.items
+        multi = pending.batch or len(items) > 1
+        if multi:
+            calls = [r.data() for r in items]
+            model_calls = [r.call() for r in items]
+            if pending.batch:
+                calls.insert(0, abi.OPEN_COMMITMENT.data(pending.leaves))
+                model_calls.insert(0, ("openCommitment", (pending.leaves,)))
+            tx = abi.MULTICALL.data([bytes.fromhex(c[2:]) for c in calls])
+        else:
+            tx = items[0].data()
+
+        def run(model: Protocol) -> Any:
+            if multi:
+                return model.multicall(committer, model_calls)
+            r = items[0]
+            return model.register(committer, r.kind, r.content, r.top, r.weights, r.links, r.salt)
+
+        watched = False
+        if data is not None and self.commits() and committer != w.copier:
+            how = data.draw(
+                weighted(
+                    (2, st.just([])),  # nobody watching
+                    (3, st.lists(st.sampled_from(COPIER_MOVES), min_size=1, unique=True)),
+                ),
+                label="copier",
+            )
+            watched = bool(how) and self.succeeds_after(
+                run, len(how) + ("commit" in how) * (len(items) - 1)
+            )
+            if watched:
+                with self.as_copier():
+                    self.copier_front_runs(how, pending)
+        out, result = self.act(committer, w.registry, tx, 0, lambda: run(m))
+        assert out.ok or not watched, f"the reveal the copier watched failed: {out.error}"
         if out.ok:
-            self.trees[asset_id] = tree
+            ids = [x for x in result if x is not None] if multi else [result]
+            for asset_id, r in zip(ids, items, strict=True):
+                self.trees[asset_id] = r.tree
+        if pending in self.pending:
+            self.pending.remove(pending)
+        # A reveal that came too early may come again; anything else is done with.
+        if out.error and out.error[0] == "AssetRegistryCommitmentTooYoung":
+            self.pending.append(pending)
+        return out.ok
+
+    def succeeds_after(self, run: Callable[[Protocol], Any], transactions: int) -> bool:
+        """Whether `run` would succeed if sent after `transactions` others (a second each)."""
+        trial = copy.deepcopy(self.m)
+        trial.now = self.m.now + transactions + 1
+        try:
+            run(trial)
+        except Revert:
+            return False
+        return True
+
+    def copier_copies(self, data: st.DataObject, pending: Pending) -> None:
+        """Now and then the copier commits the very value it saw committed, under its own
+        key: it holds the same commitment (a second younger), but to leaves that name the
+        victim, which no registration of its own can reveal."""
+        if self.commits() and rarely(data, "copy the commitment", 3):
+            with self.as_copier():
+                self.commit(self.world.copier, pending.commitment)
+
+    @contextmanager
+    def as_copier(self) -> Iterator[None]:
+        """Tallies the copier's transactions apart from the rule that let it act."""
+        rule, self._rule = self._rule, "copier"
+        STATS.outcomes[("copier", "steps")] += 1
+        try:
+            yield
+        finally:
+            self._rule = rule
+
+    def copier_front_runs(self, how: list[str], pending: Pending) -> None:
+        """The copier has seen the reveal on its way in (roots, salts, everything) and sends
+        first: the same reveal with its own contributors, a direct registration of the
+        first root, commitments of every root under its own salt (to reveal later). None
+        can take an asset: each reveal must come from the committer's own commitment, and a
+        commitment made now ripens after the victim's reveal is in."""
+        w, m = self.world, self.m
+        copier = w.copier
+
+        def own(their_salts: bool = False) -> list[Registration]:
+            out = []
+            for r in pending.items:
+                mine = self.registration(copier, r.kind, r.content, {copier: 1}, [])
+                if their_salts:
+                    mine.salt = r.salt
+                out.append(mine)
+            return out
+
+        def send(regs: list[Registration], opened: list[bytes] | None) -> None:
+            calls = [r.data() for r in regs]
+            model_calls = [r.call() for r in regs]
+            if opened is not None:
+                calls.insert(0, abi.OPEN_COMMITMENT.data(opened))
+                model_calls.insert(0, ("openCommitment", (opened,)))
+            if len(calls) == 1:
+                r = regs[0]
+                self.act(
+                    copier,
+                    w.registry,
+                    calls[0],
+                    0,
+                    lambda: m.register(copier, r.kind, r.content, r.top, r.weights, (), r.salt),
+                )
+            else:
+                tx = abi.MULTICALL.data([bytes.fromhex(c[2:]) for c in calls])
+                self.act(copier, w.registry, tx, 0, lambda: m.multicall(copier, model_calls))
+
+        if "same reveal" in how:  # a batch opens the leaves seen in the victim's calldata
+            send(own(their_salts=True), pending.leaves if pending.batch else None)
+        if "direct" in how:
+            send(own()[:1], None)
+        if "commit" in how:
+            for r in own():
+                later = Pending([r], False, m.now + 1)
+                if self.commit(copier, later.commitment):
+                    self.pending.append(later)
 
     def draw_weights(self, data: st.DataObject) -> dict[str, int]:
         return data.draw(
@@ -262,11 +568,36 @@ class SuiteMachine(RuleBasedStateMachine):
             label="weights",
         )
 
+    def draw_top(self, data: st.DataObject, weights: dict[str, int]) -> list[SumNode] | None:
+        """Now and then a preimage the registry must refuse (None: the tree's own)."""
+        if not rarely(data, "odd top", 12):
+            return None
+        account = bytes(12) + bytes.fromhex(next(iter(weights))[2:])
+        return data.draw(
+            st.sampled_from(
+                [
+                    [],
+                    [(account, 1)] * 3,
+                    [(bytes(32), 5)],  # the zero address alone
+                    [(account, 0)],
+                    [(b"\x01" + bytes(31), 1)],  # a word above 2^160 is no address
+                    [(account, 2**96)],
+                    [(keccak(b"a"), 2**95), (keccak(b"b"), 2**95)],
+                    [(keccak(b"a"), 0), (keccak(b"b"), 0)],
+                ]
+            ),
+            label="top",
+        )
+
     @initialize(data=st.data())
     def seed_two_datasets_offers_and_channels(self, data: st.DataObject) -> None:
         self._step()
         for name in ("publisher", "publisher2"):
-            self.register(self.a[name], DATASET, self.new_root(), self.draw_weights(data), [])
+            weights = self.draw_weights(data)
+            self.register(
+                data, self.a[name], DATASET, self.new_root(), weights, [], hold_back=False
+            )
+        assert len(self.m.assets) == 2, "the seed registrations must succeed"
         for asset_id in list(self.m.assets):
             self._create_offer(data, asset_id, self.m.assets[asset_id].owner, scopes=1 | 16)
         # alice and bob each buy a license and fund a channel with the gateway.
@@ -302,12 +633,57 @@ class SuiteMachine(RuleBasedStateMachine):
             if duplicate
             else self.new_root()
         )
-        self.register(registrant, DATASET, content, self.draw_weights(data), [])
+        weights = self.draw_weights(data)
+        top = self.draw_top(data, weights)
+        self.register(data, registrant, DATASET, content, weights, [], top)
+
+    @rule(data=st.data())
+    def register_batch(self, data: st.DataObject) -> None:
+        """1-3 datasets in one multicall, opened by one commitment (always, with commitments
+        on; now and then without one, or with commitments off, as plain registers)."""
+        self._step()
+        m = self.m
+        registrant = self.draw_actor(data, "publisher", "publisher2", "alice")
+        n = data.draw(st.integers(1, 3), label="batch size")
+        roots = [self.new_root() for _ in range(n)]
+        if rarely(data, "a root twice", 10):
+            roots.append(roots[0])  # one failing register reverts the whole batch
+        items = [
+            self.registration(registrant, DATASET, r, self.draw_weights(data), []) for r in roots
+        ]
+        opened = self.commits() or rarely(data, "commit anyway", 4)
+        pending = Pending(items, opened, m.now + 1)
+        if opened:
+            if not self.commit(registrant, pending.commitment):
+                return
+            self.copier_copies(data, pending)
+            if self.commits() and rarely(data, "hold back", 6):
+                self.pending.append(pending)
+                return
+            wait = self.draw_wait(data) if self.commits() else 1
+            self.wait_until(pending.committed_at + wait)
+            if rarely(data, "forget to open", 12):
+                pending = Pending(items, False, pending.committed_at)
+        self.reveal(pending, data)
+
+    @precondition(lambda self: self.pending)
+    @rule(data=st.data())
+    def reveal_pending(self, data: st.DataObject) -> None:
+        """A commitment held back (or revealed too early) is revealed now: by its committer,
+        the copier front-running it, or the copier's own commitment of a root it saw."""
+        self._step()
+        pending = data.draw(st.sampled_from(self.pending[-4:]), label="pending")
+        if pending.committer == self.world.copier:
+            with self.as_copier():
+                self.reveal(pending, data)
+        else:
+            self.reveal(pending, data)
 
     @precondition(lambda self: self.m.assets)
     @rule(data=st.data())
     def register_derived_model(self, data: st.DataObject) -> None:
-        """A model over 1-3 parents; foreign parents need a bought DERIVE license."""
+        """A model over 1-3 parents; foreign parents need a DERIVE license, used up by the
+        registration; each parent gets at least max(its license minimum, its floor)."""
         self._step()
         m = self.m
         names = ("publisher", "publisher2", "alice", "bob")
@@ -328,22 +704,37 @@ class SuiteMachine(RuleBasedStateMachine):
             chosen.append({"dup": chosen[0], "unknown": NOT_AN_ID}.get(odd, max(m.assets)))
         links = []
         for pid in chosen:
-            license_id, minimum = 0, 0
-            if pid in m.assets and m.assets[pid].owner != registrant:
-                good = self.derive_licenses(registrant, pid)
-                others = list(m.licenses)[-2:] + [0]  # wrong asset, holder, scope or expired
-                license_id = mostly(data, "license", good, others)
-                minimum = m.check_derive(license_id, registrant, pid)[1]
+            license_id, need = 0, 0
+            if pid in m.assets:
+                need = m.assets[pid].floor_bps
+                if m.assets[pid].owner != registrant:
+                    good = self.derive_licenses(registrant, pid)
+                    used = [  # a second use of a license that registered its derivative
+                        lid
+                        for lid, lic in m.licenses.items()
+                        if lic.derived and lic.holder == registrant
+                        and m.terms_of(lid).asset_id == pid
+                    ]  # fmt: skip
+                    others = used + list(m.licenses)[-2:] + [0]  # wrong asset, holder, scope...
+                    license_id = mostly(data, "license", good, others)
+                    need = max(need, m.check_derive(license_id, registrant, pid)[1])
             share = data.draw(
                 weighted(  # shares big enough that small payments send something upstream
-                    (6, st.integers(max(minimum, 500), max(minimum, 500) + 3000)),
-                    (2, st.sampled_from([minimum, minimum + 1]) if minimum else st.just(1)),
-                    (1, st.sampled_from([minimum - 1, 0])),
+                    (6, st.integers(max(need, 500), max(need, 500) + 3000)),
+                    (2, st.sampled_from([need, need + 1]) if need else st.just(1)),
+                    (1, st.sampled_from([need - 1, 0])),
                 ),
                 label="share",
             )
             links.append(Link(pid, max(share, 0), license_id))
-        self.register(registrant, MODEL, self.new_root(), self.draw_weights(data), links)
+        weights = self.draw_weights(data)
+        count = len(m.assets)
+        self.register(data, registrant, MODEL, self.new_root(), weights, links)
+        newest = m.next_asset_id - 1
+        used = [x for x in links if m.derivatives.get(x.license_id, [0])[-1] == newest]
+        if len(m.assets) > count and used and rarely(data, "a license used twice", 3):
+            # The same licenses again, for another model: each registered its derivative.
+            self.register(data, registrant, MODEL, self.new_root(), weights, links)
 
     @precondition(lambda self: self.m.assets)
     @rule(data=st.data())
@@ -887,42 +1278,141 @@ class SuiteMachine(RuleBasedStateMachine):
             lambda: self.m.claim_batch(requests),
         )
 
-    @rule(data=st.data())
-    def donate_then_sweep_or_withdraw_fees(self, data: st.DataObject) -> None:
-        """Tokens sent to the vault directly are excess, never anyone's revenue; plain ETH
-        transfers to the vault revert; fees (0 bps in this deployment) withdraw only if any."""
-        self._step()
+    def draw_recipient(self, data: st.DataObject) -> str:
+        """Mostly an actor; now and then the zero address, or a contract of the suite (ETH
+        to it fails; tokens land there by mistake, for a sweep to return)."""
         w = self.world
+        odd = [ZERO_ADDRESS, w.registry, w.license, w.meter, w.vault]
+        return mostly(data, "recipient", list(self.a.values()), odd)
+
+    @precondition(lambda self: any(p.accrued for p in self.m.pools.values()))
+    @rule(data=st.data())
+    def claim_to(self, data: st.DataObject) -> None:
+        """A contributor has its own share paid to a recipient of its choice."""
+        self._step()
+        asset_id, currency, account, weight, nodes, genuine = self.draw_claim(data)
+        recipient = self.draw_recipient(data)
+        self.act(
+            account,
+            self.world.vault,
+            abi.CLAIM_TO.data(asset_id, currency, weight, nodes, recipient),
+            0,
+            lambda: self.m.claim_to(account, asset_id, currency, weight, recipient, genuine),
+        )
+
+    def new_signed_claim(self, data: st.DataObject) -> tuple[SignedClaim, bytes]:
+        """A member's ClaimTo, signed by it (or by someone else, or for another chain or
+        vault), up to a cap (above, at or below what it claimed), until a deadline."""
+        w, m = self.world, self.m
+        anything = [
+            (a, c, member)
+            for a in sorted(m.assets)
+            for c in w.currencies
+            for member in sorted(m.assets[a].weights)
+        ]
+        asset_id, currency, account = mostly(data, "claim", self.owed(), anything)
+        recipient = self.draw_recipient(data)
+        done = m.claimed.get((asset_id, currency, account), 0)
+        up_to = data.draw(
+            weighted(
+                (4, st.just(UINT256_MAX)),
+                (4, st.integers(done + 1, done + 10**6)),
+                (1, st.sampled_from([done, max(done - 1, 0)])),
+            ),
+            label="up to",
+        )
+        deadline = m.now + data.draw(
+            weighted((8, st.integers(1, 4000)), (1, st.integers(-3, 0))), label="deadline in"
+        )
+        who = mostly(data, "signer", ["account"], ["other", "other chain", "other vault"])
+        key = w.keys[account if who != "other" else self.a["stranger"]]
+        chain_id = w.chain_id + (who == "other chain")
+        vault = w.meter if who == "other vault" else w.vault
+        signature = sign_claim_to(
+            key, chain_id, vault, asset_id, currency, account, recipient, up_to, deadline
+        )
+        signer = {"account": account, "other": self.a["stranger"]}.get(who)
+        signed = (
+            SignedClaim(asset_id, currency, account, recipient, up_to, deadline, signer),
+            signature,
+        )
+        self.signed.append(signed)
+        return signed
+
+    @precondition(lambda self: self.m.assets)
+    @rule(data=st.data())
+    def claim_to_signed(self, data: st.DataObject) -> None:
+        """Anyone sends a contributor's signed claim: a fresh one, or a replay."""
+        self._step()
+        if not self.signed or data.draw(st.booleans(), label="fresh"):
+            signed, signature = self.new_signed_claim(data)
+        else:
+            signed, signature = data.draw(st.sampled_from(self.signed[-8:]), label="replay")
+        weight, nodes = self.proof(signed.asset_id, signed.account)
+        args = (signed.asset_id, signed.currency, signed.account, weight, nodes)
+        args += (signed.recipient, signed.up_to, signed.deadline, signature)
+        self.act(
+            self.draw_actor(data),
+            self.world.vault,
+            abi.CLAIM_TO_SIGNED.data(*args),
+            0,
+            lambda: self.m.claim_to_signed(signed, weight),
+        )
+
+    @rule(data=st.data())
+    def mistaken_transfer_sweep_or_fees(self, data: st.DataObject) -> None:
+        """Tokens sent to any of the four contracts directly are nobody's revenue: the vault
+        and the meter sweep what they hold above their books, the registry and the license
+        contract (which hold nothing) all of it, to the treasury. Plain ETH transfers revert
+        (no contract has receive()); ETH forced in by a self-destructing contract is swept
+        the same way. Fees withdraw only if any were charged."""
+        self._step()
+        w, m = self.world, self.m
         stranger = self.a["stranger"]
         currency = self.draw_currency(data)
-        what = data.draw(st.sampled_from(["donate", "sweep", "fees"]), label="what")
-        if what == "donate":
+        target = data.draw(
+            st.sampled_from(["vault", "registry", "license", "meter"]), label="contract"
+        )
+        to = getattr(w, target)
+        what = data.draw(
+            weighted((4, st.just("send")), (4, st.just("sweep")), (1, st.just("fees"))),
+            label="what",
+        )
+        if what == "send":
             amount = data.draw(st.integers(1, 10**4), label="amount")
-            if currency == ETH:
-                self.act(stranger, w.vault, "0x", amount, _no_receive)
-            else:
+            if currency != ETH:
                 self.act(
                     stranger,
                     currency,
-                    abi.ERC20_TRANSFER.data(w.vault, amount),
+                    abi.ERC20_TRANSFER.data(to, amount),
                     0,
-                    lambda: self.m.balances.transfer(currency, stranger, w.vault, amount),
+                    lambda: m.balances.transfer(currency, stranger, to, amount),
                 )
+            elif rarely(data, "force it in", 3):  # PUSH20 target; SELFDESTRUCT
+                self.act(
+                    stranger,
+                    None,
+                    "0x73" + to[2:].lower() + "ff",
+                    amount,
+                    lambda: m.balances.transfer(ETH, stranger, to, amount),
+                )
+            else:
+                self.act(stranger, to, "0x", amount, _no_receive)
         elif what == "sweep":
-            self.act(
-                stranger,
-                w.vault,
-                abi.SWEEP_EXCESS.data(currency),
-                0,
-                lambda: self.m.sweep_excess(currency),
-            )
+            fn, predict = {
+                "vault": (abi.SWEEP_EXCESS, m.sweep_excess),
+                "meter": (abi.SWEEP_EXCESS, m.meter_sweep_excess),
+                "registry": (abi.SWEEP, m.registry_sweep),
+                "license": (abi.SWEEP, m.license_sweep),
+            }[target]
+            self.act(self.draw_actor(data), to, fn.data(currency), 0, lambda: predict(currency))
         else:
             self.act(
                 stranger,
                 w.vault,
                 abi.WITHDRAW_FEES.data(currency),
                 0,
-                lambda: self.m.withdraw_fees(currency),
+                lambda: m.withdraw_fees(currency),
             )
 
     # ---- time -----------------------------------------------------------------------------
@@ -948,6 +1438,13 @@ class SuiteMachine(RuleBasedStateMachine):
                 for d in (-1, 0, 1)
             },
             "voucher": {v.deadline + d for v, _ in self.vouchers[-6:] for d in (-1, 0)},
+            "signed claim": {c.deadline + d for c, _ in self.signed[-6:] for d in (0, 1)},
+            "commitment": {
+                p.committed_at + age + d
+                for p in self.pending
+                for age in (m.deployment.min_commit_age, m.deployment.max_commit_age)
+                for d in (-1, 0, 1)
+            },
         }
         kinds = [k for k, ts in edges.items() if any(t > m.now for t in ts)]
         kind = data.draw(st.sampled_from(["forward", *kinds]), label="kind")
@@ -964,10 +1461,11 @@ class SuiteMachine(RuleBasedStateMachine):
     @invariant()
     def conservation_per_contract_and_currency(self) -> None:
         """Vault: balance = Σ(accrued − claimed) + Σ pending + fees (+ donated excess), with
-        the unclaimable dust of each pool < 1 wei per contributor; meter: balance = totalHeld
-        = Σ channel reserves + Σ owed to assets + Σ operator earnings, to the wei, and no
-        reserve negative; the license contract holds nothing. All from the chain's own
-        numbers."""
+        the unclaimable dust of each pool < 1 wei per contributor; meter: totalHeld = Σ
+        channel reserves + Σ owed to assets + Σ operator earnings, to the wei, no reserve
+        negative, and balance = totalHeld + what was sent to it by mistake (never less: a
+        sweep cannot touch the book); the license contract and the registry hold only what
+        was sent to them by mistake. All from the chain's own numbers."""
         seen, w, m = self.observations(), self.world, self.m
         actual = {label: o.actual for label, o in seen.items()}
         for c in w.currencies:
@@ -993,8 +1491,13 @@ class SuiteMachine(RuleBasedStateMachine):
             earned = sum(actual[("meter.earnings", x, c)] for x in w.actors.values())
             total = actual[("meter.total", c)]
             parts = (reserves, owed, earned)
-            assert actual[("balance", c, w.meter)] == total == sum(parts), f"meter {c}: {parts}"
-            assert actual[("balance", c, w.license)] == 0, f"license contract holds {c}"
+            assert total == sum(parts), f"meter {c}: {parts} do not add up to {total}"
+            mistaken = m.balances.of(c, w.meter) - m.held_by_meter(c)  # sent by mistake
+            balance = actual[("balance", c, w.meter)]
+            assert balance == total + mistaken >= total, f"meter holds {balance}, owes {total}"
+            for holds_nothing in (w.license, w.registry):  # only what was sent by mistake
+                expected = m.balances.of(c, holds_nothing)
+                assert actual[("balance", c, holds_nothing)] == expected, (holds_nothing, c)
 
     @invariant()
     def model_and_chain_agree_on_every_balance_and_answer(self) -> None:
@@ -1016,6 +1519,19 @@ class SuiteMachine(RuleBasedStateMachine):
                     assert 0 <= got <= Fraction(accrued * weight, a.total_weight), (a.id, account)
         problems = self.m.violations()
         assert not problems, problems
+
+    @invariant()
+    def the_copier_never_gets_an_asset_and_totals_are_the_trees(self) -> None:
+        """Whatever the copier sent, every asset is its registrant's (the chain's owners,
+        which the model says are never the copier), and each registered total (chain) is the
+        sum of the tree its contributors root names."""
+        seen = self.observations()
+        copier = self.world.copier
+        for a in self.m.assets.values():
+            view = seen[("registry.asset", a.id)].actual
+            assert view[0] != copier, f"the copier owns asset {a.id}"
+            assert view[4] == sum(a.weights.values()), f"asset {a.id} total {view[4]}"
+            assert view[3] == self.trees[a.id].root
 
     @invariant()
     def sold_license_terms_never_change(self) -> None:

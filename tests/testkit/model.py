@@ -12,11 +12,20 @@ the asset, and → the operator's earnings by the offer's service share); `pay_a
 what is owed into the vault; withdrawals are delayed one-time windows; a license transfer
 closes the previous holder's channels after the grace period.
 
+The registry derives each asset's contributors root and total weight from the root's
+preimage (`top`), so the total is the tree's sum by construction; with MIN_COMMIT_AGE > 0 a
+registration is revealed from the committer's own commitment, aged MIN..MAX (one leaf alone,
+or a batch opened by `openCommitment` inside a `multicall`). Lineage keeps every ancestor's
+minimum along every path: each parent requires max(its license minimum, its floor), and the
+new asset's floor is the largest ceil(required × 10,000 / share); a DERIVE license registers
+one derivative. `violations()` checks the money rules and the lineage guarantee L3 in exact
+fractions.
+
 Simplifications, on purpose: ERC-721 approvals are not modelled (only owners act on their
-tokens), every ETH recipient accepts ETH, voucher signers are accounts (no ERC-1271 wallets)
-and signatures are reduced to "who signed for this meter and chain", and gas is charged by
-the caller from receipts (`Balances.burn`). Every mutation is atomic: a `Revert` leaves the
-model exactly as it was.
+tokens), EOAs accept ETH and the suite's contracts refuse plain ETH, voucher and claim signers
+are accounts (no ERC-1271 wallets) and signatures are reduced to "who signed for this meter
+(or vault) and chain", and gas is charged by the caller from receipts (`Balances.burn`).
+Every mutation is atomic: a `Revert` leaves the model exactly as it was.
 """
 
 from __future__ import annotations
@@ -38,6 +47,8 @@ MAX_PARENTS = 16
 MAX_CLAIM_BATCH = 64
 MAX_SETTLE_BATCH = 256
 UINT40_MAX = 2**40 - 1
+UINT160_MAX = 2**160 - 1
+MAX_WEIGHT = 2**96  # exclusive bound of the registered total (uint96)
 UINT64_MAX = 2**64 - 1
 UINT128_MAX = 2**128 - 1
 UINT256_MAX = 2**256 - 1
@@ -78,6 +89,74 @@ def _atomic(method: Callable[..., T]) -> Callable[..., T]:
             raise
 
     return wrapper
+
+
+# -- trees and commitments ----------------------------------------------------------------------
+
+SumNode = tuple[bytes, int]  # (hash, sum of the weights below): IAssetRegistry.SumNode
+
+
+def contributor_leaf(account: str, weight: int) -> bytes:
+    """keccak(0x00 ‖ account ‖ uint96 weight)."""
+    return keccak(b"\x00" + bytes.fromhex(account[2:]) + weight.to_bytes(12, "big"))
+
+
+def sum_node(a: SumNode, b: SumNode) -> SumNode:
+    """The node above two children, whatever their order (pairs sort by hash)."""
+    (ha, sa), (hb, sb) = (a, b) if a[0] < b[0] else (b, a)
+    return keccak(b"\x01" + ha + sa.to_bytes(32, "big") + hb + sb.to_bytes(32, "big")), sa + sb
+
+
+def tree_top(weights: Mapping[str, int]) -> list[SumNode]:
+    """The registry's `top` for the tree the tooling builds of `weights` (leaves by address
+    ascending, pairs (0,1), (2,3) …, an odd last node promoted): the root's two children, or
+    for one contributor (its address left-padded to 32 bytes, its weight)."""
+    accounts = sorted(weights, key=lambda a: bytes.fromhex(a[2:]))
+    if len(accounts) == 1:
+        return [(bytes(12) + bytes.fromhex(accounts[0][2:]), weights[accounts[0]])]
+    level = [(contributor_leaf(a, weights[a]), weights[a]) for a in accounts]
+    while len(level) > 2:
+        above = [sum_node(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        level = above + level[len(level) - len(level) % 2 :]
+    return level
+
+
+def root_of_top(top: Sequence[SumNode]) -> tuple[bytes, int]:
+    """(contributors root, total weight) as the registry derives them from `top`, or its
+    Revert: the total is the preimage's sum, so it is always the tree's."""
+    if len(top) == 2:
+        if top[0][1] + top[1][1] > UINT256_MAX:
+            raise Revert("Panic", 0x11)
+        root, total = sum_node(top[0], top[1])
+    elif len(top) == 1:
+        word, total = top[0]
+        raw = int.from_bytes(word, "big")
+        if raw > UINT160_MAX:
+            raise Revert("AssetRegistryBadContributorsTop", 1)
+        if raw == 0:
+            raise Revert("AssetRegistryZeroContributor")
+        if total >= MAX_WEIGHT:
+            raise Revert("AssetRegistryWeightTooLarge", total)
+        root = contributor_leaf("0x" + word[12:].hex(), total)
+    else:
+        raise Revert("AssetRegistryBadContributorsTop", len(top))
+    if total == 0:
+        raise Revert("AssetRegistryNoContributors", root, 0)
+    if total >= MAX_WEIGHT:
+        raise Revert("AssetRegistryWeightTooLarge", total)
+    return root, total
+
+
+def registration_leaf(committer: str, content_root: bytes, salt: bytes) -> bytes:
+    """keccak(0x02 ‖ committer ‖ contentRoot ‖ salt): what a commitment holds for one
+    registration. The committer is inside, so a copy of a public commitment made from
+    another account commits to a leaf that account cannot reveal."""
+    return keccak(b"\x02" + bytes.fromhex(committer[2:]) + content_root + salt)
+
+
+def commitment_of(leaves: Sequence[bytes]) -> bytes:
+    """keccak of one leaf (a single registration) or of several packed (a batch)."""
+    return keccak(b"".join(leaves))
 
 
 # -- currencies ---------------------------------------------------------------------------------
@@ -176,6 +255,9 @@ class Asset:
     upstream_bps: int
     created_at: int
     delisted: bool = False
+    floor_bps: int = 0  # the least share a derivative must pass it (every ancestor's minimum)
+    commit_lag: int = 0  # how much older the registration's commitment was (0: none needed)
+    required: tuple[int, ...] = ()  # per parent: what the edge had to pass, in bps
 
     def view(self) -> tuple[Any, ...]:
         """IAssetRegistry.AssetView, field for field."""
@@ -189,6 +271,8 @@ class Asset:
             len(self.parents),
             self.created_at,
             self.delisted,
+            self.floor_bps,
+            self.commit_lag,
         )
 
 
@@ -244,6 +328,7 @@ class License:
     holder: str
     starts_at: int
     expires_at: int
+    derived: bool = False  # a DERIVE license registers one derivative, whoever holds it
 
 
 @dataclass
@@ -293,6 +378,8 @@ class Deployment:
     meter: str
     treasury: str
     fee_bps: int = 0
+    min_commit_age: int = 0  # 0: commitments off, `register` is one transaction
+    max_commit_age: int = 0
     withdrawal_delay: int = 2 * 24 * 3600
     grace_period: int = 24 * 3600
     withdrawal_window: int = 3 * 24 * 3600
@@ -316,6 +403,19 @@ class SignedVoucher:
     def as_tuple(self) -> tuple[int, str, str, int, int]:
         """IUsageMeter.Voucher, in ABI order."""
         return (self.license_id, self.payer, self.operator, self.cumulative_units, self.deadline)
+
+
+@dataclass(frozen=True)
+class SignedClaim:
+    """A ClaimTo and who signed it for this vault and chain (None: another domain)."""
+
+    asset_id: int
+    currency: str
+    account: str
+    recipient: str
+    up_to: int
+    deadline: int
+    signer: str | None
 
 
 @dataclass(frozen=True)
@@ -372,6 +472,9 @@ class Protocol:
     owed: dict[tuple[int, str], list[int]] = field(default_factory=dict)  # [accrued, paid]
     earnings: dict[tuple[str, str], int] = field(default_factory=dict)  # (operator, currency)
     total_held: dict[str, int] = field(default_factory=dict)
+    commitments: dict[tuple[str, bytes], int] = field(default_factory=dict)  # → committedAt
+    opened: dict[tuple[str, bytes], int] = field(default_factory=dict)  # transient, per tx
+    derivatives: dict[int, list[int]] = field(default_factory=dict)  # license → assets
     next_asset_id: int = 1
     next_offer_id: int = 1
     next_license_id: int = 1
@@ -384,42 +487,61 @@ class Protocol:
         sender: str,
         kind: int,
         content_root: bytes,
-        contributors_root: bytes,
+        top: Sequence[SumNode],
         weights: Mapping[str, int],
         links: Sequence[Link] = (),
-        total_weight: int | None = None,
+        salt: bytes = ZERO32,
     ) -> int:
-        total = sum(weights.values()) if total_weight is None else total_weight
+        """`top` is the contributors root's preimage; `weights` the leaves of the tree it
+        names (what claims can prove)."""
+        return self._register(sender, kind, content_root, top, weights, links, salt)
+
+    def _register(
+        self,
+        sender: str,
+        kind: int,
+        content_root: bytes,
+        top: Sequence[SumNode],
+        weights: Mapping[str, int],
+        links: Sequence[Link],
+        salt: bytes,
+    ) -> int:
         if content_root == ZERO32:
             raise Revert("AssetRegistryEmptyContentRoot")
-        if contributors_root == ZERO32 or total == 0:
-            raise Revert("AssetRegistryNoContributors", contributors_root, total)
+        contributors_root, total = root_of_top(top)
         if content_root in self.by_root:
             raise Revert("AssetRegistryDuplicateContent", content_root, self.by_root[content_root])
+        lag = self._reveal(sender, content_root, salt) if self.deployment.min_commit_age else 0
         if len(links) > MAX_PARENTS:
             raise Revert("AssetRegistryTooManyParents", len(links), MAX_PARENTS)
         parents: list[Parent] = []
+        required: list[int] = []
+        floor = 0
+        asset_id = self.next_asset_id
         for i, link in enumerate(links):
             parent = self.asset(link.asset_id)
             if link.share_bps == 0:
                 raise Revert("AssetRegistryZeroShare", link.asset_id)
             if any(earlier.asset_id == link.asset_id for earlier in links[:i]):
                 raise Revert("AssetRegistryDuplicateParent", link.asset_id)
+            need = parent.floor_bps
             if parent.owner != sender:
-                ok, minimum = self.check_derive(link.license_id, sender, link.asset_id)
+                ok, minimum = self.use_derive(link.license_id, sender, link.asset_id, asset_id)
                 if not ok:
                     raise Revert(
                         "AssetRegistryParentNotLicensed", link.asset_id, link.license_id, sender
                     )
-                if link.share_bps < minimum:
-                    raise Revert(
-                        "AssetRegistryShareBelowMinimum", link.asset_id, link.share_bps, minimum
-                    )
+                need = max(need, minimum)
+            if link.share_bps < need:
+                raise Revert("AssetRegistryShareBelowMinimum", link.asset_id, link.share_bps, need)
+            # An ancestor through this edge gets share × its part of the parent: a child
+            # passing ≥ ceil(need × 10,000 / share) keeps it ≥ need, along every path.
+            floor = max(floor, -(-need * BPS // link.share_bps))
             parents.append(Parent(link.asset_id, link.share_bps, parent.upstream_bps))
+            required.append(need)
         upstream = sum(p.share_bps for p in parents)
         if upstream > BPS:
             raise Revert("AssetRegistryUpstreamOver100Percent", upstream)
-        asset_id = self.next_asset_id
         self.next_asset_id += 1
         self.assets[asset_id] = Asset(
             asset_id,
@@ -432,9 +554,81 @@ class Protocol:
             tuple(parents),
             upstream,
             self.now,
+            floor_bps=floor,
+            commit_lag=lag,
+            required=tuple(required),
         )
         self.by_root[content_root] = asset_id
         return asset_id
+
+    @_atomic
+    def commit(self, sender: str, commitment: bytes) -> None:
+        at = self.commitments.get((sender, commitment))
+        if at is not None:
+            raise Revert("AssetRegistryAlreadyCommitted", commitment, at)
+        self.commitments[(sender, commitment)] = self.now
+
+    @_atomic
+    def open_commitment(self, sender: str, leaves: Sequence[bytes]) -> None:
+        """Alone in a transaction: checks the batch commitment and opens nothing lasting."""
+        self._open_commitment(sender, leaves)
+        self.opened = {}
+
+    @_atomic
+    def multicall(self, sender: str, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        """`calls`: ("openCommitment", (leaves,)) or ("register", (kind, content_root, top,
+        weights, links, salt)), in order; one failing call reverts them all with its error.
+        Leaves opened by `openCommitment` stay open until the transaction ends."""
+        try:
+            results: list[Any] = []
+            for name, args in calls:
+                if name == "openCommitment":
+                    self._open_commitment(sender, *args)
+                    results.append(None)
+                elif name == "register":
+                    results.append(self._register(sender, *args))
+                else:
+                    raise ValueError(f"the model's multicall has no {name}")
+            return results
+        finally:
+            self.opened = {}
+
+    def _open_commitment(self, sender: str, leaves: Sequence[bytes]) -> None:
+        at = self._ripe(sender, commitment_of(leaves))
+        for leaf in leaves:
+            self.opened[(sender, leaf)] = at
+
+    def _reveal(self, sender: str, content_root: bytes, salt: bytes) -> int:
+        """The registration's leaf is open (a batch) or committed alone by `sender`, aged
+        MIN..MAX; returns the commitment's age. The commitment is kept as evidence."""
+        leaf = registration_leaf(sender, content_root, salt)
+        at = self.opened.pop((sender, leaf), 0)
+        if not at:
+            at = self._ripe(sender, keccak(leaf))
+        return self.now - at
+
+    def _ripe(self, sender: str, commitment: bytes) -> int:
+        d = self.deployment
+        at = self.commitments.get((sender, commitment))
+        if at is None:
+            raise Revert("AssetRegistryNotCommitted", sender, commitment)
+        if self.now < at + d.min_commit_age:
+            raise Revert("AssetRegistryCommitmentTooYoung", commitment, at + d.min_commit_age)
+        if self.now > at + d.max_commit_age:
+            raise Revert("AssetRegistryCommitmentExpired", commitment, at + d.max_commit_age)
+        return at
+
+    def committed_at(self, committer: str, commitment: bytes) -> int:
+        return self.commitments.get((committer, commitment), 0)
+
+    @_atomic
+    def registry_sweep(self, currency: str) -> int:
+        """The registry owes nothing: its whole balance goes to the treasury."""
+        amount = self.balances.of(currency, self.deployment.registry)
+        if amount == 0:
+            raise Revert("AssetRegistryNothingToSweep", currency)
+        self.balances.transfer(currency, self.deployment.registry, self.deployment.treasury, amount)
+        return amount
 
     @_atomic
     def set_delisted(self, sender: str, asset_id: int, delisted: bool) -> None:
@@ -557,15 +751,85 @@ class Protocol:
     def claimable(
         self, asset_id: int, currency: str, account: str, weight: int, genuine: bool = True
     ) -> int:
-        """What `claim` would pay: accrued × weight / totalWeight − claimed, floored."""
-        asset = self.asset(asset_id)
-        tree_total = sum(asset.weights.values())
-        valid = genuine and asset.weights.get(account) == weight
-        if not valid or tree_total != asset.total_weight:
+        """What `claim` would pay: accrued × weight / total − claimed, floored. The divisor is
+        the proof's own sum, which every valid proof ends at: the registered total. The vault
+        reads only the contributors root (zero for an unknown asset: no proof reaches it), and
+        nobody claims for the zero address."""
+        if account == ZERO_ADDRESS:
+            raise Revert("RoyaltyVaultZeroAccount")
+        asset = self.assets.get(asset_id)
+        valid = asset is not None and genuine and asset.weights.get(account) == weight
+        if asset is None or not valid:
             raise Revert("RoyaltyVaultInvalidProof", asset_id, account, weight)
         entitled = self.pool(asset_id, currency).accrued * weight // asset.total_weight
         already = self.claimed.get((asset_id, currency, account), 0)
         return max(entitled - already, 0)
+
+    @_atomic
+    def claim_to(
+        self,
+        sender: str,
+        asset_id: int,
+        currency: str,
+        weight: int,
+        recipient: str,
+        genuine: bool = True,
+    ) -> int:
+        """The sender's own share, paid to `recipient`."""
+        return self._claim_to(asset_id, currency, sender, weight, recipient, UINT256_MAX, genuine)
+
+    @_atomic
+    def claim_to_signed(self, signed: SignedClaim, weight: int, genuine: bool = True) -> int:
+        """Anyone sends `account`'s signed ClaimTo: pays min(entitled, upTo) − claimed."""
+        if signed.account == ZERO_ADDRESS:
+            raise Revert("RoyaltyVaultZeroAccount")
+        if self.now > signed.deadline:
+            raise Revert("RoyaltyVaultClaimExpired", signed.deadline)
+        if signed.signer is None or signed.signer != signed.account:
+            raise Revert("RoyaltyVaultBadClaimSignature", signed.account)
+        return self._claim_to(
+            signed.asset_id,
+            signed.currency,
+            signed.account,
+            weight,
+            signed.recipient,
+            signed.up_to,
+            genuine,
+        )
+
+    def quote_claim_to_signed(self, signed: SignedClaim, weight: int) -> int:
+        """What `claim_to_signed` would pay now (or its Revert), changing nothing."""
+        saved = copy.deepcopy(self.__dict__)
+        try:
+            return self.claim_to_signed(signed, weight)
+        finally:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+
+    def _claim_to(
+        self,
+        asset_id: int,
+        currency: str,
+        account: str,
+        weight: int,
+        recipient: str,
+        up_to: int,
+        genuine: bool,
+    ) -> int:
+        if recipient in (ZERO_ADDRESS, self.deployment.vault):
+            raise Revert("RoyaltyVaultInvalidRecipient", recipient)
+        amount = self.claimable(asset_id, currency, account, weight, genuine)
+        already = self.claimed.get((asset_id, currency, account), 0)
+        amount = min(amount, max(up_to - already, 0))
+        if amount == 0:
+            raise Revert("RoyaltyVaultNothingToClaim", asset_id, currency, account)
+        if currency == ETH and recipient in self.contracts:  # no receive(): the send fails
+            raise Revert("RoyaltyVaultTransferFailed", currency, recipient, amount)
+        key = (asset_id, currency, account)
+        self.claimed[key] = already + amount
+        self.held[currency] -= amount
+        self.balances.transfer(currency, self.deployment.vault, recipient, amount)
+        return amount
 
     def excess(self, currency: str) -> int:
         return max(
@@ -686,12 +950,40 @@ class Protocol:
         return lic.holder == account and self.terms_of(license_id).scopes & scopes == scopes
 
     def check_derive(self, license_id: int, registrant: str, parent_id: int) -> tuple[bool, int]:
+        """Whether `use_derive` would accept the license now: valid, held by `registrant`,
+        for `parent_id`, with the DERIVE scope, and not used for a derivative yet."""
         if not self.is_valid_for(license_id, registrant, DERIVE):
+            return False, 0
+        if self.licenses[license_id].derived:
             return False, 0
         terms = self.terms_of(license_id)
         if terms.asset_id != parent_id:
             return False, 0
         return True, terms.min_upstream_bps
+
+    def use_derive(
+        self, license_id: int, registrant: str, parent_id: int, child_id: int
+    ) -> tuple[bool, int]:
+        """The registry's call for a foreign parent (only the registry may make it): a used
+        license reverts, a good one is used up by this derivative."""
+        lic = self.licenses.get(license_id)
+        if lic is not None and lic.derived:
+            raise Revert("LicenseTokenDeriveUsed", license_id)
+        ok, minimum = self.check_derive(license_id, registrant, parent_id)
+        if ok:
+            self.licenses[license_id].derived = True
+            self.derivatives.setdefault(license_id, []).append(child_id)
+        return ok, minimum
+
+    @_atomic
+    def license_sweep(self, currency: str) -> int:
+        """The license contract holds nothing between calls: its whole balance goes to the
+        vault's treasury."""
+        amount = self.balances.of(currency, self.deployment.license)
+        if amount == 0:
+            raise Revert("LicenseTokenNothingToSweep", currency)
+        self.balances.transfer(currency, self.deployment.license, self.deployment.treasury, amount)
+        return amount
 
     def license_view(self, license_id: int) -> tuple[Any, ...]:
         """ILicenseToken.LicenseView, field for field."""
@@ -705,6 +997,7 @@ class Protocol:
             lic.starts_at,
             lic.expires_at,
             valid,
+            lic.derived,
         )
 
     def offer_view(self, offer_id: int) -> tuple[Any, ...]:
@@ -901,6 +1194,16 @@ class Protocol:
         self._hold(currency, -amount)
         self.balances.transfer(currency, self.deployment.meter, to, amount)
         return amount
+
+    @_atomic
+    def meter_sweep_excess(self, currency: str) -> int:
+        """The meter's balance above what it owes (totalHeld) goes to the vault's treasury."""
+        meter = self.deployment.meter
+        balance, owed = self.balances.of(currency, meter), self.held_by_meter(currency)
+        if balance <= owed:
+            raise Revert("UsageMeterNoExcess", currency, balance, owed)
+        self.balances.transfer(currency, meter, self.deployment.treasury, balance - owed)
+        return balance - owed
 
     # -- meter views --
 
@@ -1152,12 +1455,49 @@ class Protocol:
                 n += 1
         return exact, n
 
+    def lineage(self, asset_id: int) -> dict[tuple[int, int], Fraction]:
+        """For every edge (child C → parent A) above `asset_id` (the asset's own edges
+        included), the least exact fraction of a payment to the asset that reaches A through
+        that edge: the product of the shares along the path, each over 10,000, the smallest
+        over every path (a lineage is a DAG: parents are always older)."""
+        memo: dict[int, dict[tuple[int, int], Fraction]] = {}
+
+        def reach(aid: int) -> dict[tuple[int, int], Fraction]:
+            if aid in memo:
+                return memo[aid]
+            out: dict[tuple[int, int], Fraction] = {}
+            for p in self.assets[aid].parents:
+                share = Fraction(p.share_bps, BPS)
+                for edge, f in [((aid, p.asset_id), Fraction(1)), *reach(p.asset_id).items()]:
+                    f = share * f
+                    out[edge] = min(out.get(edge, f), f)
+            memo[aid] = out
+            return out
+
+        return reach(asset_id)
+
+    def requirement(self, child: int, parent: int) -> int:
+        """What the edge child → parent had to pass at registration, in bps."""
+        asset = self.assets[child]
+        (i,) = [i for i, p in enumerate(asset.parents) if p.asset_id == parent]
+        return asset.required[i]
+
     def violations(self) -> list[str]:
-        """Every broken money invariant of the model's state (empty when sound)."""
+        """Every broken invariant of the model's state (empty when sound): the money books
+        (conservation, exact entitlements, dust), C1 (each total is its tree's sum), C4 (no
+        contract holds less than it owes), L2 (a DERIVE license registered at most one
+        derivative) and L3 (along every path, each ancestor gets at least what its edge
+        required, in exact fractions)."""
         out: list[str] = []
         for currency in self.currencies():
             if self.books(currency) != self.held.get(currency, 0):
                 out.append(f"books {self.books(currency)} != held {self.held.get(currency)}")
+            vault_balance = self.balances.of(currency, self.deployment.vault)
+            if vault_balance < self.held.get(currency, 0):
+                out.append(f"the vault holds {vault_balance} {currency}, owes more")
+            meter_balance = self.balances.of(currency, self.deployment.meter)
+            if meter_balance < self.held_by_meter(currency):
+                out.append(f"the meter holds {meter_balance} {currency}, owes more")
             parts = self.meter_books(currency)
             if sum(parts) != self.held_by_meter(currency):
                 out.append(
@@ -1177,4 +1517,17 @@ class Protocol:
                 out.append(f"asset {asset_id} accrued {pool.accrued}, terms say {exact}")
             if not 0 <= self.dust(asset_id, currency) < max(len(self.assets[asset_id].weights), 1):
                 out.append(f"asset {asset_id} dust {self.dust(asset_id, currency)} over bound")
+        for asset in self.assets.values():
+            if asset.total_weight != sum(asset.weights.values()):
+                out.append(f"asset {asset.id}: total {asset.total_weight} is not its tree's sum")
+            for (child, parent), fraction in self.lineage(asset.id).items():
+                need = Fraction(self.requirement(child, parent), BPS)
+                if fraction < need:
+                    out.append(
+                        f"L3: a payment to asset {asset.id} gives {fraction} to asset {parent} "
+                        f"through {child}, whose edge required {need}"
+                    )
+        for license_id, children in self.derivatives.items():
+            if len(children) > 1 or not self.licenses[license_id].derived:
+                out.append(f"license {license_id} registered derivatives {children}")
         return out

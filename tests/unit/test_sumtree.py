@@ -131,7 +131,10 @@ def test_a_sibling_sum_lowered_to_inflate_a_share_is_caught():
 @settings(max_examples=20)
 @given(
     st.dictionaries(
-        st.binary(min_size=20, max_size=20), st.integers(1, 2**80), min_size=1, max_size=33
+        st.binary(min_size=20, max_size=20).filter(any),  # the zero address is refused
+        st.integers(1, 2**80),
+        min_size=1,
+        max_size=33,
     )
 )
 def test_every_leaf_proof_verifies_and_any_tamper_fails(weights):

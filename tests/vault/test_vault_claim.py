@@ -1,11 +1,15 @@
 """claim and claimBatch: exact entitlements, proofs, anyone-may-trigger, and adversarial
 recipients (reverting, gas-griefing, re-entrant)."""
 
+import os
+
 import ape
 import pytest
+from testkit.registering import ZERO_SALT
 from vault_helpers import ETH, balance_of, books_balanced, pay, reverts
 
-from seedbed.core.sumtree import SumNode
+from seedbed.core.constants import DATASET
+from seedbed.core.sumtree import SumNode, sum_leaf, sum_node
 
 
 @pytest.fixture
@@ -104,18 +108,142 @@ def test_invalid_proofs_are_refused(vault, pool, register_asset, publisher, alic
 
 def test_a_proof_that_lies_about_sums_is_refused(vault, pool, alice, payer):
     """The sibling's sum is part of its hash's preimage one level up: a lower sum breaks the
-    root, so nobody can shrink totalWeight to inflate a share."""
+    root, so nobody can shrink the divisor (the proof's own sum) to inflate a share."""
     asset, people = pool
     pay(vault, asset, ETH, 1000, payer)
     weight, proof = people.proof(alice)
     (sibling_hash, sibling_sum), *rest = proof
-    forged: list[SumNode] = [(sibling_hash, sibling_sum - 1), *rest]
+    for lie in (sibling_sum - 1, sibling_sum + 1, 0):
+        forged: list[SumNode] = [(sibling_hash, lie), *rest]
+        with reverts(vault.RoyaltyVaultInvalidProof):
+            vault.claim(asset, ETH, alice, weight, forged, sender=payer)
+    assert vault.held(ETH) == 1000
+
+
+# -- Merkle-sum forgeries: the divisor is the proof's own sum, so every lie must break the root --
+
+
+def addr(account) -> bytes:
+    return bytes.fromhex(str(getattr(account, "address", account))[2:])
+
+
+def register_top(registry, publisher, top):
+    receipt = registry.register(
+        DATASET, os.urandom(32), ZERO_SALT, top, "ipfs://x", b"\x11" * 32, [], sender=publisher
+    )
+    return receipt.events.filter(registry.AssetRegistered)[0].assetId
+
+
+@pytest.fixture
+def four(register_asset, publisher, alice, bob, stranger, gateway):
+    """Four contributors, so the tree has an inner level: {alice 3, bob 1, stranger 2,
+    gateway 5}."""
+    weights = {alice.address: 3, bob.address: 1, stranger.address: 2, gateway.address: 5}
+    return register_asset(publisher, weights)
+
+
+def test_every_lying_sibling_sum_at_every_level_is_refused(vault, four, alice, gateway, payer):
+    asset, people = four
+    pay(vault, asset, ETH, 11_000, payer)
+    for account in (alice, gateway):
+        weight, proof = people.proof(account)
+        assert len(proof) == 2
+        for level, (h, total) in enumerate(proof):
+            for lie in (total - 1, total + 1, total * 2):
+                forged = list(proof)
+                forged[level] = (h, lie)
+                with reverts(vault.RoyaltyVaultInvalidProof):
+                    vault.claim(asset, ETH, account, weight, forged, sender=payer)
+    assert vault.held(ETH) == 11_000
+
+
+def test_an_inner_node_cannot_pass_for_a_leaf(vault, four, alice, payer):
+    """Leaves hash 0x00 ‖ account ‖ uint96 and nodes 0x01 ‖ two (hash, sum) pairs: a claim
+    from an inner node upward (its hash's last 20 bytes as the account, its sum as the
+    weight, or the leaf's own account with the subtree's sum) reaches no root."""
+    asset, people = four
+    pay(vault, asset, ETH, 11_000, payer)
+    weight, proof = people.proof(alice)
+    sibling, above = proof
+    node = sum_node(sum_leaf(addr(alice), weight), sibling)
+    as_account = "0x" + node[0][-20:].hex()
+    for account, w in ((as_account, node[1]), (alice.address, node[1])):
+        with reverts(vault.RoyaltyVaultInvalidProof):
+            vault.claim(asset, ETH, account, w, [above], sender=payer)
+    assert vault.held(ETH) == 11_000
+
+
+def test_an_over_long_proof_is_refused(vault, registry, four, publisher, alice, payer):
+    asset, people = four
+    pay(vault, asset, ETH, 11_000, payer)
+    weight, proof = people.proof(alice)
+    root = (people.root, people.total)
+    for extra in ([root], [proof[0]], [(bytes(32), 0)], proof):
+        with reverts(vault.RoyaltyVaultInvalidProof):
+            vault.claim(asset, ETH, alice, weight, proof + extra, sender=payer)
+    # A one-leaf tree's root is the leaf itself: any proof at all is too long.
+    asset_solo = register_top(registry, publisher, [(bytes(12) + addr(alice), 7)])
+    pay(vault, asset_solo, ETH, 70, payer)
     with reverts(vault.RoyaltyVaultInvalidProof):
-        vault.claim(asset, ETH, alice, weight, forged, sender=payer)
+        vault.claim(asset_solo, ETH, alice, 7, [(bytes(32), 0)], sender=payer)
+    assert vault.claim(asset_solo, ETH, alice, 7, [], sender=payer).return_value == 70
 
 
-def test_unknown_asset_claim_bubbles_the_registry_error(vault, registry, alice, payer):
-    with reverts(registry.AssetRegistryUnknownAsset, assetId=999):
+def test_a_sum_that_wraps_reverts_and_moves_nothing(vault, four, alice, payer):
+    """Sums are uint256 with checked arithmetic: a sibling sum that would wrap the total
+    around 2^256 (to make the divisor tiny) reverts; one that stays below reaches no root."""
+    asset, people = four
+    pay(vault, asset, ETH, 11_000, payer)
+    weight, proof = people.proof(alice)
+    (h, total), above = proof
+    for lie in (2**256 - weight, 2**256 - 1):
+        with pytest.raises(ape.exceptions.VirtualMachineError, match="Panic error 0x11"):
+            vault.claim(asset, ETH, alice, weight, [(h, lie), above], sender=payer)
+    for lie in (2**96 - weight, 2**255):
+        with reverts(vault.RoyaltyVaultInvalidProof):
+            vault.claim(asset, ETH, alice, weight, [(h, lie), above], sender=payer)
+    assert vault.held(ETH) == 11_000 and vault.claimed(asset, ETH, alice) == 0
+
+
+def test_a_duplicated_subtree_pays_each_account_once(vault, registry, publisher, alice, bob, payer):
+    """A hand-made tree may hold the same subtree twice (top = [X, X]): every proof is valid
+    through either copy and the divisor is both copies' sum, but `claimed` is per account, so
+    each contributor is paid its share once and the other copy's half is never claimable."""
+    x = sum_node(sum_leaf(addr(alice), 3), sum_leaf(addr(bob), 1))
+    asset = register_top(registry, publisher, [x, x])
+    assert registry.contributors(asset)[1] == 8
+    pay(vault, asset, ETH, 800, payer)
+    bob_leaf = sum_leaf(addr(bob), 1)
+    assert vault.claim(asset, ETH, alice, 3, [bob_leaf, x], sender=payer).return_value == 300
+    with reverts(vault.RoyaltyVaultNothingToClaim, assetId=asset, currency=ETH, account=alice):
+        vault.claim(asset, ETH, alice, 3, [bob_leaf, x], sender=payer)
+    alice_leaf = sum_leaf(addr(alice), 3)
+    assert vault.claim(asset, ETH, bob, 1, [alice_leaf, x], sender=payer).return_value == 100
+    assert vault.held(ETH) == 400  # the second copy's share: the audit reports such trees
+
+
+def test_a_top_that_lies_about_a_child_locks_that_child_only(
+    vault, registry, publisher, alice, bob, payer
+):
+    """The registry cannot see below `top`: a child whose stated sum is not its leaves' makes
+    its own leaves unclaimable (their honest proofs name another root), while the other side
+    is paid by the registered total, never above its weight's share."""
+    a, b = sum_leaf(addr(alice), 3), sum_leaf(addr(bob), 1)
+    asset = register_top(registry, publisher, [(a[0], 4), b])  # alice's leaf claims 4
+    assert registry.contributors(asset)[1] == 5
+    pay(vault, asset, ETH, 1000, payer)
+    with reverts(vault.RoyaltyVaultInvalidProof, assetId=asset, account=alice, weight=3):
+        vault.claim(asset, ETH, alice, 3, [b], sender=payer)
+    with reverts(vault.RoyaltyVaultInvalidProof, assetId=asset, account=alice, weight=4):
+        vault.claim(asset, ETH, alice, 4, [b], sender=payer)
+    assert vault.claim(asset, ETH, bob, 1, [(a[0], 4)], sender=payer).return_value == 200
+    assert vault.held(ETH) == 800
+
+
+def test_unknown_asset_claim_is_an_invalid_proof(vault, alice, payer):
+    """The vault reads only the registry's contributors root, which is zero for an id never
+    registered: no proof reaches it."""
+    with reverts(vault.RoyaltyVaultInvalidProof, assetId=999, account=alice, weight=1):
         vault.claim(999, ETH, alice, 1, [], sender=payer)
 
 
