@@ -2,9 +2,15 @@
 
     ape run deploy [--network ...] [--account ALIAS] [--treasury ADDR] [--fee-bps N]
                    [--withdrawal-delay 2d] [--grace-period 1d] [--salt HEX]
+                   [--min-commit-age 60s] [--max-commit-age 6h]
 
 Same salt, parameters and deploying account: same addresses on every chain. Re-running skips
 what is already deployed. Writes deployments/<chain-id>.json.
+
+Registration is commit, then reveal at least --min-commit-age later and at most
+--max-commit-age later, so nobody who sees it pending can take it. --min-commit-age 0 turns
+that off (one-transaction registration) and is accepted only on the local chain 31337, as
+`make node` and `make demo` deploy.
 """
 
 import click
@@ -41,7 +47,30 @@ from seedbed.core.errors import ChainError
     type=SALT,
     help="32-byte hex CREATE2 salt (default: keccak('seedbed.v1')).",
 )
-def cli(account, treasury, fee_bps, withdrawal_delay, grace_period, salt):
+@click.option(
+    "--min-commit-age",
+    default="60s",
+    show_default=True,
+    help="Least age of a registration's commitment before its reveal; 0 (commitments off, "
+    "one transaction) only on the local chain 31337.",
+)
+@click.option(
+    "--max-commit-age",
+    default="6h",
+    show_default=True,
+    help="Age after which a commitment can no longer be revealed: above the minimum, at most "
+    "65535 s (18h12m15s).",
+)
+def cli(
+    account,
+    treasury,
+    fee_bps,
+    withdrawal_delay,
+    grace_period,
+    salt,
+    min_commit_age,
+    max_commit_age,
+):
     from ape import chain, project
     from eth_utils import is_address, to_checksum_address
 
@@ -58,6 +87,8 @@ def cli(account, treasury, fee_bps, withdrawal_delay, grace_period, salt):
         withdrawal_delay=parse_duration(withdrawal_delay),
         grace_period=parse_duration(grace_period),
         salt=salt or DEFAULT_SALT,
+        min_commit_age=parse_duration(min_commit_age),
+        max_commit_age=parse_duration(max_commit_age),
     )
     if account.balance == 0:
         raise ChainError(f"{account.address} has no funds for gas on chain {chain.chain_id}.")

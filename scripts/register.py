@@ -12,6 +12,14 @@ saved (default `<folder>/.seedbed/`) and the asset is registered. Several folder
 batches through the registry's multicall. Everything is checked, and every batch simulated,
 before the first transaction; a re-run skips folders this account already registered.
 
+Where the registry asks for commitments (every public chain), the run commits first (one
+commitment per batch, all in one transaction), waits until they are old enough
+(MIN_COMMIT_AGE, 60 s by default), then reveals each batch: nobody who sees a registration
+pending can take it. The batches and their salts are kept in `<out>/commitment.json` until
+every reveal is in; a re-run (after a crash or Ctrl-C) reveals the batches left as they were
+committed while they are live (MAX_COMMIT_AGE, 6 h by default), and commits an expired batch
+anew.
+
 What is left out is shown, one line per folder, and recorded in the manifest: `/.seedbed/`
 (always), the defaults __pycache__/ *.pyc .git/ .DS_Store, the folder's `.seedbedignore`
 and every --exclude (gitignore syntax). Without --uri-base no metadata URI is published;
@@ -142,6 +150,7 @@ def cli(
             default_excludes=not no_default_excludes, symlinks=symlinks, describe=describe,
             on_prepared=prepared, hashing=hashing, sent=landed,
             warn=lambda message: click.echo(f"warning: {message}", err=True),
+            note=click.echo,
         )  # fmt: skip
     if not run.new:
         click.echo("Nothing to register.")

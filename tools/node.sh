@@ -22,7 +22,7 @@ start() {
     answers || { echo "error: anvil did not answer at $URL (log: $DIR/anvil.log)" >&2; exit 1; }
     echo "node: anvil started at $URL (pid $(cat "$DIR/pid"), state in $DIR/state.json)"
   fi
-  SEEDBED_NETWORK=$URL ape run deploy --account TEST::0 | sed 's/^/node: /'
+  SEEDBED_NETWORK=$URL ape run deploy --account TEST::0 --min-commit-age 0 | sed 's/^/node: /'
   cat <<EOT
 node: ready. In each shell that uses it:
   source tools/env.sh

@@ -5,6 +5,11 @@ The proxy at PROXY (present on anvil and most chains) deploys `init code` at
 order without cycles (registry → vault → license → meter), each one's address computed from
 the previous ones, then wired once by the `wirer` (the deploying account). Same salt, same
 parameters and same wirer: same addresses on every chain.
+
+The registry's commitment windows are parameters too: public chains get `min_commit_age` 60 s
+(registration is commit, then reveal), and only the local chain 31337 may turn commitments off
+(0: one-transaction registration, which anyone watching the mempool could front-run), so a
+local suite's addresses differ from the public chains' (which all share one).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from seedbed.core.keccak import keccak
 PROXY = "0x4e59b44847b379578588920cA78FbF26c0B4956C"
 DEFAULT_SALT = "0x" + keccak(b"seedbed.v1").hex()
 ORDER = ("AssetRegistry", "RoyaltyVault", "LicenseToken", "UsageMeter")
+LOCAL_CHAIN_ID = 31337  # anvil's: the only chain where commitments may be off
+MAX_COMMIT_WINDOW = 2**16 - 1  # seconds: the registry keeps a commitment's lag in 16 bits
 
 
 def deployments_dir() -> Path:
@@ -45,6 +52,8 @@ class Params:
     withdrawal_delay: int = 2 * 86_400
     grace_period: int = 86_400
     salt: str = DEFAULT_SALT
+    min_commit_age: int = 60
+    max_commit_age: int = 6 * 3600
 
     def __post_init__(self) -> None:
         if not 0 <= self.fee_bps <= 500:
@@ -61,6 +70,19 @@ class Params:
                 f"The withdrawal delay must be between the grace period ({self.grace_period} s) "
                 f"and {MAX_WITHDRAWAL_DELAY} s (90 days), not {self.withdrawal_delay} s: a "
                 "shorter delay would let a reserve leave before the gateway's settlement window."
+            )
+        # The registry's constructor enforces the same (AssetRegistryBadCommitAges).
+        if not 0 <= self.max_commit_age <= MAX_COMMIT_WINDOW:
+            raise InputError(
+                f"The maximum commitment age must be between 0 and {MAX_COMMIT_WINDOW} s "
+                f"(18h12m15s), not {self.max_commit_age} s."
+            )
+        if self.min_commit_age < 0 or (
+            self.min_commit_age and self.min_commit_age >= self.max_commit_age
+        ):
+            raise InputError(
+                f"The minimum commitment age must be 0 (commitments off) or below the maximum "
+                f"({self.max_commit_age} s), not {self.min_commit_age} s."
             )
 
 
@@ -92,7 +114,13 @@ def plan(project: Any, params: Params) -> list[Planned]:
         addr[name] = create2_address(salt, init)
         out.append(Planned(name, addr[name], init, args))
 
-    add("AssetRegistry", params.wirer)
+    add(
+        "AssetRegistry",
+        params.wirer,
+        params.treasury,
+        params.min_commit_age,
+        params.max_commit_age,
+    )
     add("RoyaltyVault", addr["AssetRegistry"], params.treasury, params.fee_bps)
     add("LicenseToken", addr["AssetRegistry"], addr["RoyaltyVault"], params.wirer)
     add(
@@ -142,6 +170,12 @@ def deploy(
     Re-running is safe: a contract already at its predicted address is verified and skipped.
     """
     provider = chain.provider
+    if params.min_commit_age == 0 and int(provider.chain_id) != LOCAL_CHAIN_ID:
+        raise InputError(
+            f"A minimum commitment age of 0 is only for the local chain {LOCAL_CHAIN_ID}: on "
+            f"chain {provider.chain_id} registrations would be squattable, since anyone who "
+            "sees one pending could register the same content first."
+        )
     if len(provider.get_code(PROXY)) == 0:
         raise ChainError(
             f"Chain {provider.chain_id} has no deterministic deployment proxy at {PROXY}; "
@@ -203,10 +237,10 @@ def deploy(
 
 
 def _check_no_other_suite(project: Any, provider: Any, addresses: dict[str, str]) -> None:
-    """Before sending anything: the registry and the license token depend only on the wirer,
-    so other parameters (fee, delays, treasury) with the same account and salt find them
-    already deployed and wired to another suite; deploying the rest would waste gas and then
-    fail at the wiring."""
+    """Before sending anything: the registry does not depend on the fee or the delays, nor the
+    license token on the delays, so other such parameters with the same account and salt
+    find them already deployed and wired to another suite; deploying the rest would waste
+    gas and then fail at the wiring."""
     links = (
         ("AssetRegistry", "licenseGate", "LicenseToken"),
         ("LicenseToken", "meter", "UsageMeter"),

@@ -155,8 +155,12 @@ _EXPLAIN: dict[str, str] = {
     "UsageMeterTransferFailed": "sending {amount} of {currency} to {to} failed",
     "UsageMeterNotLicense": "only the license token reports transfers, not {caller}",
     "UsageMeterBadParameter": "{what} of {value} s is outside {min}..{max} s",
+    "UsageMeterNoExcess": "the meter holds {balance} of {currency} and owes {held}: nothing was "
+    "sent to it by mistake",
     # LicenseToken
     "LicenseTokenUnknownLicense": "license {licenseId} does not exist",
+    "LicenseTokenDeriveUsed": "license {licenseId} has registered its derivative already (a "
+    "DERIVE license registers one)",
     "LicenseTokenInvalidServiceShare": "a service share of {serviceBps} bps passes the "
     "maximum of {max} bps",
 }

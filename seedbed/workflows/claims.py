@@ -157,10 +157,20 @@ def claim(
     asset_ids: Sequence[int] = (),
     tokens: Sequence[str] = (),
     before_send: Callable[[ClaimRun], None] = lambda _: None,
+    recipient: str | None = None,
 ) -> ClaimRun:
     """Claim everything `who` is owed in the assets of the trees (or the named ones), after
-    flowing what raises it; `sender` pays the gas, the money goes to `who`."""
+    flowing what raises it; `sender` pays the gas, the money goes to `who`, or to `recipient`
+    (claimTo: only the contributor itself may choose where its money goes)."""
     vault = suite.vault
+    if recipient is not None:
+        if str(who).lower() != str(sender.address).lower():
+            raise InputError(
+                f"--to needs the contributor's own account: {sender.address} cannot choose "
+                f"where {who}'s money goes (the contributor can sign a ClaimTo instead)."
+            )
+        if int(recipient, 16) == 0:
+            raise InputError("--to cannot be the zero address: the money would be lost.")
     _, lines = positions(suite, chain, who, tree_paths, asset_ids, tokens)
     # Settled usage the meter still holds for these assets (or the children that feed them)
     # is paid into the vault first, so the claim includes it.
@@ -174,7 +184,11 @@ def claim(
         raise ChainError(f"Nothing to claim: {who} is owed nothing yet on asset {assets}.")
     run = ClaimRun(who, todo)
     flows = flows_to_send(todo)
-    if not flows:  # with flows to send first, the claim can only be simulated after them
+    if not flows and recipient is not None:
+        t, line = todo[0].target, todo[0]
+        to_args = (t.asset_id, line.currency.address, t.weight, proof_args(t.proof), recipient)
+        simulate(vault, "claimTo", *to_args, sender=sender.address)
+    elif not flows:  # with flows to send first, the claim can only be simulated after them
         if len(todo) == 1:
             t, line = todo[0].target, todo[0]
             args = (t.asset_id, line.currency.address, who, t.weight, proof_args(t.proof))
@@ -186,7 +200,24 @@ def claim(
     for child, currency in flows:
         record = functools.partial(_record_flow, run.flows, currency)
         cascade(vault, child, currency.address, sender, record, all_levels=False)
-    done, failed = send_claims(vault, todo, who, sender)
+    failed: list[tuple[ClaimLine, int]] = []
+    if recipient is not None:
+        done = _send_claims_to(vault, todo, sender, recipient)
+    else:
+        done, failed = send_claims(vault, todo, who, sender)
     run.claimed = [(x.target.asset_id, x.currency, amount) for x, amount in done]
     run.failed = [(x.target.asset_id, x.currency, amount) for x, amount in failed]
     return run
+
+
+def _send_claims_to(
+    vault: Any, lines: Sequence[ClaimLine], sender: Any, recipient: str
+) -> list[tuple[ClaimLine, int]]:
+    """One claimTo per line (there is no batch form: each names its own recipient)."""
+    done: list[tuple[ClaimLine, int]] = []
+    for line in lines:
+        t = line.target
+        args = (t.asset_id, line.currency.address, t.weight, proof_args(t.proof), recipient)
+        receipt = vault.claimTo(*args, sender=sender)
+        done.append((line, int(receipt.events.filter(vault.Claimed)[0].amount)))
+    return done

@@ -78,7 +78,10 @@ class Demo:
 
     def step_deploy(self) -> None:
         self.say("1. Deploying Seedbed through the CREATE2 proxy (same addresses on every chain)")
-        params = Params(wirer=self.operator.address, treasury=self.operator.address)
+        # Commitments off, as on every local chain: each registration is one transaction.
+        params = Params(
+            wirer=self.operator.address, treasury=self.operator.address, min_commit_age=0
+        )
         record = deploy(self.project, self.chain, self.operator, params, write_record=False)
         (self.out / "deployment.json").write_text(json.dumps(record, indent=2) + "\n")
         self.suite = Suite.from_record(self.project, self.chain, record)
@@ -403,8 +406,8 @@ class Demo:
             )
         self.say(
             f"   in all, {format_amount(total_paid)} reached contributors; the vault keeps "
-            f"{format_amount(vault.held(ETH))} (rounding dust below one wei per claim, and "
-            "revenue not yet claimed)"
+            f"{format_amount(vault.held(ETH))} (rounding dust, below one wei per contributor "
+            "and pool, and revenue not yet claimed)"
         )
 
     def step_audit(self) -> dict[str, Any]:

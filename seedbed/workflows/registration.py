@@ -7,10 +7,14 @@ to be right:
    `plan_outputs`), testable without a chain;
 2. `prepare`: hash the folder, read the contributors, build the tree and the Croissant
    metadata, all in memory;
-3. chain reads (`check_parents`, `find_registered`, `plan_batches`, `check_funds`): parents
-   exist and are licensed, content not taken by someone else, every batch simulates, the
-   account can pay the gas;
+3. chain reads (`check_parents`, `check_floors`, `find_registered`, `plan_batches`,
+   `check_funds`): parents exist and are licensed, content not taken by someone else, every
+   batch simulates, the account can pay the gas;
 4. `write_outputs`, then `send_batch`, then `write_receipt` per asset.
+
+When the registry asks for commitments (`MIN_COMMIT_AGE() > 0`, every public chain), step 4
+is commit, wait, reveal: `seedbed.workflows.commitments`, which plans each reveal with
+`plan_batch` here.
 
 The chain functions take the ape contract objects as arguments (duck-typed) and only read,
 except `send_batch`.
@@ -52,6 +56,7 @@ RECEIPT_FILE = "registration.json"
 DEFAULT_OUT = ".seedbed"  # inside the folder; always excluded (manifest.OWN_OUTPUT)
 NAME_SLOT = "{name}"
 GAS_MARGIN = (6, 5)  # send with 20% more gas than estimated: state can move between the two
+ZERO_SALT = bytes(32)  # the salt when commitments are off (the registry ignores it)
 
 # -- parents and licenses (pure) ------------------------------------------------------------
 
@@ -265,13 +270,16 @@ class Prepared:
     def metadata_hash(self) -> bytes:
         return keccak(self.metadata)
 
-    def register_args(self, links: Sequence[ParentLink]) -> tuple[Any, ...]:
-        """The arguments of `AssetRegistry.register`, in order."""
+    def register_args(
+        self, links: Sequence[ParentLink], salt: bytes = ZERO_SALT
+    ) -> tuple[Any, ...]:
+        """The arguments of `AssetRegistry.register`, in order; `top` is the contributors
+        root's preimage, from which the registry computes the root and the total."""
         return (
             self.kind,
             self.content_root,
-            self.tree.root,
-            self.tree.total,
+            salt,
+            [(bytes(h), int(w)) for h, w in self.tree.top()],
             self.target.metadata_uri,
             self.metadata_hash,
             [link.as_args() for link in links],
@@ -362,7 +370,8 @@ def batches(items: Sequence[Any], size: int) -> list[list[Any]]:
 # -- chain reads -----------------------------------------------------------------------------
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_address(a: Any, b: Any) -> bool:
+    """Whether two addresses are the same, whatever their case."""
     return str(a).lower() == str(b).lower()
 
 
@@ -386,7 +395,7 @@ def check_parents(
         if lic > known:
             raise ChainError(f"License {lic} does not exist ({known} licenses sold).")
     licensed = {lic: int(license_token.license(lic).terms.assetId) for lic in licenses}
-    foreign = [pid for pid, _ in links if not _same(registry.ownerOf(pid), account)]
+    foreign = [pid for pid, _ in links if not same_address(registry.ownerOf(pid), account)]
     chosen = match_licenses([pid for pid, _ in links], foreign, licensed)
     out: list[ParentLink] = []
     for pid, share in links:
@@ -401,8 +410,10 @@ def _check_derive(license_token: Any, account: str, pid: int, share: int, lic: i
     ok, minimum = license_token.checkDerive(lic, account, pid)
     if not ok:
         view = license_token.license(lic)
-        if not _same(view.holder, account):
+        if not same_address(view.holder, account):
             why = f"is held by {view.holder}, not by {account}"
+        elif getattr(view, "derived", False):
+            why = "has registered its derivative already (a DERIVE license registers one)"
         elif not view.valid:
             why = "has expired or used up its units"
         elif not int(view.terms.scopes) & int(license_token.DERIVE()):
@@ -417,6 +428,28 @@ def _check_derive(license_token: Any, account: str, pid: int, share: int, lic: i
         )
 
 
+def check_floors(registry: Any, links: Sequence[ParentLink]) -> None:
+    """Each parent gets at least its floor: the share its own ancestors' minimums require
+    through it (the registry refuses less, `AssetRegistryShareBelowMinimum`)."""
+    for link in links:
+        floor = int(getattr(registry.asset(link.asset_id), "floorBps", 0))
+        if link.share_bps < floor:
+            raise InputError(
+                f"Parent {link.asset_id} must receive at least {floor} bps (its ancestors' "
+                f"minimum shares hold through it); the share given is {link.share_bps} bps."
+            )
+
+
+def check_license_uses(links: Sequence[ParentLink], count: int) -> None:
+    """A DERIVE license registers one derivative: several folders cannot share one."""
+    used = [link.license_id for link in links if link.license_id]
+    if used and count > 1:
+        raise InputError(
+            f"License {used[0]} registers one derivative, and {count} folders name its parent "
+            "here: register them one at a time, each with its own license."
+        )
+
+
 def find_registered(registry: Any, account: str, items: Sequence[Prepared]) -> dict[Path, int]:
     """Folder -> asset id of those already registered by `account` (a re-run resumes).
 
@@ -428,7 +461,7 @@ def find_registered(registry: Any, account: str, items: Sequence[Prepared]) -> d
         if asset_id == 0:
             continue
         owner = registry.ownerOf(asset_id)
-        if not _same(owner, account):
+        if not same_address(owner, account):
             raise ChainError(
                 f"The content of {item.target.folder} is already registered as asset "
                 f"{asset_id}, owned by {owner}."
@@ -439,11 +472,12 @@ def find_registered(registry: Any, account: str, items: Sequence[Prepared]) -> d
 
 @dataclass(frozen=True)
 class Batch:
-    """One transaction: a plain `register` for one asset, `multicall` for several."""
+    """One transaction: a plain `register` for one asset, `multicall` for several (or for a
+    reveal under a commitment of several leaves: `openCommitment` first)."""
 
     items: list[Prepared]
     calldata: list[bytes]
-    args: tuple[Any, ...] | None  # register's arguments when the batch holds one asset
+    args: tuple[Any, ...] | None  # register's arguments when the batch is a plain register
     gas_limit: int
 
 
@@ -456,45 +490,90 @@ def plan_batches(
     describe: Callable[[BaseException], str],
 ) -> list[Batch]:
     """Simulate every batch (gas estimate) so that a refusal shows before anything is sent."""
+    return [plan_batch(registry, account, group, links, describe) for group in batches(items, size)]
+
+
+def plan_batch(
+    registry: Any,
+    account: Any,
+    items: Sequence[Prepared],
+    links: Sequence[ParentLink],
+    describe: Callable[[BaseException], str],
+    *,
+    salts: Mapping[bytes, bytes] | None = None,
+    opening: Sequence[bytes] = (),
+) -> Batch:
+    """One batch, simulated. A reveal gives each content root's salt and, when its
+    commitment holds several leaves, the `openCommitment` call that goes first."""
     from ape.exceptions import ContractLogicError
 
-    out: list[Batch] = []
-    for group in batches(items, size):
-        arglists = [item.register_args(links) for item in group]
-        data = [bytes(registry.register.encode_input(*args)) for args in arglists]
-        # A zero gas price keeps the node from capping the estimate at what the balance pays
-        # for: a poor account should hear about its balance (check_funds), not "out of gas".
+    arglists = [
+        item.register_args(links, ZERO_SALT if salts is None else salts[item.content_root])
+        for item in items
+    ]
+    data = [*opening, *(bytes(registry.register.encode_input(*args)) for args in arglists)]
+    plain = arglists[0] if len(data) == 1 else None
+    handler, args = (registry.register, plain) if plain else (registry.multicall, (data,))
+    try:
+        gas = _estimate(handler, args, account, reveal=salts is not None)
+    except ContractLogicError as err:
+        names = ", ".join(item.name for item in items)
+        raise ChainError(f"The registry would refuse {names}: {describe(err)}") from err
+    return Batch(list(items), data, plain, with_margin(gas))
+
+
+def _estimate(handler: Any, args: Sequence[Any], account: Any, reveal: bool) -> int:
+    """Gas for one call. A zero gas price keeps the node from capping the estimate at what
+    the balance pays for: a poor account should hear about its balance (check_funds), not
+    "out of gas". A reveal is estimated on the pending block, the one it is sent for: a
+    chain that makes blocks only for transactions (anvil) keeps an old latest block, whose
+    time would find the commitment too young."""
+    from ape.exceptions import ApeException, ContractLogicError
+
+    if reveal:
+        provider = handler.contract.provider
+        # An explicit limit (the block's) keeps ape from estimating on the latest block.
+        tx = handler.as_transaction(*args, sender=account, gas_price=0, gas_limit=provider.max_gas)
         try:
-            if len(group) == 1:
-                gas = registry.register.estimate_gas_cost(*arglists[0], sender=account, gas_price=0)
-            else:
-                gas = registry.multicall.estimate_gas_cost(data, sender=account, gas_price=0)
-        except ContractLogicError as err:
-            names = ", ".join(item.name for item in group)
-            raise ChainError(f"The registry would refuse {names}: {describe(err)}") from err
-        limit = math.ceil(int(gas) * GAS_MARGIN[0] / GAS_MARGIN[1])
-        out.append(Batch(group, data, arglists[0] if len(group) == 1 else None, limit))
-    return out
+            return int(provider.estimate_gas_cost(tx, block_id="pending"))
+        except ContractLogicError:
+            raise
+        except (ApeException, ValueError):
+            pass  # a node without a pending block: its latest block is the one to ask
+    return int(handler.estimate_gas_cost(*args, sender=account, gas_price=0))
+
+
+def with_margin(gas: Any) -> int:
+    """The gas limit to send with: the estimate and GAS_MARGIN more."""
+    return math.ceil(int(gas) * GAS_MARGIN[0] / GAS_MARGIN[1])
+
+
+def fee_of(tx: Any) -> int:
+    """The fee per gas ape will offer: the provider fills it in while preparing `tx`."""
+    return int(getattr(tx, "max_fee", None) or getattr(tx, "gas_price", None) or 0)
+
+
+def require_balance(account: Any, cost: int, what: str) -> None:
+    """An error naming `what` when the account holds less than `cost` (wei)."""
+    balance = int(account.balance)
+    if balance < cost:
+        raise ChainError(
+            f"{account.address} holds {format_amount(balance)} but {what} may cost up to "
+            f"{format_amount(cost)} in gas."
+        )
 
 
 def check_funds(registry: Any, account: Any, plan: Sequence[Batch]) -> int:
     """The most the batches can cost (gas limit x max fee); an error if the account holds less."""
     if not plan:
         return 0
-    # The fee ape will offer: the provider fills it in while preparing a transaction.
     batch = plan[0]
     if batch.args is not None:
         tx = registry.register.as_transaction(*batch.args, gas_limit=batch.gas_limit)
     else:
         tx = registry.multicall.as_transaction(batch.calldata, gas_limit=batch.gas_limit)
-    fee = int(getattr(tx, "max_fee", None) or getattr(tx, "gas_price", None) or 0)
-    cost = sum(b.gas_limit for b in plan) * fee
-    balance = int(account.balance)
-    if balance < cost:
-        raise ChainError(
-            f"{account.address} holds {format_amount(balance)} but registering may cost up to "
-            f"{format_amount(cost)} in gas."
-        )
+    cost = sum(b.gas_limit for b in plan) * fee_of(tx)
+    require_balance(account, cost, "registering")
     return cost
 
 

@@ -108,7 +108,9 @@ class Seedbed:
 
     def register(self, *folders: str | Path, spdx: str, **options: Any) -> register.RegisterRun:
         """Register folders as assets (options as `ape run register`: contributors, parents,
-        shares, licenses, kind, name, description, uri_base, out, excludes, symlinks…)."""
+        shares, licenses, kind, name, description, uri_base, out, excludes, symlinks…; and
+        `note`, `wait`, `clock` for a registry that asks for commitments, see
+        `register_folders`)."""
         contributors = options.pop("contributors", ())
         if isinstance(contributors, str | Path):
             contributors = (contributors,)

@@ -189,10 +189,8 @@ def test_prepare_defaults_to_the_publisher_alone(tmp_path):
     assert doc["seedbed:contentRoot"] == "0x" + item.content_root.hex()
     assert sorted(d["name"] for d in doc["distribution"]) == sorted(FILES)
     assert item.metadata_hash == keccak(item.metadata)
-    kind, content, people, total, uri, digest, links = item.register_args(
-        [reg.ParentLink(4, 100, 9)]
-    )
-    assert (kind, content, people, total) == (MODEL, item.content_root, item.tree.root, 1)
+    kind, content, salt, top, uri, digest, links = item.register_args([reg.ParentLink(4, 100, 9)])
+    assert (kind, content, salt, top) == (MODEL, item.content_root, bytes(32), item.tree.top())
     assert (uri, digest, links) == (target.metadata_uri, item.metadata_hash, [(4, 100, 9)])
     assert not target.out_dir.exists()  # nothing written while preparing
 
