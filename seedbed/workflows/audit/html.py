@@ -482,5 +482,100 @@ def render_html(result: AuditResult, data: dict[str, Any]) -> str:
                 left=3,
             )
         )
+    out += _integrity_sections(result, data)
     out.append("</body></html>\n")
     return "".join(out)
+
+
+def _integrity_sections(result: AuditResult, data: dict[str, Any]) -> list[str]:
+    """Registration, redirected claims, sweeps, lineage floors and DERIVE uses."""
+    out = []
+    reg = data["registration"]
+    if reg["min_commit_age"] is not None:
+        out.append("<h2>Registration</h2>")
+        out.append(
+            f'<p class="note">MIN_COMMIT_AGE {reg["min_commit_age"]} s, MAX_COMMIT_AGE '
+            f"{reg['max_commit_age']} s; {reg['commitments']} commitments by "
+            f"{reg['committers']} accounts (pending or unrevealed ones are no finding).</p>"
+        )
+    if data["redirects"]:
+        out.append("<h2>Claims paid to another recipient</h2>")
+        out.append(
+            '<p class="note">claimTo and claimToSigned: booked under the contributor, sent '
+            "to the recipient it chose.</p>"
+        )
+        out.append(
+            _table(
+                ["asset", "contributor", "recipient", "currency", "claims", "amount"],
+                [
+                    [
+                        r["asset"],
+                        r["account"],
+                        r["recipient"],
+                        r["symbol"],
+                        r["claims"],
+                        money(result, r["currency"].lower(), r["amount"]),
+                    ]
+                    for r in data["redirects"]
+                ],
+                left=4,
+            )
+        )
+    if data["sweeps"]:
+        out.append("<h2>Sent by mistake, returned to the treasury</h2>")
+        out.append(
+            _table(
+                ["contract", "currency", "sweeps", "amount", "treasury"],
+                [
+                    [
+                        r["contract"],
+                        r["symbol"],
+                        r["sweeps"],
+                        money(result, r["currency"].lower(), r["amount"]),
+                        r["treasury"],
+                    ]
+                    for r in data["sweeps"]
+                ],
+                left=2,
+            )
+        )
+    lineage = [r for r in data["floors"] if r["parents"] or r["floor_bps"]]
+    if lineage:
+        out.append("<h2>Lineage floors</h2>")
+        out.append(
+            '<p class="note">What a derivative must pass to each asset so that every '
+            "ancestor's minimum still holds (L3), rebuilt from the registrations; per parent, "
+            "the share passed and what that parent required.</p>"
+        )
+        out.append(
+            _table(
+                ["asset", "floor", "parents (share ≥ required, license)"],
+                [
+                    [
+                        r["asset"],
+                        f"{r['floor_bps'] / 100:g}%",
+                        ", ".join(
+                            f"{e['parent']}: {e['share_bps'] / 100:g}% ≥ "
+                            f"{e['required_bps'] / 100:g}%"
+                            + (f" (license {e['license']})" if e["license"] else "")
+                            for e in r["parents"]
+                        ),
+                    ]
+                    for r in lineage
+                ],
+                left=1,
+            )
+        )
+    if data["derives"]:
+        out.append("<h2>DERIVE licenses used</h2>")
+        out.append(
+            _table(
+                ["license", "parent", "derivative", "registrant", "uses"],
+                [
+                    [r["license"], r["parent"], r["derivative"], r["registrant"], r["uses"]]
+                    for r in data["derives"]
+                ],
+                left=1,
+            )
+        )
+    return out

@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from seedbed.core.constants import BPS, ETH
+from seedbed.core.constants import BPS, DERIVE, ETH
 from seedbed.core.keccak import keccak
 from seedbed.workflows.audit.findings import Findings
 
 ZERO = ETH
 # Bump when the way events are applied changes: stored snapshots of older versions are ignored.
-LEDGER_VERSION = 2
+# 3: lineage floors, DERIVE uses, redirected claims, sweeps, commitments, failed claims.
+LEDGER_VERSION = 3
 
 
 @dataclass(slots=True)
@@ -35,6 +36,12 @@ class Asset:
     block: int
     owner: str = ""
     delisted: bool = False
+    # Rebuilt by the audit from earlier registrations (L3): the least share a derivative must
+    # pass to this asset, and per parent edge what that parent required and the DERIVE
+    # license used for it (0: the registrant owned the parent).
+    floor_bps: int = 0
+    required: list[int] = field(default_factory=list)
+    licenses: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -110,6 +117,7 @@ class Offer:
     scopes: int
     status: int = 1
     service_bps: int = 0
+    min_upstream_bps: int = 0  # Terms.minUpstreamBps: what a DERIVE licensee must pass up
 
 
 @dataclass(slots=True)
@@ -194,6 +202,46 @@ class Earnings:
         return self.earned - self.withdrawn
 
 
+@dataclass(slots=True)
+class DeriveUse:
+    """A DERIVE license used up by a registration (DeriveUsed); `uses` above 1 is a bug."""
+
+    license: int
+    parent: int
+    registrant: str
+    child: int = 0  # the derivative registered with it (0 until its AssetRegistered)
+    uses: int = 0
+    block: int = 0
+    tx: str = ""
+
+
+@dataclass(slots=True)
+class Redirect:
+    """Claims of one account paid to another recipient (claimTo, claimToSigned)."""
+
+    amount: int = 0
+    claims: int = 0
+
+
+@dataclass(slots=True)
+class Sweep:
+    """Money sent to a contract by mistake and returned to the treasury, per contract and
+    currency (vault and meter ExcessSwept, license and registry Swept)."""
+
+    amount: int = 0
+    sweeps: int = 0
+    treasuries: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FailedClaim:
+    """A batch claim whose transfer failed (ClaimFailed), with no successful claim since."""
+
+    amount: int = 0  # the last failed claim's amount
+    failures: int = 0
+    block: int = 0
+
+
 UINT40_MAX = 2**40 - 1
 UINT64_MAX = 2**64 - 1
 
@@ -224,6 +272,11 @@ class Ledger:
         self.holders: dict[tuple[int, str], Holder] = defaultdict(Holder)
         self.owed: dict[tuple[int, str], Owed] = defaultdict(Owed)
         self.earnings: dict[tuple[str, str], Earnings] = defaultdict(Earnings)
+        self.derive_uses: dict[int, DeriveUse] = {}
+        self.redirects: dict[tuple[int, str, str, str], Redirect] = defaultdict(Redirect)
+        self.sweeps: dict[tuple[str, str], Sweep] = defaultdict(Sweep)
+        self.failed_claims: dict[tuple[int, str, str], FailedClaim] = defaultdict(FailedClaim)
+        self.commitments: Counter[str] = Counter()  # committer -> Committed events
         # Per currency, what the meter holds for others by its running events (deposits in,
         # withdrawals, asset payments and earnings out): Σ reserves + Σ owed + Σ earnings.
         self.meter_held: dict[str, int] = defaultdict(int)
@@ -236,20 +289,29 @@ class Ledger:
         self._block = 0
         self._due: dict[tuple[str, int, str], int] = defaultdict(int)
         self._flow: list[Any] | None = None
+        # Within the transaction: DeriveUsed not yet matched by its AssetRegistered, and the
+        # last Claimed (a ClaimRedirected must follow it).
+        self._derives: list[tuple[int, int, str]] = []
+        self._claim: tuple[int, str, str, int] | None = None
         self._handlers: dict[tuple[str, str], Callable[[list[Any], int, str], None]] = {
             ("registry", "AssetRegistered"): self._registered,
             ("registry", "Transfer"): self._asset_transfer,
             ("registry", "ListingChanged"): self._listing,
+            ("registry", "Committed"): self._committed,
+            ("registry", "Swept"): self._sweep_of("registry"),
             ("vault", "Paid"): self._paid,
             ("vault", "UpstreamFlowed"): self._flowed,
             ("vault", "Claimed"): self._claimed,
             ("vault", "ClaimFailed"): self._claim_failed,
             ("vault", "FeesWithdrawn"): self._fees_withdrawn,
             ("vault", "ExcessSwept"): self._swept,
+            ("vault", "ClaimRedirected"): self._redirected,
             ("license", "OfferCreated"): self._offer,
             ("license", "OfferStatusChanged"): self._offer_status,
             ("license", "LicenseBought"): self._bought,
             ("license", "Transfer"): self._license_transfer,
+            ("license", "DeriveUsed"): self._derive_used,
+            ("license", "Swept"): self._sweep_of("license"),
             ("meter", "ChannelOpened"): self._opened,
             ("meter", "Deposited"): self._deposited,
             ("meter", "WithdrawalRequested"): self._requested,
@@ -262,6 +324,7 @@ class Ledger:
             ("meter", "UnitsReleased"): self._released,
             ("meter", "AssetPaid"): self._asset_paid,
             ("meter", "EarningsWithdrawn"): self._earnings_withdrawn,
+            ("meter", "ExcessSwept"): self._sweep_of("meter"),
         }
         self._emptied: set[str] = set()  # channels a withdrawal emptied in this transaction
 
@@ -279,6 +342,7 @@ class Ledger:
         out["meter_held"] = list(self.meter_held.items())
         out["token_fee_loss"] = list(self.token_fee_loss.items())
         out["counts"] = list(self.counts.items())
+        out["commitments"] = list(self.commitments.items())
         out["currencies"] = sorted(self.currencies)
         out["events"], out["last_block"] = self.events, self.last_block
         return out
@@ -296,6 +360,7 @@ class Ledger:
         self.meter_held.update(dict(state["meter_held"]))
         self.token_fee_loss.update(dict(state["token_fee_loss"]))
         self.counts.update(dict(state["counts"]))
+        self.commitments.update(dict(state["commitments"]))
         self.currencies.update(state["currencies"])
         self.events, self.last_block = state["events"], state["last_block"]
 
@@ -333,6 +398,10 @@ class Ledger:
         more."""
         self._flow = None
         self._emptied.clear()
+        self._claim = None
+        for license_id, parent_id, registrant in self._derives:
+            self._derive_unmatched(license_id, parent_id, registrant, None)
+        self._derives = []
         if not self._due:
             return
         due = self._due
@@ -366,7 +435,7 @@ class Ledger:
 
     def _registered(self, a: list[Any], stamp: int, tx: str) -> None:
         asset_id, publisher, _content, kind, root, total, up, parents, uri, _h = a
-        self.assets[asset_id] = Asset(
+        asset = Asset(
             asset_id,
             publisher,
             kind,
@@ -378,6 +447,77 @@ class Ledger:
             self._block,
             owner=publisher,
         )
+        self._lineage(asset, tx)
+        self.assets[asset_id] = asset
+
+    def _lineage(self, asset: Asset, tx: str) -> None:
+        """L3 from events: each parent receives at least what it requires, the larger of its
+        floor (rebuilt from earlier registrations) and the minimum of the DERIVE license used
+        for it in this transaction; the new asset's floor is the largest
+        ceil(required × 10,000 / share). Every parent the registrant does not own needs a
+        license used here. A violation is a contract bug: the registry refuses them."""
+        names = {pid for pid, _s, _u in asset.parents}
+        uses: dict[int, int] = {}
+        for license_id, parent_id, registrant in self._derives:
+            if registrant == asset.publisher and parent_id in names:
+                uses[parent_id] = license_id
+            else:
+                self._derive_unmatched(license_id, parent_id, registrant, asset.id)
+        self._derives = []
+        where = {"asset": asset.id, "account": asset.publisher, "tx": tx}
+        floor = 0
+        for pid, share, _up in asset.parents:
+            parent = self.assets.get(pid)
+            license_id, minimum = 0, 0
+            if pid in uses:
+                license_id = uses[pid]
+                use = self.derive_uses.get(license_id)
+                if use is not None:
+                    use.child = asset.id
+                lic = self.licenses.get(license_id)
+                offer = self.offers.get(lic.offer) if lic is not None else None
+                minimum = offer.min_upstream_bps if offer is not None else 0
+            if parent is None:
+                self.f.fail(
+                    "lineage floor (L3)",
+                    f"Asset {asset.id} names parent {pid}, which was not registered before it.",
+                    **where,
+                )
+                asset.required.append(minimum)
+                asset.licenses.append(license_id)
+                continue
+            if parent.owner != asset.publisher and not license_id:
+                self.f.fail(
+                    "DERIVE license for every foreign parent",
+                    f"Asset {asset.id} names parent {pid}, owned by {parent.owner}, not by its "
+                    f"registrant {asset.publisher}, but no DERIVE license was used for it in "
+                    "the registration's transaction: the registry should have refused it (a "
+                    "contract bug).",
+                    **where,
+                )
+            elif parent.owner != asset.publisher:
+                self.f.passed("DERIVE license for every foreign parent")
+            required = max(parent.floor_bps, minimum)
+            asset.required.append(required)
+            asset.licenses.append(license_id)
+            if share >= required:
+                self.f.passed("lineage floor (L3)")
+            else:
+                why = f"its floor {parent.floor_bps} bps"
+                if license_id:
+                    why = f"the larger of {why} and license {license_id}'s minimum {minimum} bps"
+                self.f.fail(
+                    "lineage floor (L3)",
+                    f"Asset {asset.id} passes parent {pid} {share} bps, below the {required} "
+                    f"bps it requires ({why}): its ancestors' minimums no longer hold through "
+                    "this edge; the registry should have refused it (a contract bug).",
+                    expected=required,
+                    found=share,
+                    **where,
+                )
+            if share:
+                floor = max(floor, -(-required * BPS // share))
+        asset.floor_bps = floor
 
     def _asset_transfer(self, a: list[Any], stamp: int, tx: str) -> None:
         asset = self.assets.get(a[2])
@@ -388,6 +528,41 @@ class Ledger:
         asset = self.assets.get(a[0])
         if asset is not None:
             asset.delisted = bool(a[1])
+
+    def _derive_unmatched(
+        self, license_id: int, parent_id: int, registrant: str, child: int | None
+    ) -> None:
+        what = (
+            "no registration followed in the transaction"
+            if child is None
+            else f"the registration that followed (asset {child}) does not name that parent "
+            "for that registrant"
+        )
+        self.f.fail(
+            "DERIVE use names a registration's parent",
+            f"License {license_id} was used up to derive from asset {parent_id} by "
+            f"{registrant}, but {what}: the license token spent it outside a registration (a "
+            "contract bug).",
+            asset=parent_id,
+            account=registrant,
+            tx=self._tx,
+        )
+
+    def _committed(self, a: list[Any], stamp: int, tx: str) -> None:
+        # Counted only: a pending or unrevealed commitment is nobody's loss.
+        self.commitments[a[0]] += 1
+
+    def _sweep_of(self, role: str) -> Callable[[list[Any], int, str], None]:
+        def swept(a: list[Any], stamp: int, tx: str) -> None:
+            cur, treasury, amount = a
+            self.currencies.add(cur)
+            s = self.sweeps[role, cur]
+            s.amount += amount
+            s.sweeps += 1
+            if treasury not in s.treasuries:
+                s.treasuries.append(treasury)
+
+        return swept
 
     # -- vault ---------------------------------------------------------------------------------
 
@@ -495,6 +670,22 @@ class Ledger:
 
     def _claimed(self, a: list[Any], stamp: int, tx: str) -> None:
         asset_id, cur, account, amount, weight, total_claimed = a
+        self._claim = (asset_id, cur, account, amount)
+        self.failed_claims.pop((asset_id, cur, account), None)  # it has claimed since
+        if account == ZERO:
+            self.f.fail(
+                "the zero address never claims",
+                f"A claim of {amount} was booked for the zero address in asset {asset_id}: "
+                "the vault must refuse it (RoyaltyVaultZeroAccount), nobody holds its key (a "
+                "contract bug).",
+                asset=asset_id,
+                account=account,
+                currency=cur,
+                found=amount,
+                tx=tx,
+            )
+        else:
+            self.f.passed("the zero address never claims")
         pool = self.pools[asset_id, cur]
         pool.claimed += amount
         pool.claims += 1
@@ -536,8 +727,36 @@ class Ledger:
                 tx=tx,
             )
 
+    def _redirected(self, a: list[Any], stamp: int, tx: str) -> None:
+        """claimTo / claimToSigned: the Claimed just before booked it under the account, and
+        the money went to `recipient`."""
+        asset_id, cur, account, recipient, amount = a
+        r = self.redirects[asset_id, cur, account, recipient]
+        r.amount += amount
+        r.claims += 1
+        problems = []
+        if self._claim != (asset_id, cur, account, amount):
+            problems.append(
+                f"the claim before it in the transaction was {self._claim} (asset, currency, "
+                "account, amount), not this one"
+            )
+        if recipient == ZERO:
+            problems.append("it names the zero address as recipient")
+        self._claim = None
+        self._report(
+            "redirected claim follows its claim",
+            problems,
+            f"ClaimRedirected of {amount} from {account} to {recipient}",
+            {"asset": asset_id, "account": account, "currency": cur, "tx": tx},
+        )
+
     def _claim_failed(self, a: list[Any], stamp: int, tx: str) -> None:
-        self.books[a[1]].failed_claims += 1
+        asset_id, cur, account, amount = a
+        self.books[cur].failed_claims += 1
+        failed = self.failed_claims[asset_id, cur, account]
+        failed.amount = amount
+        failed.failures += 1
+        failed.block = self._block
 
     def _fees_withdrawn(self, a: list[Any], stamp: int, tx: str) -> None:
         cur, _to, amount = a
@@ -554,6 +773,7 @@ class Ledger:
 
     def _swept(self, a: list[Any], stamp: int, tx: str) -> None:
         self.books[a[0]].excess_swept += a[2]
+        self._sweep_of("vault")(a, stamp, tx)
 
     # -- licenses ------------------------------------------------------------------------------
 
@@ -562,7 +782,16 @@ class Ledger:
         self.currencies.add(t[1])
         service = t[10] if len(t) > 10 else 0
         self.offers[offer_id] = Offer(
-            offer_id, t[0], t[1], t[2], t[3], t[4], t[5], t[6], service_bps=service
+            offer_id,
+            t[0],
+            t[1],
+            t[2],
+            t[3],
+            t[4],
+            t[5],
+            t[6],
+            service_bps=service,
+            min_upstream_bps=t[7] if len(t) > 7 else 0,
         )
 
     def _offer_status(self, a: list[Any], stamp: int, tx: str) -> None:
@@ -617,6 +846,51 @@ class Ledger:
         lic = self.licenses.get(a[2])
         if lic is not None:
             lic.holder = a[1]
+
+    def _derive_used(self, a: list[Any], stamp: int, tx: str) -> None:
+        """A DERIVE license used up by a registration in this transaction (its
+        AssetRegistered follows). A license registers one derivative: a second use is a
+        contract bug."""
+        license_id, parent_id, registrant = a
+        where = {"asset": parent_id, "account": registrant, "tx": tx}
+        use = self.derive_uses.get(license_id)
+        if use is None:
+            use = self.derive_uses[license_id] = DeriveUse(
+                license_id, parent_id, registrant, block=self._block, tx=tx
+            )
+            self.f.passed("DERIVE license used once")
+        else:
+            self.f.fail(
+                "DERIVE license used once",
+                f"License {license_id} was used a second time, by {registrant} to derive from "
+                f"asset {parent_id}; it had registered asset {use.child} already (transaction "
+                f"{use.tx}): a license registers one derivative, so this is a contract bug.",
+                expected=1,
+                found=use.uses + 1,
+                **where,
+            )
+        use.uses += 1
+        lic = self.licenses.get(license_id)
+        problems = []
+        if lic is None:
+            problems.append("it was never sold")
+        else:
+            offer = self.offers.get(lic.offer)
+            if lic.asset != parent_id:
+                problems.append(f"it is a license of asset {lic.asset}")
+            if lic.holder != registrant:
+                problems.append(f"it is held by {lic.holder}")
+            if lic.expires_at and stamp >= lic.expires_at:
+                problems.append(f"it expired at {lic.expires_at}")
+            if offer is not None and not offer.scopes & DERIVE:
+                problems.append(f"its offer {offer.id} has no DERIVE scope")
+        self._report(
+            "DERIVE use by a valid license's holder",
+            problems,
+            f"DeriveUsed of license {license_id} for asset {parent_id} by {registrant}",
+            where,
+        )
+        self._derives.append((license_id, parent_id, registrant))
 
     # -- meter ---------------------------------------------------------------------------------
 
@@ -1030,6 +1304,10 @@ _TABLES: dict[str, type] = {
     "holders": Holder,
     "owed": Owed,
     "earnings": Earnings,
+    "derive_uses": DeriveUse,
+    "redirects": Redirect,
+    "sweeps": Sweep,
+    "failed_claims": FailedClaim,
 }
 
 

@@ -233,6 +233,95 @@ def _meter_columns(result: AuditResult, cur: str) -> dict[str, int]:
     }
 
 
+def redirect_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """Claims paid to another recipient (claimTo, claimToSigned), per account: booked under
+    the account, sent to the recipient."""
+    return [
+        {
+            "asset": asset,
+            "currency": addr(cur),
+            "symbol": result.tokens.get(cur, ("?", 18))[0],
+            "account": addr(account),
+            "recipient": addr(recipient),
+            "claims": r.claims,
+            "amount": r.amount,
+        }
+        for (asset, cur, account, recipient), r in sorted(result.ledger.redirects.items())
+        if _wanted(result, asset)
+    ]
+
+
+def sweep_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """Money sent to a contract by mistake and returned to the treasury."""
+    return [
+        {
+            "contract": role,
+            "address": addr(result.addresses[role]),
+            "currency": addr(cur),
+            "symbol": result.tokens.get(cur, ("?", 18))[0],
+            "sweeps": s.sweeps,
+            "amount": s.amount,
+            "treasury": ", ".join(addr(t) for t in s.treasuries),
+        }
+        for (role, cur), s in sorted(result.ledger.sweeps.items())
+    ]
+
+
+def floor_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """Every asset's lineage floor (L3), rebuilt from the registrations: what a derivative
+    must pass to it, and per parent edge the share, what the parent required and the DERIVE
+    license used (0: the registrant owned the parent)."""
+    rows = []
+    for asset_id, a in sorted(result.ledger.assets.items()):
+        if not _wanted(result, asset_id):
+            continue
+        edges = [
+            {
+                "parent": pid,
+                "share_bps": share,
+                "required_bps": a.required[i] if i < len(a.required) else 0,
+                "license": a.licenses[i] if i < len(a.licenses) else 0,
+            }
+            for i, (pid, share, _up) in enumerate(a.parents)
+        ]
+        rows.append(
+            {
+                "asset": asset_id,
+                "floor_bps": a.floor_bps,
+                "upstream_bps": a.upstream_bps,
+                "parents": edges,
+            }
+        )
+    return rows
+
+
+def derive_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """DERIVE licenses used up by registrations (one derivative each)."""
+    return [
+        {
+            "license": u.license,
+            "parent": u.parent,
+            "derivative": u.child,
+            "registrant": addr(u.registrant),
+            "uses": u.uses,
+            "tx": u.tx,
+        }
+        for u in sorted(result.ledger.derive_uses.values(), key=lambda u: u.license)
+        if _wanted(result, u.parent, u.child)
+    ]
+
+
+def registration_data(result: AuditResult) -> dict[str, Any]:
+    reg = result.registration
+    commitments = result.ledger.commitments
+    return {
+        "min_commit_age": reg.min_commit_age if reg else None,
+        "max_commit_age": reg.max_commit_age if reg else None,
+        "commitments": sum(commitments.values()),
+        "committers": len(commitments),
+    }
+
+
 def check_rows(result: AuditResult) -> list[dict[str, Any]]:
     return [
         {"check": t.name, "checked": t.checked, "failed": t.failed, "warnings": t.warned}
@@ -272,6 +361,11 @@ def report_data(result: AuditResult) -> dict[str, Any]:
         "channels": channel_rows(result),
         "operators": operator_rows(result),
         "licenses": license_rows(result),
+        "registration": registration_data(result),
+        "redirects": redirect_rows(result),
+        "sweeps": sweep_rows(result),
+        "floors": floor_rows(result),
+        "derives": derive_rows(result),
         "checks": check_rows(result),
         "findings": finding_rows(result),
         "ingest": {
@@ -331,6 +425,10 @@ _CSV_FILES = {
     "channels": "channels",
     "operators": "operators",
     "licenses": "licenses",
+    "redirects": "redirects",
+    "sweeps": "sweeps",
+    "floors": "floors",
+    "derives": "derives",
     "currencies": "currencies",
     "checks": "checks",
     "findings": "findings",
@@ -434,6 +532,44 @@ def print_summary(result: AuditResult, console: Console) -> None:
                 str(row["settlements"]),
             )
         console.print(ops)
+    redirects = redirect_rows(result)
+    if redirects:
+        moved = Table(title="Claims paid to another recipient (claimTo)")
+        for column in ("asset", "account", "recipient", "currency", "claims", "amount"):
+            moved.add_column(column, justify="right" if column in ("claims", "amount") else "left")
+        for row in redirects[:200]:
+            cur = row["currency"].lower()
+            moved.add_row(
+                str(row["asset"]),
+                row["account"],
+                row["recipient"],
+                row["symbol"],
+                str(row["claims"]),
+                rounded(result, cur, row["amount"]),
+            )
+        console.print(moved)
+    sweeps = sweep_rows(result)
+    if sweeps:
+        back = Table(title="Sent by mistake, returned to the treasury")
+        for column in ("contract", "currency", "sweeps", "amount", "treasury"):
+            back.add_column(column, justify="right" if column in ("sweeps", "amount") else "left")
+        for row in sweeps:
+            cur = row["currency"].lower()
+            back.add_row(
+                row["contract"],
+                row["symbol"],
+                str(row["sweeps"]),
+                rounded(result, cur, row["amount"]),
+                row["treasury"],
+            )
+        console.print(back)
+    reg = registration_data(result)
+    if reg["min_commit_age"] is not None:
+        console.print(
+            f"Registration: MIN_COMMIT_AGE {reg['min_commit_age']} s, MAX_COMMIT_AGE "
+            f"{reg['max_commit_age']} s; {reg['commitments']} commitments by "
+            f"{reg['committers']} accounts."
+        )
     checks = Table(title="Checks")
     for column in ("check", "checked", "failed", "warnings"):
         checks.add_column(column, justify="left" if column == "check" else "right")

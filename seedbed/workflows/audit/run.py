@@ -24,6 +24,14 @@ from seedbed.workflows.audit.checks import (
 )
 from seedbed.workflows.audit.findings import Findings
 from seedbed.workflows.audit.ingest import Ingestor, IngestStats, Progress
+from seedbed.workflows.audit.integrity import (
+    Registration,
+    check_claims,
+    check_commit_age,
+    check_failed_claims,
+    check_floors,
+    check_sweeps,
+)
 from seedbed.workflows.audit.ledger import LEDGER_VERSION, Ledger, Params
 from seedbed.workflows.audit.store import EventStore
 from seedbed.workflows.audit.transfers import investigate
@@ -44,6 +52,7 @@ class AuditResult:
     names: dict[int, str] = field(default_factory=dict)  # from croissant files beside trees
     paths: dict[str, Path] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    registration: Registration | None = None  # the registry's commitment windows
 
 
 def audit_addresses(rpc: Rpc, suite: Any, vault: str | None = None) -> dict[str, str]:
@@ -231,8 +240,15 @@ def run_audit(
             if asset_id not in ledger.assets:
                 raise InputError(f"Asset {asset_id} is not registered on chain {chain.chain_id}.")
         check_views(ledger, reader, addresses, findings, wanted, _block_time(rpc, tip))
+        registration = check_commit_age(
+            reader, addresses["registry"], _chain_id(rpc, chain), findings
+        )
+        check_floors(ledger, reader, addresses["registry"], findings, wanted)
         check_conservation(ledger, findings)
         check_trees(ledger, loaded, findings)
+        failing = check_claims(ledger, loaded, rpc, max(tip, 0), addresses["vault"], findings)
+        check_failed_claims(ledger, failing, findings, wanted)
+        check_sweeps(ledger, reader, addresses, findings, params.vault_is_suite)
         for excess in check_balances(ledger, reader, addresses, findings):
             investigate(
                 rpc,
@@ -263,6 +279,7 @@ def run_audit(
         assets=wanted,
         names=croissant_names(trees),
         seconds=timings,
+        registration=registration,
     )
     if out_dir is not None:
         from seedbed.workflows.audit.report import write_reports
@@ -308,6 +325,14 @@ def _params(reader: ChainReader, addresses: dict[str, str]) -> tuple[int, int, i
         )
     grace, delay, window = (int(t or 0) for t in times)
     return fee, grace, delay, window
+
+
+def _chain_id(rpc: Rpc, chain: Any) -> int:
+    """The node's own chain id (eth_chainId), else the one the connection reported."""
+    try:
+        return int(rpc.call("eth_chainId", []), 16)
+    except (RpcError, TypeError, ValueError):
+        return int(chain.chain_id)
 
 
 def _block_time(rpc: Rpc, block: int) -> int | None:

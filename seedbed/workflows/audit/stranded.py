@@ -9,8 +9,10 @@ each pool (asset, currency) is checked for what its contributors can never take 
   burned; a token transfer to it reverts, so the tokens stay locked);
 - an address listed twice: a claim pays the larger leaf's share, never the sum, so every
   smaller leaf's share stays in the vault;
-- dust above the README's bound of one wei per claim: a contributor whose share floors to 0
-  (accrued × weight < totalWeight) cannot claim at all, so its fraction stays too.
+- dust: every claim floors, so what no contributor can take out stays below one wei per
+  contributor per pool (the README's bound); more would be an arithmetic fault (a failure).
+  A contributor whose share floors to 0 (accrued × weight < totalWeight) cannot claim yet: a
+  warning with what it is owed, claimable once the pool grows.
 
 The amounts are exact: the vault's own floor(accrued × weight / totalWeight).
 """
@@ -117,13 +119,20 @@ class Shares:
     duplicates: dict[str, list[int]] = field(default_factory=dict)  # address -> its weights
     floors: dict[str, int] = field(default_factory=dict)  # Σ floor(accrued × w / total)
     claimable: dict[str, int] = field(default_factory=dict)  # leaves whose share is ≥ 1 wei
+    unfloored: dict[str, int] = field(default_factory=dict)  # Σ weights whose share is 0
+    unfloored_leaves: dict[str, int] = field(default_factory=dict)  # how many such leaves
 
 
 def scan_tree(ledger: Ledger, asset_id: int, tree: ContributorTree) -> Shares:
     """Every leaf once (addresses are sorted, so a repeated address is adjacent)."""
     total = ledger.assets[asset_id].total_weight
     accrued = {c: p.accrued for (a, c), p in ledger.pools.items() if a == asset_id and p.accrued}
-    out = Shares(floors=dict.fromkeys(accrued, 0), claimable=dict.fromkeys(accrued, 0))
+    out = Shares(
+        floors=dict.fromkeys(accrued, 0),
+        claimable=dict.fromkeys(accrued, 0),
+        unfloored=dict.fromkeys(accrued, 0),
+        unfloored_leaves=dict.fromkeys(accrued, 0),
+    )
     previous, weights = b"", [0]
     for raw, weight in tree.items():
         out.leaves += 1
@@ -140,11 +149,15 @@ def scan_tree(ledger: Ledger, asset_id: int, tree: ContributorTree) -> Shares:
             out.floors[cur] += share
             if share:
                 out.claimable[cur] += 1
+            elif raw != bytes(20):  # the zero address's share is reported as lost already
+                out.unfloored[cur] += weight
+                out.unfloored_leaves[cur] += 1
     return out
 
 
 def check_shares(ledger: Ledger, asset_id: int, shares: Shares, f: Findings) -> None:
-    """Zero-address and repeated contributors, and dust above the bound, as failures."""
+    """Zero-address and repeated contributors, and dust above the bound, as failures; shares
+    that floor to 0, as warnings."""
     if shares.zero:
         _zero_address(ledger, asset_id, shares.zero, f)
     else:
@@ -210,23 +223,50 @@ def _duplicate(
 def _dust(
     ledger: Ledger, asset_id: int, cur: str, floors: int, shares: Shares, f: Findings
 ) -> None:
-    """What no contributor can claim is dust: each claim floors, so it stays below one wei
-    per contributor who can claim (README). A share that floors to 0 cannot be claimed at all:
-    its fraction is stranded beyond that bound."""
+    """What no contributor can claim is dust. Each claim floors its own share, so the dust of
+    a pool stays below one wei per contributor (README): each leaf's fraction is < 1 wei.
+    A share that floors to 0 cannot be claimed yet; it is a warning with what those
+    contributors are owed together (exactly, as a fraction of a wei each), claimable once
+    the pool grows."""
     accrued = ledger.pools[asset_id, cur].accrued
-    dust, bound = accrued - floors, shares.claimable[cur]
-    if dust <= bound:
+    total = ledger.assets[asset_id].total_weight
+    dust, leaves = accrued - floors, shares.leaves
+    if dust < leaves:
         f.passed("dust within bound")
+    else:
+        f.fail(
+            "dust within bound",
+            f"{dust} of {cur} in asset {asset_id}'s pool can never be claimed: more than the "
+            f"bound of less than one wei per contributor per pool ({leaves} contributors), "
+            f"so the claims' floors do not add up (accrued {accrued}, Σ floor(accrued × "
+            f"weight / {total}) = {floors}).",
+            asset=asset_id,
+            currency=cur,
+            expected=max(leaves - 1, 0),
+            found=dust,
+        )
+    weight = shares.unfloored.get(cur, 0)
+    zero = shares.unfloored_leaves.get(cur, 0)
+    if not weight:
+        f.passed("no share floors to 0")
         return
-    f.fail(
-        "dust within bound",
-        f"{dust} of {cur} in asset {asset_id}'s pool can never be claimed: "
-        f"{shares.leaves - bound} of its {shares.leaves} contributors have a share that floors "
-        f"to 0 (accrued {accrued} × weight < totalWeight "
-        f"{ledger.assets[asset_id].total_weight}), above the README's bound of one wei per "
-        f"claim ({bound} contributors can claim).",
+    owed = _wei(accrued * weight, total)
+    f.warn(
+        "no share floors to 0",
+        f"{zero} of asset {asset_id}'s {leaves} contributors have a share of {cur} that "
+        f"floors to 0 (accrued {accrued} × weight < totalWeight {total}): they cannot claim "
+        f"yet; together they are owed {owed} wei (less than 1 wei each), part of the pool's "
+        f"dust of {dust} wei, claimable once the pool grows.",
         asset=asset_id,
         currency=cur,
-        expected=bound,
+        expected=0,
         found=dust,
     )
+
+
+def _wei(numerator: int, denominator: int) -> str:
+    """numerator / denominator wei, exact when it ends within 3 decimals, else '≈'."""
+    whole, rest = divmod(numerator, denominator)
+    thousandths, left = divmod(rest * 1000, denominator)
+    text = f"{whole}.{thousandths:03d}".rstrip("0").rstrip(".")
+    return text if not left else f"≈{text}"

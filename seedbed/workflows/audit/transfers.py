@@ -5,7 +5,13 @@ transaction that moved the currency in or out of it is compared with the events 
 ERC-20 movements are read from the token's Transfer logs; ETH movements from call traces
 (`debug_traceTransaction` with the callTracer), when the node has them. A payout event whose
 transfer moved a different amount is a failure (e.g. a vault skimming claims); tokens that
-arrived outside any payment were sent directly (a warning: `sweepExcess` returns them).
+arrived outside any payment were sent directly (a warning: `sweepExcess` or `sweep` returns
+them to the treasury, and the sweep's event books what left).
+
+The license token and the registry hold nothing between calls: a sale's price passes through
+the license token to the vault in its transaction. For them, what each transaction left
+behind (in − out, plus what its Swept events sent to the treasury) is what was sent by
+mistake.
 """
 
 from __future__ import annotations
@@ -22,18 +28,34 @@ from seedbed.workflows.audit.findings import Findings
 TRANSFER = "0x" + keccak(b"Transfer(address,address,uint256)").hex()
 MAX_TRACES = 20_000
 
-# (role, event) -> (index of currency, index of amount, +1 in / -1 out, index of account).
-# A negative currency index -1 - i means: the currency of the channel at index i. Settlement
-# moves money inside the meter's books only: UsageSettled is no token movement.
+# (role, event) -> (index of currency, index of amount, +1 in / -1 out / 0 no movement of its
+# own, index of account). A negative currency index -1 - i means: the currency of the channel
+# at index i. Settlement moves money inside the meter's books only: UsageSettled is no token
+# movement. ClaimRedirected follows the Claimed that booked the amount: it only names who
+# received it. Sweeps return what was sent by mistake to the treasury.
 _BOOK: dict[tuple[str, str], tuple[int, int, int, int | None]] = {
     ("vault", "Paid"): (1, 3, +1, None),
     ("vault", "Claimed"): (1, 3, -1, 2),
+    ("vault", "ClaimRedirected"): (1, 4, 0, 3),
     ("vault", "FeesWithdrawn"): (0, 2, -1, 1),
     ("vault", "ExcessSwept"): (0, 2, -1, 1),
     ("meter", "Deposited"): (-1, 1, +1, None),
     ("meter", "Withdrawn"): (-1, 2, -1, 1),
     ("meter", "AssetPaid"): (1, 2, -1, None),
     ("meter", "EarningsWithdrawn"): (1, 3, -1, 0),
+    ("meter", "ExcessSwept"): (0, 2, -1, 1),
+    ("license", "Swept"): (0, 2, -1, 1),
+    ("registry", "Swept"): (0, 2, -1, 1),
+}
+SWEEPS = frozenset({"ExcessSwept", "Swept"})
+PASS_THROUGH = frozenset({"license", "registry"})  # roles that hold nothing between calls
+_WHAT = {"vault": "vault", "meter": "usage meter", "license": "license token"}
+_WHAT["registry"] = "registry"
+_RETURNS = {
+    "vault": "nobody's revenue, sweepExcess returns it to the treasury.",
+    "meter": "nobody's revenue, sweepExcess returns it to the treasury (never what is owed).",
+    "license": "nobody's revenue, sweep returns it to the treasury.",
+    "registry": "nobody's revenue, sweep returns it to the treasury.",
 }
 
 
@@ -69,9 +91,9 @@ def book_moves(
         t = txs.get(tx) or txs.setdefault(tx, _Tx())
         if sign > 0:
             t.book_in += a[amount_i]
-        else:
+        elif sign < 0:
             t.book_out += a[amount_i]
-        if name in ("Claimed", "Paid", "AssetPaid"):
+        if name in ("Claimed", "ClaimRedirected", "Paid", "AssetPaid"):
             t.asset = a[0]
         if account_i is not None:
             t.account = a[account_i]
@@ -158,7 +180,7 @@ def investigate(
 ) -> None:
     """Explain `excess` (balance minus books) of `holder` in `currency`, as findings."""
     where = {"currency": currency}
-    what = {"vault": "vault", "meter": "usage meter"}[role]
+    what = _WHAT[role]
     txs = book_moves(rows, role, currency, channels)
     if currency == ETH:
         if not eth_moves(rpc, holder, txs):
@@ -173,6 +195,9 @@ def investigate(
             return
     else:
         token_moves(rpc, currency, holder, start, end, txs, step)
+    if role in PASS_THROUGH:
+        _pass_through(role, txs, excess, findings, where)
+        return
 
     direct = 0
     explained = 0
@@ -203,22 +228,24 @@ def investigate(
             )
         else:
             direct += t.real_in - t.book_in
-    swept = sum(t.book_out for t in txs.values() if "ExcessSwept" in t.names)
+    swept = sum(t.book_out for t in txs.values() if SWEEPS & set(t.names))
     # balance - books = what arrived beyond the books - payout mismatches - what was swept
     residual = excess - (explained - swept)
     if direct - swept > 0:
         findings.warn(
             f"{role} excess",
             f"{direct - swept} arrived at the {what} outside any payment (sent directly); "
-            + (
-                "nobody's revenue, sweepExcess returns it to the treasury."
-                if role == "vault"
-                else "nobody's revenue, and no function of it can move it."
-            ),
+            + _RETURNS[role],
             expected=0,
             found=direct - swept,
             **where,
         )
+    _residual(role, what, currency, residual, findings, where)
+
+
+def _residual(
+    role: str, what: str, currency: str, residual: int, findings: Findings, where: dict[str, Any]
+) -> None:
     if residual > 0 and currency == ETH:
         findings.warn(
             f"{role} excess",
@@ -238,3 +265,51 @@ def investigate(
             found=residual,
             **where,
         )
+
+
+def _pass_through(
+    role: str, txs: dict[str, _Tx], excess: int, findings: Findings, where: dict[str, Any]
+) -> None:
+    """A contract that holds nothing between calls (books 0): per transaction, what came in
+    and was not passed on or swept stayed behind; a transaction that took out more than that
+    is a failure, and so is a sweep whose event and transfer differ."""
+    what = _WHAT[role]
+    left = 0
+    for tx, t in txs.items():
+        ids = {"asset": t.asset, "account": t.account, "tx": tx}
+        kept = t.real_in - t.real_out + t.book_out
+        if t.book_out and t.real_out < t.book_out:
+            findings.fail(
+                f"{role} payouts match transfers",
+                f"{'/'.join(t.names)} of the {what} says {t.book_out} went to the treasury "
+                f"but only {t.real_out} left it.",
+                expected=t.book_out,
+                found=t.real_out,
+                **ids,
+                **where,
+            )
+        elif kept < 0:
+            findings.fail(
+                f"{role} payouts match transfers",
+                f"A transaction took {-kept} out of the {what} beyond what arrived in it and "
+                "what its sweeps booked.",
+                expected=0,
+                found=-kept,
+                **ids,
+                **where,
+            )
+        else:
+            findings.passed(f"{role} payouts match transfers")
+        left += kept
+    swept = sum(t.book_out for t in txs.values())
+    if left - swept > 0:
+        findings.warn(
+            f"{role} excess",
+            f"{left - swept} arrived at the {what} outside any sale or call of it (sent "
+            f"directly){f', after {swept} was swept to the treasury' if swept else ''}; "
+            + _RETURNS[role],
+            expected=0,
+            found=left - swept,
+            **where,
+        )
+    _residual(role, what, where["currency"], excess - (left - swept), findings, where)
