@@ -59,13 +59,17 @@ def generate(url: str, events: int, record_path: Path) -> dict[str, Any]:
 
         dep = accounts.test_accounts[0]
         record = deploy(
-            project, chain, dep, Params(wirer=dep.address, treasury=dep.address), write_record=False
+            project,
+            chain,
+            dep,
+            Params(wirer=dep.address, treasury=dep.address, min_commit_age=0),
+            write_record=False,
         )
         suite = Suite.from_record(project, chain, record)
         people = {os.urandom(20): 1 + i for i in range(64)}
         tree = ContributorTree.build(people)
         suite.registry.register(
-            0, os.urandom(32), tree.root, tree.total, "x", b"\x11" * 32, [], sender=dep
+            0, os.urandom(32), bytes(32), tree.top(), "x", b"\x11" * 32, [], sender=dep
         )
         requests = []
         for raw in people:

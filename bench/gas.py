@@ -12,9 +12,11 @@ from typing import Any
 
 from bench.harness import Results
 from seedbed.core.constants import DERIVE, ETH, INFER
+from seedbed.core.keccak import keccak
 from seedbed.core.treefile import ContributorTree
 from seedbed.core.vouchers import Voucher, sign
 
+ZERO_SALT = b"\x00" * 32
 URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/croissant.json"
 META = b"\x42" * 32
 
@@ -28,9 +30,17 @@ class GasBench:
 
         self.project, self.chain, self.keys = project, chain, keys
         self.deployer, self.publisher, self.alice, self.bob, self.gateway, self.buyer = accounts[:6]
-        params = Params(wirer=self.deployer.address, treasury=self.deployer.address)
+        # The direct path (commitments off, as on a local chain) and, beside it, a suite with
+        # commit-reveal on, as on public chains.
+        params = Params(
+            wirer=self.deployer.address, treasury=self.deployer.address, min_commit_age=0
+        )
         self.suite = Suite.from_record(
             project, chain, deploy(project, chain, self.deployer, params, write_record=False)
+        )
+        public = Params(wirer=self.deployer.address, treasury=self.deployer.address)
+        self.public = Suite.from_record(
+            project, chain, deploy(project, chain, self.deployer, public, write_record=False)
         )
         self.small = ContributorTree.build(
             {
@@ -49,8 +59,8 @@ class GasBench:
         receipt = r.register(
             0,
             os.urandom(32),
-            tree.root,
-            tree.total,
+            ZERO_SALT,
+            tree.top(),
             URI,
             META,
             parents or [],
@@ -96,19 +106,13 @@ class GasBench:
 
         calls = [
             s.registry.register.as_transaction(
-                0,
-                os.urandom(32),
-                self.small.root,
-                self.small.total,
-                URI,
-                META,
-                [],
-                sender=self.publisher,
+                0, os.urandom(32), ZERO_SALT, self.small.top(), URI, META, [], sender=self.publisher
             ).data
             for _ in range(100)
         ]
         rec = s.registry.multicall(calls, sender=self.publisher)
         res.record("register_batch100_per_asset_gas", rec.gas_used // 100, "gas", 110_000)
+        self.commit_reveal(res)
 
         # pay: second payment to a pool (the first one also caches the asset's upstream share).
         solo, _ = self.register(self.small)
@@ -155,6 +159,7 @@ class GasBench:
             s.vault.claim(big_asset, ETH, self.alice, w, pf, sender=self.alice),
             65_000,
         )
+        self.claims_to(res, big_asset)
 
         s.vault.flowUpstream(child, ETH, sender=self.gateway)  # parents' pools exist now
         s.vault.pay(child, ETH, 10**15, value=10**15, sender=self.buyer)
@@ -166,6 +171,82 @@ class GasBench:
 
         self.splits_comparison(res)
         self.licenses_and_metering(res)
+
+    def claims_to(self, res: Results, asset: int) -> None:
+        """Claims paid to a recipient the contributor chose: sent by it, or signed by it and
+        sent by a third party; the recipient is a fresh (cold, empty) account each time."""
+        from seedbed.core import claim_to
+
+        s, big = self.suite, self.big
+        w, pf = self.proof(big, self.bob)
+        s.vault.pay(asset, ETH, 10**18, value=10**18, sender=self.buyer)
+        res.gas(
+            "claim_to_first_gas",
+            s.vault.claimTo(asset, ETH, w, pf, os.urandom(20), sender=self.bob),
+            None,
+            "sent by the contributor to a new recipient (a cold account)",
+        )
+        s.vault.pay(asset, ETH, 10**18, value=10**18, sender=self.buyer)
+        deadline = self.chain.pending_timestamp + 86_400
+        recipient = "0x" + os.urandom(20).hex()
+        signed = claim_to.ClaimTo(asset, ETH, self.bob.address, recipient, deadline=deadline)
+        sig = claim_to.sign(signed, self.chain.provider.chain_id, s.vault.address, self.keys[3])
+        res.gas(
+            "claim_to_signed_gas",
+            s.vault.claimToSigned(*claim_to.args(signed, w, pf, sig), sender=self.gateway),
+            None,
+            "repeat claim signed by the contributor, sent by a third party to a cold recipient",
+        )  # fmt: skip
+
+    def commit_reveal(self, res: Results) -> None:
+        """Registration on a suite with commitments on: commit, wait MIN_COMMIT_AGE, reveal."""
+        r = self.public.registry
+        wait = int(r.MIN_COMMIT_AGE())
+
+        def ripen() -> None:
+            self.chain.provider.make_request("evm_increaseTime", [wait])
+            self.chain.provider.make_request("evm_mine", [])
+
+        def reveal_one() -> tuple[Any, Any]:
+            salt, root = os.urandom(32), os.urandom(32)
+            leaf = bytes(r.registrationLeaf(self.publisher, root, salt))
+            commit = r.commit(keccak(leaf), sender=self.publisher)
+            ripen()
+            args: tuple[Any, ...] = (0, root, salt, self.small.top(), URI, META, [])
+            return commit, r.register(*args, sender=self.publisher)
+
+        reveal_one()  # the publisher's first asset on this suite: its balance slot exists now
+        commit, reveal = reveal_one()
+        res.gas("register_commit_gas", commit, None, "commit-reveal on: the commitment alone")
+        res.gas("register_reveal_gas", reveal, None, "the reveal: register with the salt")
+        res.record(
+            "register_commit_reveal_gas",
+            commit.gas_used + reveal.gas_used,
+            "gas",
+            None,
+            note=f"both transactions, {wait} s apart; the direct path is register_gas",
+        )
+        roots = [(os.urandom(32), os.urandom(32)) for _ in range(100)]
+        leaves = [bytes(r.registrationLeaf(self.publisher, root, salt)) for root, salt in roots]
+        commit = r.commit(keccak(b"".join(leaves)), sender=self.publisher)
+        ripen()
+        calls = [bytes(r.openCommitment.as_transaction(leaves, sender=self.publisher).data)]
+        calls += [
+            bytes(
+                r.register.as_transaction(
+                    0, root, salt, self.small.top(), URI, META, [], sender=self.publisher
+                ).data
+            )
+            for root, salt in roots
+        ]
+        rec = r.multicall(calls, sender=self.publisher)
+        res.record(
+            "register_batch100_commit_reveal_per_asset_gas",
+            (commit.gas_used + rec.gas_used) // 100,
+            "gas",
+            110_000,
+            note="one commitment for 100 assets, one multicall revealing them",
+        )
 
     def splits_comparison(self, res: Results) -> None:
         """One payment to 500 contributors: 0xSplits v1 pushes to all (~3.36M gas); here one

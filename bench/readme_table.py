@@ -9,6 +9,8 @@ REFERENCE = {
     "buy_license_gas": "Story Protocol `mintLicenseTokens`: 505–707k",
     "register_derived_2_parents_gas": "Story Protocol derivative registration: 1.4M+",
     "claim_first_gas": "Story Protocol vault claim: ~131k cold",
+    "claim_repeat_gas": "sent by the contributor; a third party sending it pays the same",
+    "claim_to_first_gas": "includes 25k for creating the recipient account (ETH to an empty one)",
     "pay_eth_gas": "EVM floor ≈ 29k",
     "splits500_100_payments_total_gas": "0xSplits v1: ~3.36M per payment to 500",
     "gateway_paid_rps": "x402 `exact`: 2–3 s per call, each its own on-chain transaction",
