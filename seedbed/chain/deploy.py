@@ -187,6 +187,8 @@ def deploy(
     contracts: dict[str, dict[str, Any]] = {}
     first_block: int | None = None
     planned = plan(project, params)
+    if write_record:
+        _check_record(provider, planned, params.salt, folder)
     _check_no_other_suite(project, provider, {p.name: p.address for p in planned})
     for item in planned:
         present = bytes(provider.get_code(item.address))
@@ -234,6 +236,26 @@ def deploy(
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, (json.dumps(record, indent=2) + "\n").encode())
     return record
+
+
+def _check_record(provider: Any, planned: list[Planned], salt: str, folder: Path | None) -> None:
+    """Before sending anything: a suite recorded for this chain with the same salt that is live
+    on it, at other addresses (other parameters), is not replaced by a second one; every script
+    reads the record, so overwriting it would silently move them all to a new, empty suite. A
+    new --salt is the way to ask for a second suite."""
+    old = load_record(int(provider.chain_id), folder)
+    if not old or old.get("salt") != salt:
+        return
+    recorded = old.get("contracts", {}).get("AssetRegistry", {}).get("address")
+    ours = next(p.address for p in planned if p.name == "AssetRegistry")
+    if not recorded or str(recorded).lower() == ours.lower():
+        return
+    if bytes(provider.get_code(recorded)):
+        raise ChainError(
+            f"{record_path(int(provider.chain_id), folder)} records a live Seedbed suite on "
+            f"this chain (AssetRegistry {recorded}) with the same salt and other parameters; "
+            "nothing was sent. Deploy with the recorded parameters, or another --salt."
+        )
 
 
 def _check_no_other_suite(project: Any, provider: Any, addresses: dict[str, str]) -> None:
