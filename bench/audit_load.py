@@ -55,6 +55,7 @@ def generate(url: str, events: int, record_path: Path) -> dict[str, Any]:
         from seedbed.chain.client import Suite
         from seedbed.chain.deploy import Params, deploy
         from seedbed.chain.rpc import Rpc
+        from seedbed.core.keccak import keccak
         from seedbed.core.treefile import ContributorTree
 
         dep = accounts.test_accounts[0]
@@ -62,15 +63,18 @@ def generate(url: str, events: int, record_path: Path) -> dict[str, Any]:
             project,
             chain,
             dep,
-            Params(wirer=dep.address, treasury=dep.address, min_commit_age=0),
+            Params(wirer=dep.address, treasury=dep.address),
             write_record=False,
         )
         suite = Suite.from_record(project, chain, record)
         people = {os.urandom(20): 1 + i for i in range(64)}
         tree = ContributorTree.build(people)
-        suite.registry.register(
-            0, os.urandom(32), bytes(32), tree.top(), "x", b"\x11" * 32, [], sender=dep
-        )
+        # This anvil's chain id is not 31337, so registration is commit, wait, reveal.
+        reg, root, salt = suite.registry, os.urandom(32), os.urandom(32)
+        reg.commit(keccak(bytes(reg.registrationLeaf(dep, root, salt))), sender=dep)
+        chain.provider.make_request("evm_increaseTime", [int(reg.MIN_COMMIT_AGE())])
+        chain.provider.make_request("evm_mine", [])
+        reg.register(0, root, salt, tree.top(), "x", b"\x11" * 32, [], sender=dep)
         requests = []
         for raw in people:
             weight, proof = tree.proof(raw)
