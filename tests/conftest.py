@@ -111,12 +111,7 @@ def fot_token(project, deployer):
 # -- builders ------------------------------------------------------------------------------------
 
 
-ZERO_SALT = b"\x00" * 32
-
-
-def top_of(tree):
-    """The registry's `top` argument (the root's preimage) for a ContributorTree."""
-    return [(bytes(h), int(s)) for h, s in tree.top()]
+from testkit.registering import ZERO_SALT, top_of  # noqa: E402
 
 
 class Contributors:

@@ -10,6 +10,7 @@ import json
 
 import pytest
 from rich.console import Console
+from test_ledger_rules import Chain  # the same feeder: fee 0, a day of grace
 
 from seedbed.core.constants import DERIVE, ETH, MODEL
 from seedbed.workflows.audit.findings import Findings
@@ -18,7 +19,7 @@ from seedbed.workflows.audit.integrity import (
     check_claims,
     check_commit_age,
 )
-from seedbed.workflows.audit.ledger import Ledger, Params
+from seedbed.workflows.audit.ledger import Ledger
 from seedbed.workflows.audit.report import print_summary
 
 LICENSE, METER = "0x" + "11" * 20, "0x" + "22" * 20
@@ -40,26 +41,6 @@ def findings_of(result, check, status=None):
 
 
 # -- synthetic events ------------------------------------------------------------------------------
-
-
-class Chain:
-    """Feeds rows to a Ledger the way the store does: one transaction per call, in order."""
-
-    def __init__(self):
-        self.findings = Findings()
-        self.ledger = Ledger(Params(0, 86_400, LICENSE, METER), self.findings)
-        self.block = 0
-
-    def tx(self, *events, time=1_000):
-        self.block += 1
-        rows = [
-            (self.block, i, time, f"0x{self.block:064x}", role, name, json.dumps(args))
-            for i, (role, name, args) in enumerate(events)
-        ]
-        self.ledger.apply_rows(rows)
-
-    def failed(self):
-        return [(f.check, f.asset) for f in self.findings.failures]
 
 
 def registered(asset, publisher=ALICE, parents=()):

@@ -11,11 +11,11 @@ import ape
 import pytest
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
+from testkit.registering import ZERO_SALT
 
 from seedbed.core.constants import ACCESS, DATASET, DERIVE, ETH, INFER, TRAIN
 from seedbed.core.vouchers import Voucher, sign
 
-ZERO_SALT = b"\x00" * 32
 FAR = 4_000_000_000
 
 

@@ -11,13 +11,13 @@ from eth_utils import keccak
 from hypothesis import event, given
 from hypothesis import strategies as st
 from registry_helpers import isolated, reverts
+from testkit.registering import ZERO_SALT
 
 from seedbed.core.constants import DATASET, DERIVE, ETH
 from seedbed.core.errors import InputError
 from seedbed.core.sumtree import root_of_top, sum_leaf, sum_node
 from seedbed.core.treefile import ContributorTree
 
-ZERO_SALT = b"\x00" * 32
 ETHER = 10**18
 BPS = 10_000
 ZERO = "0x" + "00" * 20

@@ -14,13 +14,13 @@ from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
+from testkit.registering import ZERO_SALT
 from vault_helpers import ETH, isolated, reverts
 
 from seedbed.core.sumtree import build_packed
 from seedbed.core.treefile import ContributorTree, pack_tree
 
 ZERO = "0x" + "00" * 20
-ZERO_SALT = b"\x00" * 32
 MAX_UINT = 2**256 - 1
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 CLAIM_TO = (
