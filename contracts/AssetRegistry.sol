@@ -50,13 +50,15 @@ contract AssetRegistry is IAssetRegistry, ERC721, IERC4906, Multicall {
     uint256 internal constant MAX_COMMIT_WINDOW = type(uint16).max;
     /// @dev Prefix of a registration leaf: 0x00 and 0x01 are the trees' leaves and nodes.
     bytes1 internal constant REGISTRATION_LEAF = 0x02;
+    uint8 internal constant STATUS_NONE = 0;
+    uint8 internal constant STATUS_UPHELD = 2;
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev One slot: 40 + 40 + 16 + 16 + 16 + 8 + 8 + 8 + 96 = 248 bits. Ids fit 40 bits
-    /// (10^12 registrations); the spare byte is kept for the asset's dispute status.
+    /// @dev One slot: 40 + 40 + 16 + 16 + 16 + 8 + 8 + 8 + 8 + 96 = 256 bits. Ids fit 40 bits
+    /// (10^12 registrations). `status` is the court's: 0 none, 1 disputed, 2 upheld (final).
     struct Record {
         uint40 id;
         uint40 createdAt;
@@ -66,6 +68,7 @@ contract AssetRegistry is IAssetRegistry, ERC721, IERC4906, Multicall {
         Kind kind;
         uint8 parentCount;
         bool delisted;
+        uint8 status;
         uint96 totalWeight;
     }
 
@@ -80,6 +83,8 @@ contract AssetRegistry is IAssetRegistry, ERC721, IERC4906, Multicall {
     uint64 internal _lastId;
     /// @inheritdoc IAssetRegistry
     address public licenseGate;
+    /// @inheritdoc IAssetRegistry
+    address public court;
 
     constructor(address wirer, address treasury, uint32 minCommitAge, uint32 maxCommitAge)
         ERC721("Seedbed Asset", "SEED")
@@ -217,6 +222,25 @@ contract AssetRegistry is IAssetRegistry, ERC721, IERC4906, Multicall {
         emit LicenseGateWired(gate);
     }
 
+    /// @inheritdoc IAssetRegistry
+    function wireCourt(address court_) external {
+        if (msg.sender != WIRER) revert AssetRegistryNotWirer(msg.sender);
+        if (court != address(0)) revert AssetRegistryAlreadyWired(court);
+        court = court_;
+        emit CourtWired(court_);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function setStatus(uint256 assetId, uint8 status_) external {
+        if (msg.sender != court || court == address(0)) revert AssetRegistryNotCourt(msg.sender);
+        if (status_ > STATUS_UPHELD) revert AssetRegistryBadStatus(status_);
+        Record storage rec = _records[_contentRoots[assetId]];
+        if (rec.id == 0 || rec.id != assetId) revert AssetRegistryUnknownAsset(assetId);
+        rec.status = status_;
+        emit StatusChanged(assetId, status_);
+        emit MetadataUpdate(assetId);
+    }
+
     /*//////////////////////////////////////////////////////////////
                                   VIEWS
     //////////////////////////////////////////////////////////////*/
@@ -260,7 +284,8 @@ contract AssetRegistry is IAssetRegistry, ERC721, IERC4906, Multicall {
             createdAt: rec.createdAt,
             delisted: rec.delisted,
             floorBps: rec.floorBps,
-            commitLag: rec.commitLag
+            commitLag: rec.commitLag,
+            status: rec.status
         });
     }
 
@@ -291,7 +316,8 @@ contract AssetRegistry is IAssetRegistry, ERC721, IERC4906, Multicall {
 
     /// @inheritdoc IAssetRegistry
     function isListed(uint256 assetId) external view returns (bool) {
-        return !_record(assetId, _contentRoots[assetId]).delisted;
+        Record memory rec = _record(assetId, _contentRoots[assetId]);
+        return !rec.delisted && rec.status == STATUS_NONE;
     }
 
     /// @inheritdoc IAssetRegistry
@@ -375,6 +401,8 @@ contract AssetRegistry is IAssetRegistry, ERC721, IERC4906, Multicall {
         ParentLink calldata link = links[i];
         uint256 pid = link.assetId;
         Record memory prec = _record(pid, _contentRoots[pid]);
+        // A disputed or taken-down asset cannot gain derivatives (its licenses stop selling too).
+        if (prec.status != STATUS_NONE) revert AssetRegistryParentDisputed(pid, prec.status);
         uint256 share = link.shareBps;
         if (share == 0) revert AssetRegistryZeroShare(pid);
         for (uint256 j; j < i; ++j) {

@@ -48,6 +48,12 @@ contract RoyaltyVault is IRoyaltyVault, EIP712, ReentrancyGuardTransient {
     address public immutable TREASURY;
     /// @inheritdoc IRoyaltyVault
     uint16 public immutable FEE_BPS;
+    /// @notice The account allowed to wire the court, once.
+    address public immutable WIRER;
+
+    uint8 internal constant HOLD_NONE = 0;
+    uint8 internal constant HOLD_ESCROW = 1;
+    uint8 internal constant HOLD_REDIRECTED = 2;
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -69,12 +75,38 @@ contract RoyaltyVault is IRoyaltyVault, EIP712, ReentrancyGuardTransient {
     /// @inheritdoc IRoyaltyVault
     mapping(address currency => uint256) public fees;
 
-    constructor(IAssetRegistry registry, address treasury, uint16 feeBps) EIP712("Seedbed RoyaltyVault", "1") {
+    /// @dev Set only by the court. Escrow: every credit to the asset goes to `_escrowed`.
+    /// Redirected: every credit (and a release of the escrow) goes to `beneficiary`'s pool, or
+    /// to the fee book when it is 0.
+    /// `round` counts the asset's escrow holds (one per dispute) and tags what each one held.
+    struct Hold {
+        uint8 state;
+        uint64 beneficiary;
+        uint32 round;
+    }
+
+    /// @dev One slot: what an asset's escrow holds in a currency, and the hold round that
+    /// filled it. Escrow of an earlier round is a dispute's that ended before the current one
+    /// opened, dismissed or lapsed (an upheld one is final): it is the asset's own.
+    struct Escrow {
+        uint224 amount;
+        uint32 round;
+    }
+
+    mapping(uint256 assetId => Hold) internal _holds;
+    mapping(uint256 assetId => mapping(address currency => Escrow)) internal _escrowed;
+    /// @inheritdoc IRoyaltyVault
+    address public court;
+
+    constructor(IAssetRegistry registry, address treasury, uint16 feeBps, address wirer)
+        EIP712("Seedbed RoyaltyVault", "1")
+    {
         if (feeBps > MAX_FEE_BPS) revert RoyaltyVaultFeeTooHigh(feeBps, MAX_FEE_BPS);
         if (treasury == address(0)) revert RoyaltyVaultInvalidTreasury(treasury);
         REGISTRY = registry;
         TREASURY = treasury;
         FEE_BPS = feeBps;
+        WIRER = wirer;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -109,7 +141,7 @@ contract RoyaltyVault is IRoyaltyVault, EIP712, ReentrancyGuardTransient {
             fee = received * FEE_BPS / BPS;
             fees[currency] += fee;
         }
-        (uint256 toContributors, uint256 toUpstream) = _credit(assetId, currency, received - fee, up);
+        (uint256 toContributors, uint256 toUpstream) = _receive(assetId, currency, received - fee, up);
         held[currency] += received;
         emit Paid(assetId, currency, msg.sender, received, toContributors, toUpstream, fee);
     }
@@ -130,8 +162,54 @@ contract RoyaltyVault is IRoyaltyVault, EIP712, ReentrancyGuardTransient {
             uint256 share = i + 1 == n ? rest : moved * ps[i].shareBps / up;
             rest -= share;
             uint256 pid = ps[i].assetId;
-            (uint256 toC, uint256 toU) = _credit(pid, currency, share, ps[i].upstreamBps);
+            (uint256 toC, uint256 toU) = _receive(pid, currency, share, ps[i].upstreamBps);
             emit UpstreamFlowed(assetId, pid, currency, share, toC, toU);
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                DISPUTES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IRoyaltyVault
+    function wireCourt(address court_) external {
+        if (msg.sender != WIRER) revert RoyaltyVaultNotWirer(msg.sender);
+        if (court != address(0)) revert RoyaltyVaultAlreadyWired(court);
+        court = court_;
+        emit CourtWired(court_);
+    }
+
+    /// @inheritdoc IRoyaltyVault
+    function setHold(uint256 assetId, uint8 state, uint256 beneficiary) external {
+        if (msg.sender != court || court == address(0)) revert RoyaltyVaultNotCourt(msg.sender);
+        if (state > HOLD_REDIRECTED || beneficiary > type(uint64).max || beneficiary == assetId) {
+            revert RoyaltyVaultBadHold(assetId, state, beneficiary);
+        }
+        Hold memory h = _holds[assetId];
+        // Each entry into escrow is a new dispute's hold: a new round.
+        uint32 round = state == HOLD_ESCROW && h.state != HOLD_ESCROW ? h.round + 1 : h.round;
+        _holds[assetId] = Hold({state: state, beneficiary: uint64(beneficiary), round: round});
+        emit HoldChanged(assetId, state, beneficiary);
+    }
+
+    /// @inheritdoc IRoyaltyVault
+    function release(uint256 assetId, address currency) external nonReentrant returns (uint256 amount) {
+        Hold memory h = _holds[assetId];
+        Escrow memory e = _escrowed[assetId][currency];
+        amount = e.amount;
+        // An earlier round's escrow is the asset's, even while a later dispute holds it: the
+        // later one redirects revenue from its own open on, never earlier revenue.
+        bool earlier = amount != 0 && e.round != h.round;
+        if (h.state == HOLD_ESCROW && !earlier) revert RoyaltyVaultStillHeld(assetId);
+        if (amount == 0) revert RoyaltyVaultNothingToRelease(assetId, currency);
+        delete _escrowed[assetId][currency];
+        if (earlier || h.state == HOLD_NONE) {
+            // As if just paid: the asset's own split, upstream share included.
+            (uint256 toC, uint256 toU) = _credit(assetId, currency, amount, _upstreamBps(assetId, currency));
+            emit Released(assetId, currency, amount, toC, toU);
+        } else {
+            emit Released(assetId, currency, amount, 0, 0);
+            _redirect(assetId, h.beneficiary, currency, amount);
         }
     }
 
@@ -264,6 +342,17 @@ contract RoyaltyVault is IRoyaltyVault, EIP712, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRoyaltyVault
+    function hold(uint256 assetId) external view returns (uint8 state, uint256 beneficiary) {
+        Hold memory h = _holds[assetId];
+        return (h.state, h.beneficiary);
+    }
+
+    /// @inheritdoc IRoyaltyVault
+    function escrowed(uint256 assetId, address currency) external view returns (uint256) {
+        return _escrowed[assetId][currency].amount;
+    }
+
+    /// @inheritdoc IRoyaltyVault
     function excess(address currency) external view returns (uint256) {
         uint256 balance = _balance(currency);
         uint256 owed = held[currency];
@@ -278,6 +367,60 @@ contract RoyaltyVault is IRoyaltyVault, EIP712, ReentrancyGuardTransient {
         uint256 cached = _pools[assetId][currency].upstreamPlusOne;
         // The registry reverts with AssetRegistryUnknownAsset for an asset that does not exist.
         return cached != 0 ? cached - 1 : REGISTRY.upstreamBps(assetId);
+    }
+
+    /// @dev A credit to `assetId`, unless the court holds it: then the whole amount goes to
+    /// escrow or to the beneficiary, before the upstream split (an infringer's parents must not
+    /// drain what is disputed). Returns the asset's own split (0, 0 when diverted).
+    function _receive(uint256 assetId, address currency, uint256 amount, uint256 up)
+        internal
+        returns (uint256 toContributors, uint256 toUpstream)
+    {
+        Hold memory h = _holds[assetId];
+        if (h.state == HOLD_NONE) return _credit(assetId, currency, amount, up);
+        if (h.state == HOLD_ESCROW) {
+            _escrow(assetId, currency, amount, h.round);
+        } else {
+            _redirect(assetId, h.beneficiary, currency, amount);
+        }
+    }
+
+    /// @dev Into the asset's escrow of hold round `round`. What an earlier round left there
+    /// (nobody released it) is first credited to the asset's own pool, as `release` would, so
+    /// an escrow only ever holds the revenue of the dispute now running.
+    function _escrow(uint256 assetId, address currency, uint256 amount, uint32 round) internal {
+        Escrow storage e = _escrowed[assetId][currency];
+        uint256 total = e.amount;
+        if (e.round != round) {
+            if (total != 0) {
+                (uint256 toC, uint256 toU) = _credit(assetId, currency, total, _upstreamBps(assetId, currency));
+                emit Released(assetId, currency, total, toC, toU);
+            }
+            total = 0;
+        }
+        total += amount;
+        if (total > type(uint224).max) revert RoyaltyVaultAmountTooLarge(amount);
+        e.amount = uint224(total);
+        e.round = round;
+        emit Escrowed(assetId, currency, amount);
+    }
+
+    /// @dev One hop only: a beneficiary that is itself held takes it into its escrow, and one
+    /// that is itself redirected (or none) sends it to the fee book, so no chain of
+    /// redirections can loop.
+    function _redirect(uint256 from, uint256 to, address currency, uint256 amount) internal {
+        uint256 toC = 0;
+        uint256 toU = 0;
+        Hold memory h = to == 0 ? Hold({state: HOLD_REDIRECTED, beneficiary: 0, round: 0}) : _holds[to];
+        if (h.state == HOLD_NONE) {
+            (toC, toU) = _credit(to, currency, amount, _upstreamBps(to, currency));
+        } else if (h.state == HOLD_ESCROW) {
+            _escrow(to, currency, amount, h.round);
+        } else {
+            to = 0;
+            fees[currency] += amount;
+        }
+        emit Redirected(from, to, currency, amount, toC, toU);
     }
 
     /// @dev Splits `amount` into the pool's contributors and its pending upstream.

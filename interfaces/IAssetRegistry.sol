@@ -46,7 +46,9 @@ interface IAssetRegistry {
     /// `upstreamBps` is the sum of the parents' shares, in bps of 10,000. `floorBps` is the
     /// least share a derivative must pass to this asset so that every ancestor's minimum still
     /// holds through it (see `register`). `commitLag` is how many seconds the registration's
-    /// commitment was older than the registration (0 when none was needed).
+    /// commitment was older than the registration (0 when none was needed). `status` is set by
+    /// the deployment's court: 0 = none, 1 = disputed (no sales, no new derivatives, incoming
+    /// revenue held aside by the vault), 2 = upheld (taken down, final).
     struct AssetView {
         address owner;
         Kind kind;
@@ -59,6 +61,7 @@ interface IAssetRegistry {
         bool delisted;
         uint16 floorBps;
         uint16 commitLag;
+        uint8 status;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -127,11 +130,24 @@ interface IAssetRegistry {
     /// @param caller The caller.
     error AssetRegistryNotAuthorized(uint256 assetId, address caller);
 
-    /// @notice The license gate is wired already; wiring happens once.
-    /// @param licenseGate The gate wired before.
+    /// @notice The license gate (or the court) is wired already; wiring happens once.
+    /// @param licenseGate The address wired before.
     error AssetRegistryAlreadyWired(address licenseGate);
 
-    /// @notice Only the deployment's wirer may wire the license gate.
+    /// @notice Only the deployment's court may set an asset's dispute status.
+    /// @param caller The caller.
+    error AssetRegistryNotCourt(address caller);
+
+    /// @notice A dispute status above 2 (upheld) was given.
+    /// @param status The status given.
+    error AssetRegistryBadStatus(uint8 status);
+
+    /// @notice A parent under dispute (status 1) or taken down (status 2) cannot be named.
+    /// @param parentId The parent asset.
+    /// @param status Its status.
+    error AssetRegistryParentDisputed(uint256 parentId, uint8 status);
+
+    /// @notice Only the deployment's wirer may wire the license gate and the court.
     /// @param caller The caller.
     error AssetRegistryNotWirer(address caller);
 
@@ -243,6 +259,12 @@ interface IAssetRegistry {
     /// @param licenseGate The contract that now vouches for DERIVE licenses.
     event LicenseGateWired(address indexed licenseGate);
 
+    /// @notice The court was wired (once).
+    event CourtWired(address indexed court);
+
+    /// @notice The court set an asset's dispute status (0 none, 1 disputed, 2 upheld).
+    event StatusChanged(uint256 indexed assetId, uint8 status);
+
     /*//////////////////////////////////////////////////////////////
                                 MUTATIONS
     //////////////////////////////////////////////////////////////*/
@@ -311,6 +333,13 @@ interface IAssetRegistry {
     /// @param licenseGate The license contract.
     function wireLicenseGate(address licenseGate) external;
 
+    /// @notice Wires the deployment's AssetCourt, once; only the wirer.
+    function wireCourt(address court) external;
+
+    /// @notice Sets an asset's dispute status; only the court. While it is not 0 the asset is
+    /// not listed (no license sells) and cannot be named as a parent.
+    function setStatus(uint256 assetId, uint8 status) external;
+
     /// @notice Runs several calls on the registry in one transaction, each as if the caller
     /// made it directly (e.g. many `register` calls). Reverts if any call reverts, with that
     /// call's error.
@@ -361,6 +390,9 @@ interface IAssetRegistry {
     /// @return The license gate.
     function licenseGate() external view returns (address);
 
+    /// @notice The wired AssetCourt (0 until wired).
+    function court() external view returns (address);
+
     /// @notice How many assets exist; ids run from 1 to this number.
     /// @return The number of assets registered.
     function assetCount() external view returns (uint256);
@@ -399,7 +431,7 @@ interface IAssetRegistry {
 
     /// @notice Whether new licenses for the asset may be sold.
     /// @param assetId The asset.
-    /// @return False when the asset is delisted.
+    /// @return False when the asset is delisted by its owner, or disputed or taken down.
     function isListed(uint256 assetId) external view returns (bool);
 
     /// @notice True when `(path, sha256, size)` is a file of the asset's content tree.

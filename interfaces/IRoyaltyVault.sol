@@ -108,6 +108,29 @@ interface IRoyaltyVault {
     /// @param max MAX_BATCH.
     error RoyaltyVaultBatchTooLarge(uint256 count, uint256 max);
 
+    /// @notice Only the deployment's wirer may wire the court.
+    /// @param caller The caller.
+    error RoyaltyVaultNotWirer(address caller);
+
+    /// @notice The court is wired already; wiring happens once.
+    /// @param court The court wired before.
+    error RoyaltyVaultAlreadyWired(address court);
+
+    /// @notice Only the deployment's court may hold an asset's revenue.
+    /// @param caller The caller.
+    error RoyaltyVaultNotCourt(address caller);
+
+    /// @notice A hold state above 2, a beneficiary id above 2^64 − 1, or the asset itself as
+    /// its own beneficiary.
+    error RoyaltyVaultBadHold(uint256 assetId, uint8 state, uint256 beneficiary);
+
+    /// @notice The asset's dispute is still open: its escrow is released when it resolves.
+    /// @param assetId The asset.
+    error RoyaltyVaultStillHeld(uint256 assetId);
+
+    /// @notice Nothing is in escrow for this asset and currency.
+    error RoyaltyVaultNothingToRelease(uint256 assetId, address currency);
+
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -118,8 +141,9 @@ interface IRoyaltyVault {
     /// @param currency address(0) for ETH, else the ERC-20.
     /// @param payer The caller of `pay` (the license or meter contract for sales and usage).
     /// @param amount What arrived, in the currency's smallest unit.
-    /// @param toContributors The part accrued to the asset's contributors.
-    /// @param toUpstream The part pending for the asset's parents.
+    /// @param toContributors The part accrued to the asset's contributors (0 when a dispute
+    /// diverted the payment: an Escrowed or Redirected event precedes this one).
+    /// @param toUpstream The part pending for the asset's parents (0 likewise).
     /// @param fee The protocol fee.
     event Paid(
         uint256 indexed assetId,
@@ -137,8 +161,9 @@ interface IRoyaltyVault {
     /// @param parentId The parent credited.
     /// @param currency The currency.
     /// @param amount The parent's share of the flow.
-    /// @param toContributors The part accrued to the parent's contributors.
-    /// @param toUpstream The part pending for the parent's own parents.
+    /// @param toContributors The part accrued to the parent's contributors (0 when a dispute
+    /// on the parent diverted it: an Escrowed or Redirected event precedes this one).
+    /// @param toUpstream The part pending for the parent's own parents (0 likewise).
     event UpstreamFlowed(
         uint256 indexed childId,
         uint256 indexed parentId,
@@ -197,6 +222,34 @@ interface IRoyaltyVault {
     /// @param to The treasury.
     /// @param amount What was sent.
     event ExcessSwept(address indexed currency, address indexed to, uint256 amount);
+
+    /// @notice The court was wired (once).
+    event CourtWired(address indexed court);
+
+    /// @notice The court changed an asset's hold: 0 none, 1 escrow (a dispute is open), 2
+    /// redirected to `beneficiary` (an asset id; 0 = the protocol's fee book).
+    event HoldChanged(uint256 indexed assetId, uint8 state, uint256 beneficiary);
+
+    /// @notice A credit to a disputed asset went whole into its escrow (no upstream split).
+    event Escrowed(uint256 indexed assetId, address indexed currency, uint256 amount);
+
+    /// @notice A credit to (or the escrow of) a taken-down asset went to its beneficiary's pool,
+    /// split there as `toContributors` and `toUpstream`, or to the fee book when `to` is 0.
+    event Redirected(
+        uint256 indexed from,
+        uint256 indexed to,
+        address indexed currency,
+        uint256 amount,
+        uint256 toContributors,
+        uint256 toUpstream
+    );
+
+    /// @notice An asset's escrow left it: credited to its own pool (`toContributors`,
+    /// `toUpstream`) after a dismissed or lapsed dispute, or, with both 0, to its beneficiary
+    /// (a Redirected event follows).
+    event Released(
+        uint256 indexed assetId, address indexed currency, uint256 amount, uint256 toContributors, uint256 toUpstream
+    );
 
     /*//////////////////////////////////////////////////////////////
                                 MUTATIONS
@@ -292,6 +345,27 @@ interface IRoyaltyVault {
     /// @return amount What was sent.
     function sweepExcess(address currency) external returns (uint256 amount);
 
+    /// @notice Wires the deployment's AssetCourt, once; only the wirer.
+    function wireCourt(address court) external;
+
+    /// @notice Sets an asset's hold (only the court): 0 none, 1 escrow every credit, 2 redirect
+    /// every credit to `beneficiary` (an asset id, 0 = fee book). Claims never read it.
+    function setHold(uint256 assetId, uint8 state, uint256 beneficiary) external;
+
+    /// @notice Anyone: moves an asset's escrow in `currency` to where its hold now points (its
+    /// own pool after a dismissal or lapse, the beneficiary after an upheld claim).
+    /// @return amount The escrow released.
+    function release(uint256 assetId, address currency) external returns (uint256 amount);
+
+    /// @notice The wired AssetCourt (0 until wired).
+    function court() external view returns (address);
+
+    /// @notice An asset's hold: state (0 none, 1 escrow, 2 redirected) and beneficiary.
+    function hold(uint256 assetId) external view returns (uint8 state, uint256 beneficiary);
+
+    /// @notice What a dispute has held aside for the asset in `currency`, not yet released.
+    function escrowed(uint256 assetId, address currency) external view returns (uint256);
+
     /*//////////////////////////////////////////////////////////////
                                   VIEWS
     //////////////////////////////////////////////////////////////*/
@@ -346,7 +420,7 @@ interface IRoyaltyVault {
     /// @param currency The currency.
     /// @return The amount, in the currency's smallest unit.
     function fees(address currency) external view returns (uint256);
-    /// @notice Everything the books owe (accrued not claimed, pending, fees).
+    /// @notice Everything the books owe (accrued not claimed, pending, escrow, fees).
     /// @param currency The currency.
     /// @return The amount, in the currency's smallest unit.
     function held(address currency) external view returns (uint256);

@@ -3,6 +3,9 @@
     ape run deploy [--network ...] [--account ALIAS] [--treasury ADDR] [--fee-bps N]
                    [--withdrawal-delay 2d] [--grace-period 1d] [--salt HEX]
                    [--min-commit-age 60s] [--max-commit-age 6h]
+                   [--dispute-bond 0.1ETH] [--answer-period 7d] [--ruling-timeout 60d]
+                   [--min-duplicate-size 65536] [--arbiter ADDR | --arbiter-members A,B,C]
+                   [--arbiter-threshold N]
 
 Same salt, parameters and deploying account: same addresses on every chain. Re-running skips
 what is already deployed. Writes deployments/<chain-id>.json.
@@ -11,6 +14,11 @@ Registration is commit, then reveal at least --min-commit-age later and at most
 --max-commit-age later, so nobody who sees it pending can take it. --min-commit-age 0 turns
 that off (one-transaction registration) and is accepted only on the local chain 31337, as
 `make node` and `make demo` deploy.
+
+Disputes go to the AssetCourt: each side bonds --dispute-bond, an owner has --answer-period to
+answer, and the arbiter --ruling-timeout to rule before the case lapses. The arbiter is a
+PanelArbiter of --arbiter-members (default: the deploying account alone) deciding by
+--arbiter-threshold votes, or the IArbiter contract named by --arbiter.
 """
 
 import click
@@ -61,6 +69,34 @@ from seedbed.core.errors import ChainError
     help="Age after which a commitment can no longer be revealed: above the minimum, at most "
     "65535 s (18h12m15s).",
 )
+@click.option(
+    "--dispute-bond", default="0.1", show_default=True, help="ETH each side of a dispute bonds."
+)
+@click.option(
+    "--answer-period", default="7d", show_default=True, help="Time an owner has to answer a claim."
+)
+@click.option(
+    "--ruling-timeout",
+    default="60d",
+    show_default=True,
+    help="Time the arbiter has to rule before anyone may lapse the case.",
+)
+@click.option(
+    "--min-duplicate-size",
+    default=64 * 1024,
+    type=int,
+    show_default=True,
+    help="Bytes a shared file needs to found a duplicate-content claim.",
+)
+@click.option("--arbiter", default=None, help="An IArbiter contract already on the chain.")
+@click.option(
+    "--arbiter-members",
+    default=None,
+    help="Comma-separated members of the PanelArbiter deployed (default: the deployer).",
+)
+@click.option(
+    "--arbiter-threshold", default=1, type=int, show_default=True, help="Panel votes that rule."
+)
 def cli(
     account,
     treasury,
@@ -70,16 +106,32 @@ def cli(
     salt,
     min_commit_age,
     max_commit_age,
+    dispute_bond,
+    answer_period,
+    ruling_timeout,
+    min_duplicate_size,
+    arbiter,
+    arbiter_members,
+    arbiter_threshold,
 ):
     from ape import chain, project
     from eth_utils import is_address, to_checksum_address
 
     from seedbed.chain.deploy import DEFAULT_SALT, Params, deploy, record_path
     from seedbed.core.errors import InputError
-    from seedbed.core.units import format_amount, parse_duration
+    from seedbed.core.units import format_amount, parse_amount, parse_duration
 
     if treasury is not None and not is_address(treasury):
         raise InputError(f"--treasury {treasury} is not an address.")
+    if arbiter is not None and not is_address(arbiter):
+        raise InputError(f"--arbiter {arbiter} is not an address.")
+    members: tuple[str, ...] = ()
+    if arbiter_members:
+        parts = [m.strip() for m in arbiter_members.split(",") if m.strip()]
+        bad = [m for m in parts if not is_address(m)]
+        if bad:
+            raise InputError(f"--arbiter-members: {bad[0]} is not an address.")
+        members = tuple(to_checksum_address(m) for m in parts)
     params = Params(
         wirer=account.address,
         treasury=to_checksum_address(treasury) if treasury else account.address,
@@ -89,6 +141,13 @@ def cli(
         salt=salt or DEFAULT_SALT,
         min_commit_age=parse_duration(min_commit_age),
         max_commit_age=parse_duration(max_commit_age),
+        dispute_bond=parse_amount(dispute_bond),
+        answer_period=parse_duration(answer_period),
+        ruling_timeout=parse_duration(ruling_timeout),
+        min_duplicate_size=min_duplicate_size,
+        arbiter=to_checksum_address(arbiter) if arbiter else "",
+        arbiter_members=members,
+        arbiter_threshold=arbiter_threshold,
     )
     if account.balance == 0:
         raise ChainError(f"{account.address} has no funds for gas on chain {chain.chain_id}.")

@@ -97,6 +97,17 @@ def meter(suite):
 
 
 @pytest.fixture(scope="session")
+def court(suite):
+    """The AssetCourt; its arbiter is a PanelArbiter of the deployer alone."""
+    return suite.court
+
+
+@pytest.fixture(scope="session")
+def panel(project, court):
+    return project.PanelArbiter.at(court.ARBITER())
+
+
+@pytest.fixture(scope="session")
 def token(project, deployer):
     """A plain 18-decimal ERC-20."""
     return deployer.deploy(project.MockERC20, "Test USD", "TUSD", 18)

@@ -33,7 +33,14 @@ DOCS = ROOT / "docs"
 INTEGRATING = DOCS / "INTEGRATING.md"
 METER_SOURCE = ROOT / "contracts" / "UsageMeter.sol"
 
-CONTRACTS = ("AssetRegistry", "RoyaltyVault", "LicenseToken", "UsageMeter")
+CONTRACTS = (
+    "AssetRegistry",
+    "RoyaltyVault",
+    "LicenseToken",
+    "UsageMeter",
+    "AssetCourt",
+    "PanelArbiter",
+)
 TOKEN_PATHS = "the ERC-20 token, through pay, buy, deposit, completeWithdrawal"
 TOKEN_TYPE = "MockERC20"  # an OpenZeppelin ERC20: the source of the ERC-6093 token errors
 
@@ -45,7 +52,14 @@ BUBBLES: Mapping[str, Mapping[str, str]] = {
         "RoyaltyVaultNothingArrived": "buy → RoyaltyVault.pay",
     },
     "RoyaltyVault": {
-        "AssetRegistryUnknownAsset": "pay, claim, claimable → AssetRegistry",
+        "AssetRegistryUnknownAsset": "pay, claim, claimable, release → AssetRegistry",
+    },
+    "AssetCourt": {
+        "AssetRegistryUnknownAsset": "openSubjective, openDuplicate, claimPriorCommitment → AssetRegistry.asset",
+    },
+    "PanelArbiter": {
+        "AssetCourtNotArbiter": "vote → AssetCourt.rule (a case sent by another contract)",
+        "AssetCourtWrongState": "vote → AssetCourt.rule",
     },
     "UsageMeter": {
         "LicenseTokenUnknownLicense": "open, deposit → LicenseToken.usageTerms",

@@ -110,9 +110,16 @@ ACCEPTED = {
     ("unused-return", "UsageMeter._checkSignature"),
     ("unused-return", "RoyaltyVault._validSignature"),
     ("unused-return", "UsageMeter.payAsset"),
+    ("reentrancy-eth", "AssetCourt._requestRuling"),
+    ("incorrect-equality", "AssetCourt._credit"),
+    ("incorrect-equality", "AssetRegistry.isListed"),
+    ("unused-return", "AssetCourt.openSubjective"),
+    ("locked-ether", "PanelArbiter"),
 }
 # A function `C.f(` or, for state-variable detectors, a variable `C.v (contracts/…`.
 FUNCTION = re.compile(r"\b([A-Za-z_]\w*\.[A-Za-z_]\w*) ?\(")
+# locked-ether names a contract on its second line: `Contract C (contracts/…`.
+CONTRACT = re.compile(r"Contract ([A-Za-z_]\w*) \(")
 
 out = Path(sys.argv[1])
 data = json.loads((out / "findings.json").read_text())
@@ -124,7 +131,7 @@ found.sort(key=lambda d: (order.get(d["impact"], 9), d["check"], d["description"
 lines, serious = [], []
 for d in found:
     first = d["description"].strip().splitlines()[0]
-    where = FUNCTION.search(first)
+    where = FUNCTION.search(first) or CONTRACT.search(d["description"])
     accepted = where is not None and (d["check"], where.group(1)) in ACCEPTED
     line = f"{d['impact']:<13} {d['confidence']:<7} {d['check']:<28} {first}"
     if d["impact"] in ("High", "Medium"):

@@ -7,7 +7,7 @@ import {RoyaltyVault} from "../RoyaltyVault.sol";
 /// @notice Deliberately broken vault for the audit's tamper test: every claim pays one wei
 /// less than its Claimed event says, and the vault keeps the wei.
 contract SkimmingVault is RoyaltyVault {
-    constructor(IAssetRegistry registry, address treasury) RoyaltyVault(registry, treasury, 0) {}
+    constructor(IAssetRegistry registry, address treasury) RoyaltyVault(registry, treasury, 0, msg.sender) {}
 
     function _send(address currency, address to, uint256 amount, uint256 gasLimit)
         internal
@@ -21,7 +21,7 @@ contract SkimmingVault is RoyaltyVault {
 /// @notice Deliberately broken vault: each payment credits one wei more to the contributors
 /// than the split gives, out of thin air.
 contract MisSplittingVault is RoyaltyVault {
-    constructor(IAssetRegistry registry, address treasury) RoyaltyVault(registry, treasury, 0) {}
+    constructor(IAssetRegistry registry, address treasury) RoyaltyVault(registry, treasury, 0, msg.sender) {}
 
     function _credit(uint256 assetId, address currency, uint256 amount, uint256 up)
         internal

@@ -19,6 +19,7 @@ class Suite:
     license: Any
     meter: Any
     record: dict[str, Any]
+    court: Any = None
 
     @property
     def chain_id(self) -> int:
@@ -32,6 +33,11 @@ class Suite:
     def from_record(cls, project: Any, chain: Any, record: dict[str, Any]) -> Suite:
         contracts = record["contracts"]
         for name in ORDER:
+            if name not in contracts:
+                raise ChainError(
+                    f"The deployment record for chain {chain.chain_id} has no {name}: it was "
+                    "written by an older Seedbed; run `ape run deploy` again."
+                )
             address = contracts[name]["address"]
             if len(chain.provider.get_code(address)) == 0:
                 raise ChainError(
@@ -44,6 +50,7 @@ class Suite:
             license=project.LicenseToken.at(contracts["LicenseToken"]["address"]),
             meter=project.UsageMeter.at(contracts["UsageMeter"]["address"]),
             record=record,
+            court=project.AssetCourt.at(contracts["AssetCourt"]["address"]),
         )
 
     @classmethod

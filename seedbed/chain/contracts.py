@@ -1,4 +1,4 @@
-"""The four contracts' ABIs as shipped inside the package (seedbed/chain/abi/, written by
+"""The suite's contract ABIs as shipped inside the package (seedbed/chain/abi/, written by
 `make abi` from the build and checked in `make lint`), so an installed seedbed talks to a
 deployment from any folder, with no Solidity project or compiler. It offers what `Suite`
 and the audit take from ape's project: `contracts.AssetRegistry.at(address)` and
@@ -14,7 +14,14 @@ from typing import Any
 from seedbed.core.errors import SeedbedError
 
 ABI_DIR = Path(__file__).with_name("abi")
-NAMES = ("AssetRegistry", "RoyaltyVault", "LicenseToken", "UsageMeter")
+NAMES = (
+    "AssetRegistry",
+    "RoyaltyVault",
+    "LicenseToken",
+    "UsageMeter",
+    "AssetCourt",
+    "PanelArbiter",
+)
 
 
 class PackagedContracts:

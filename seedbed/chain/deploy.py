@@ -1,10 +1,14 @@
 """Deterministic deployment of the whole suite through the CREATE2 deployment proxy.
 
 The proxy at PROXY (present on anvil and most chains) deploys `init code` at
-`keccak(0xff ‖ proxy ‖ salt ‖ keccak(init code))[12:]`. The four contracts are deployed in an
-order without cycles (registry → vault → license → meter), each one's address computed from
-the previous ones, then wired once by the `wirer` (the deploying account). Same salt, same
-parameters and same wirer: same addresses on every chain.
+`keccak(0xff ‖ proxy ‖ salt ‖ keccak(init code))[12:]`. The contracts are deployed in an
+order without cycles (registry → vault → license → meter → arbiter → court), each one's address
+computed from the previous ones, then wired once by the `wirer` (the deploying account). Same
+salt, same parameters and same wirer: same addresses on every chain.
+
+The arbiter that decides subjective disputes is a PanelArbiter of `arbiter_members` (the wirer
+alone by default) deciding by `arbiter_threshold`, or, with `arbiter` set, any contract
+implementing IArbiter already on the chain (then no panel is deployed).
 
 The registry's commitment windows are parameters too: public chains get `min_commit_age` 60 s
 (registration is commit, then reveal), and only the local chain 31337 may turn commitments off
@@ -32,7 +36,9 @@ from seedbed.core.keccak import keccak
 
 PROXY = "0x4e59b44847b379578588920cA78FbF26c0B4956C"
 DEFAULT_SALT = "0x" + keccak(b"seedbed.v1").hex()
-ORDER = ("AssetRegistry", "RoyaltyVault", "LicenseToken", "UsageMeter")
+ORDER = ("AssetRegistry", "RoyaltyVault", "LicenseToken", "UsageMeter", "AssetCourt")
+ARBITER = "PanelArbiter"  # deployed before the court unless Params.arbiter names another
+MAX_PANEL = 16
 LOCAL_CHAIN_ID = 31337  # anvil's: the only chain where commitments may be off
 MAX_COMMIT_WINDOW = 2**16 - 1  # seconds: the registry keeps a commitment's lag in 16 bits
 
@@ -54,6 +60,13 @@ class Params:
     salt: str = DEFAULT_SALT
     min_commit_age: int = 60
     max_commit_age: int = 6 * 3600
+    dispute_bond: int = 10**17  # wei each side of a dispute bonds (0.1 ETH)
+    answer_period: int = 7 * 86_400
+    ruling_timeout: int = 60 * 86_400
+    min_duplicate_size: int = 64 * 1024
+    arbiter: str = ""  # an IArbiter contract on the chain; "" deploys a PanelArbiter
+    arbiter_members: tuple[str, ...] = ()  # the panel; () is the wirer alone
+    arbiter_threshold: int = 1
 
     def __post_init__(self) -> None:
         if not 0 <= self.fee_bps <= 500:
@@ -84,6 +97,35 @@ class Params:
                 f"The minimum commitment age must be 0 (commitments off) or below the maximum "
                 f"({self.max_commit_age} s), not {self.min_commit_age} s."
             )
+        # The court's constructor refuses zeros (AssetCourtBadParameters); its times are uint32.
+        if self.dispute_bond <= 0:
+            raise InputError(
+                "The dispute bond must be above 0 wei, or claims cost nothing to file."
+            )
+        for name in ("answer_period", "ruling_timeout"):
+            value = getattr(self, name)
+            if not 0 < value < 2**32:
+                raise InputError(
+                    f"The {name.replace('_', ' ')} must be 1 to 2^32 - 1 s, not {value}."
+                )
+        if not 0 <= self.min_duplicate_size < 2**64:
+            raise InputError(
+                f"The minimum duplicate size must fit 64 bits, not {self.min_duplicate_size}."
+            )
+        members = self.panel()
+        if self.arbiter and self.arbiter_members:
+            raise InputError("Name an arbiter contract or a panel's members, not both.")
+        if len(set(m.lower() for m in members)) != len(members) or len(members) > MAX_PANEL:
+            raise InputError(f"The arbiter panel needs 1 to {MAX_PANEL} distinct members.")
+        if not 1 <= self.arbiter_threshold <= len(members):
+            raise InputError(
+                f"The arbiter threshold must be 1 to {len(members)} (the panel's size), "
+                f"not {self.arbiter_threshold}."
+            )
+
+    def panel(self) -> tuple[str, ...]:
+        """The PanelArbiter's members: the named ones, or the wirer alone."""
+        return tuple(self.arbiter_members) or (self.wirer,)
 
 
 @dataclass
@@ -121,7 +163,7 @@ def plan(project: Any, params: Params) -> list[Planned]:
         params.min_commit_age,
         params.max_commit_age,
     )
-    add("RoyaltyVault", addr["AssetRegistry"], params.treasury, params.fee_bps)
+    add("RoyaltyVault", addr["AssetRegistry"], params.treasury, params.fee_bps, params.wirer)
     add("LicenseToken", addr["AssetRegistry"], addr["RoyaltyVault"], params.wirer)
     add(
         "UsageMeter",
@@ -129,6 +171,21 @@ def plan(project: Any, params: Params) -> list[Planned]:
         addr["RoyaltyVault"],
         params.withdrawal_delay,
         params.grace_period,
+    )
+    if params.arbiter:
+        arbiter: str = to_checksum_address(params.arbiter)
+    else:
+        add(ARBITER, list(params.panel()), params.arbiter_threshold)
+        arbiter = addr[ARBITER]
+    add(
+        "AssetCourt",
+        addr["AssetRegistry"],
+        addr["RoyaltyVault"],
+        arbiter,
+        params.dispute_bond,
+        params.answer_period,
+        params.ruling_timeout,
+        params.min_duplicate_size,
     )
     return out
 
@@ -183,6 +240,11 @@ def deploy(
         )
     if to_checksum_address(account.address) != to_checksum_address(params.wirer):
         raise InputError("The deploying account must be the wirer named in the parameters.")
+    if params.arbiter and len(provider.get_code(params.arbiter)) == 0:
+        raise InputError(
+            f"The arbiter {params.arbiter} has no code on chain {provider.chain_id}: it must be a "
+            "contract implementing IArbiter (rulingFee, requestRuling)."
+        )
     salt = bytes.fromhex(params.salt.removeprefix("0x"))
     contracts: dict[str, dict[str, Any]] = {}
     first_block: int | None = None
@@ -210,13 +272,17 @@ def deploy(
         contracts[item.name] = {
             "address": item.address,
             "code_hash": "0x" + keccak(present).hex(),
-            "args": [a if isinstance(a, int) else str(a) for a in item.args],
+            "args": [_json_arg(a) for a in item.args],
         }
 
     registry = project.AssetRegistry.at(contracts["AssetRegistry"]["address"])
     license_ = project.LicenseToken.at(contracts["LicenseToken"]["address"])
     _wire(registry, "licenseGate", "wireLicenseGate", license_.address, account, say)
     _wire(license_, "meter", "wireMeter", contracts["UsageMeter"]["address"], account, say)
+    vault = project.RoyaltyVault.at(contracts["RoyaltyVault"]["address"])
+    court = contracts["AssetCourt"]["address"]
+    _wire(registry, "court", "wireCourt", court, account, say)
+    _wire(vault, "court", "wireCourt", court, account, say)
 
     old = load_record(provider.chain_id, folder) if write_record else None
     if first_block is None:
@@ -266,6 +332,8 @@ def _check_no_other_suite(project: Any, provider: Any, addresses: dict[str, str]
     links = (
         ("AssetRegistry", "licenseGate", "LicenseToken"),
         ("LicenseToken", "meter", "UsageMeter"),
+        ("AssetRegistry", "court", "AssetCourt"),
+        ("RoyaltyVault", "court", "AssetCourt"),
     )
     for name, getter, target in links:
         if not bytes(provider.get_code(addresses[name])):
@@ -277,6 +345,14 @@ def _check_no_other_suite(project: Any, provider: Any, addresses: dict[str, str]
                 f"and salt ({name} at {addresses[name]} is wired to {current}); nothing was "
                 "sent. Use another --salt, or the recorded parameters."
             )
+
+
+def _json_arg(value: Any) -> Any:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return str(value)
 
 
 def _wire(

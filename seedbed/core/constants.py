@@ -57,6 +57,9 @@ WITHDRAWAL_WINDOW = 3 * 86_400
 SIGNATURE_GAS = 60_000
 """UsageMeter.SIGNATURE_GAS: the most gas one ERC-1271 voucher-signature check may use."""
 
+MAX_LINEAGE_HOPS = 8
+"""AssetCourt.MAX_LINEAGE_HOPS: the longest parent path a duplicate claim's answer may walk."""
+
 # -- Solidity integer limits (the widths of the contracts' struct fields) ----------------------
 
 UINT32_MAX = 2**32 - 1

@@ -77,7 +77,7 @@ def test_mis_splitting_vault_is_caught(
 def test_honest_vault_with_fees_and_a_fee_on_transfer_token_passes(
     audit, project, registry, treasury, deployer, fot_token, asset, alice, bob, stranger
 ):
-    vault = deployer.deploy(project.RoyaltyVault, registry, treasury, 250)
+    vault = deployer.deploy(project.RoyaltyVault, registry, treasury, 250, deployer)
     asset_id, people = asset
     pay_and_claim(vault, fot_token, asset_id, people, deployer, [alice], stranger)
     vault.withdrawFees(ETH, sender=stranger)

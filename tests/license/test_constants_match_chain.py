@@ -1,6 +1,6 @@
 """The protocol constants Python keeps (seedbed.core.constants) are the deployed contracts'.
 
-Every public UPPER_CASE getter of the four contracts is either mirrored in Python, and must
+Every public UPPER_CASE getter of the five contracts is either mirrored in Python, and must
 equal it, or listed below with the reason it is not; a getter in neither table fails, so a
 constant added to a contract cannot drift from Python unnoticed.
 """
@@ -24,6 +24,7 @@ CONTRACTS = {
     "RoyaltyVault": "vault",
     "LicenseToken": "license",
     "UsageMeter": "meter",
+    "AssetCourt": "court",
 }
 
 MIRRORED = {
@@ -45,6 +46,7 @@ MIRRORED = {
     ("UsageMeter", "SIGNATURE_GAS"): constants.SIGNATURE_GAS,
     ("RoyaltyVault", "CLAIM_TO_TYPEHASH"): keccak(text=CLAIM_TO_TYPE),
     ("RoyaltyVault", "SIGNATURE_GAS"): constants.SIGNATURE_GAS,  # the ERC-1271 cap, as the meter
+    ("AssetCourt", "MAX_LINEAGE_HOPS"): constants.MAX_LINEAGE_HOPS,
 }
 
 _DEPLOYED = "set at deployment (seedbed.chain.deploy.Params), not a protocol constant"
@@ -70,13 +72,21 @@ NOT_MIRRORED = {
     ): "read from the meter where used (meter and settle, check_batch_size)",
     ("UsageMeter", "WITHDRAWAL_DELAY"): _DEPLOYED,
     ("UsageMeter", "GRACE_PERIOD"): _DEPLOYED,
+    ("RoyaltyVault", "WIRER"): _DEPLOYED,
+    ("AssetCourt", "REGISTRY"): _SUITE,
+    ("AssetCourt", "VAULT"): _SUITE,
+    ("AssetCourt", "ARBITER"): _DEPLOYED,
+    ("AssetCourt", "BOND"): _DEPLOYED,
+    ("AssetCourt", "ANSWER_PERIOD"): _DEPLOYED,
+    ("AssetCourt", "RULING_TIMEOUT"): _DEPLOYED,
+    ("AssetCourt", "MIN_DUPLICATE_SIZE"): _DEPLOYED,
 }
 
 _CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
 def constant_getters(suite):
-    """(contract name, getter name) of every no-argument UPPER_CASE view of the four."""
+    """(contract name, getter name) of every no-argument UPPER_CASE view of the five."""
     found = set()
     for name, attribute in CONTRACTS.items():
         contract = getattr(suite, attribute)

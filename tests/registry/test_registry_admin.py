@@ -216,6 +216,8 @@ def test_content_contributors_and_lineage_have_no_setter(registry):
         "updateMetadata",
         "setDelisted",
         "wireLicenseGate",
+        "wireCourt",
+        "setStatus",  # only the court's dispute status, never the record's content
         "multicall",
         # ERC-721
         "approve",

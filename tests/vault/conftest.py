@@ -14,7 +14,7 @@ def payer(deployer):
 @pytest.fixture(scope="session")
 def fee_vault(project, deployer, registry, treasury):
     """A second vault with a 2.5% protocol fee (the suite's vault has none)."""
-    return deployer.deploy(project.RoyaltyVault, registry, treasury, 250)
+    return deployer.deploy(project.RoyaltyVault, registry, treasury, 250, deployer)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from seedbed.core.constants import ETH
 
 def test_a_zero_treasury_is_refused_with_invalid_treasury(project, deployer, registry):
     with pytest.raises(ape.exceptions.ContractLogicError) as info:
-        deployer.deploy(project.RoyaltyVault, registry, ETH, 0)
+        deployer.deploy(project.RoyaltyVault, registry, ETH, 0, deployer)
     assert str(info.value) == error_data("RoyaltyVaultInvalidTreasury(address)", ETH)
     # It no longer pretends a transfer failed.
     assert str(info.value) != error_data(
@@ -19,7 +19,7 @@ def test_a_zero_treasury_is_refused_with_invalid_treasury(project, deployer, reg
 
 def test_the_fee_cap_is_checked_before_the_treasury(project, deployer, registry):
     with pytest.raises(ape.exceptions.ContractLogicError) as info:
-        deployer.deploy(project.RoyaltyVault, registry, ETH, 501)
+        deployer.deploy(project.RoyaltyVault, registry, ETH, 501, deployer)
     assert str(info.value) == error_data("RoyaltyVaultFeeTooHigh(uint16,uint16)", 501, 500)
 
 

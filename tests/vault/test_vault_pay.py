@@ -231,12 +231,12 @@ def test_no_fees_on_the_fee_free_vault(vault, lineage, payer):
 
 def test_constructor_caps_the_fee_and_needs_a_treasury(project, deployer, registry, treasury):
     vault_type = project.RoyaltyVault
-    assert deployer.deploy(vault_type, registry, treasury, 500).FEE_BPS() == 500
+    assert deployer.deploy(vault_type, registry, treasury, 500, deployer).FEE_BPS() == 500
     with pytest.raises(ape.exceptions.ContractLogicError) as info:
-        deployer.deploy(vault_type, registry, treasury, 501)
+        deployer.deploy(vault_type, registry, treasury, 501, deployer)
     assert str(info.value) == error_data("RoyaltyVaultFeeTooHigh(uint16,uint16)", 501, 500)
     with pytest.raises(ape.exceptions.ContractLogicError) as info:
-        deployer.deploy(vault_type, registry, ETH, 0)
+        deployer.deploy(vault_type, registry, ETH, 0, deployer)
     expected = error_data("RoyaltyVaultInvalidTreasury(address)", ETH)
     assert str(info.value) == expected
 
