@@ -1,4 +1,5 @@
-"""Who may call what: every state-changing function of the four contracts, by every role.
+"""Who may call what: every state-changing function of the suite's six contracts (registry,
+vault, license token, meter, court and its PanelArbiter), by every role.
 
 The table below is the access policy. A cell is OK (the call succeeds) or the exact custom
 error with its values; `caller`, `asset`, `license` ... in an error name the values of the
@@ -6,10 +7,19 @@ scene set up once for the module: the publisher owns asset A (and its derivative
 has pending upstream), sells offer O (with a service share), and the buyer holds license L
 (ACCESS | DERIVE scope) with a channel to the gateway: a reserve, units metered (so the asset
 is owed and the gateway has earnings), a withdrawal that is ready and a signed voucher; the
-publisher has a batch commitment; a few tokens were sent to each contract by mistake. Money
-moves (pay, claim, flow, settle, payAsset, sweeps) are open to anyone; funds only ever go to
-the account or treasury entitled. onLicenseTransfer is the license contract's alone, useDerive
-the registry's; a commitment opens for its committer only; claimTo pays the caller's own share.
+publisher has a batch commitment; a few tokens were sent to each contract by mistake. The
+court's scene: the owner (the deployer) is the wirer and the panel's only member; claims by
+the stranger against publisher assets wait to be contested (open), resolved (answer period
+over), ruled (at the arbiter) and lapsed (ruling timeout over); a duplicate claim against a
+stranger's grandchild of a publisher asset waits for its lineage answer; the stranger
+registered one of the publisher's committed roots (a squat); the publisher won a claim (a
+deposit to withdraw, and an escrow to release). Money moves (pay, claim, flow, settle,
+payAsset, release, sweeps, withdrawDeposits) are open to anyone; funds only ever go to the
+account or treasury entitled. onLicenseTransfer is the license contract's alone, useDerive
+the registry's, setStatus and setHold the court's, rule the arbiter's, vote the panel
+members'; a commitment opens for, and is evidence of, its committer only; claimTo pays the
+caller's own share; only the disputed asset's owner contests; anyone may open a claim (with
+its bond), resolve, lapse or answer with a lineage.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from seedbed.core.claim_to import ClaimTo
 from seedbed.core.claim_to import args as claim_to_args
 from seedbed.core.claim_to import sign as sign_claim
 from seedbed.core.constants import ACCESS, DATASET, DERIVE, ETH, MODEL, OFFER_PAUSED
+from seedbed.core.manifest import FileEntry, Manifest
 from seedbed.core.vouchers import Voucher, sign
 
 ROLES = ("owner", "publisher", "buyer", "stranger", "gateway")
@@ -63,6 +74,16 @@ M_WIRER = E("LicenseTokenNotWirer", "caller")
 NOTREG = E("LicenseTokenNotRegistry", "caller")
 UNCOMMITTED = E("AssetRegistryNotCommitted", "caller", "batch commitment")
 NOTLEAF = E("RoyaltyVaultInvalidProof", "asset", "caller", "one")  # the buyer's leaf, not theirs
+C_WIRED = E("AssetRegistryAlreadyWired", "court contract")
+V_WIRED = E("RoyaltyVaultAlreadyWired", "court contract")
+V_WIRER = E("RoyaltyVaultNotWirer", "caller")
+R_COURT = E("AssetRegistryNotCourt", "caller")
+V_COURT = E("RoyaltyVaultNotCourt", "caller")
+DEFENDANT = E("AssetCourtNotDefendant", "open claim", "caller")
+ARBITER = E("AssetCourtNotArbiter", "caller")
+MEMBER = E("PanelArbiterNotMember", "caller")
+NOTMINE = E("AssetCourtNotYourLeaf", "zero")  # the publisher's leaf: the caller's is another
+NODEP = E("AssetCourtNoDeposit", "caller")
 
 # fmt: off
 MATRIX = {
@@ -108,6 +129,23 @@ MATRIX = {
     "meter sweepExcess":    (OK,       OK,       OK,       OK,       OK),
     "releaseUnits":         (CHOPEN,   CHOPEN,   CHOPEN,   CHOPEN,   CHOPEN),
     "onLicenseTransfer":    (NOTLIC,   NOTLIC,   NOTLIC,   NOTLIC,   NOTLIC),
+    "wireCourt":            (C_WIRED,  G_WIRER,  G_WIRER,  G_WIRER,  G_WIRER),
+    "setStatus":            (R_COURT,  R_COURT,  R_COURT,  R_COURT,  R_COURT),
+    "vault wireCourt":      (V_WIRED,  V_WIRER,  V_WIRER,  V_WIRER,  V_WIRER),
+    "setHold":              (V_COURT,  V_COURT,  V_COURT,  V_COURT,  V_COURT),
+    "release":              (OK,       OK,       OK,       OK,       OK),
+    "openSubjective":       (OK,       OK,       OK,       OK,       OK),
+    "openDuplicate":        (OK,       OK,       OK,       OK,       OK),
+    "claimPriorCommitment": (NOTMINE,  OK,       NOTMINE,  NOTMINE,  NOTMINE),
+    "answerLineage":        (OK,       OK,       OK,       OK,       OK),
+    "contest":              (DEFENDANT, OK,      DEFENDANT, DEFENDANT, DEFENDANT),
+    "resolve":              (OK,       OK,       OK,       OK,       OK),
+    "rule":                 (ARBITER,  ARBITER,  ARBITER,  ARBITER,  ARBITER),
+    "lapse":                (OK,       OK,       OK,       OK,       OK),
+    "withdrawDeposits":     (NODEP,    OK,       NODEP,    NODEP,    NODEP),
+    "court sweepExcess":    (OK,       OK,       OK,       OK,       OK),
+    "requestRuling":        (OK,       OK,       OK,       OK,       OK),
+    "vote":                 (OK,       MEMBER,   MEMBER,   MEMBER,   MEMBER),
 }
 # fmt: on
 
@@ -131,14 +169,111 @@ class Scene:
     voucher: tuple[tuple[int, str, str, int, int], bytes]  # signed by the buyer for L
     leaves: list[bytes]  # the publisher's batch commitment
     signed_claim: tuple[Any, ...]  # claimToSigned's arguments: the buyer's share of A, to it
+    court: CourtScene
+
+
+@dataclass
+class CourtScene:
+    panel: Any  # the court's arbiter: a PanelArbiter of the owner alone
+    target: int  # a publisher asset nobody disputes yet
+    to_contest: int  # open: the stranger's claim against a publisher asset
+    to_resolve: int  # open, its answer period over
+    at_arbiter: int  # contested by the publisher: at the arbiter
+    to_lapse: int  # at the arbiter, its ruling timeout over
+    answered: int  # a duplicate claim the heir's lineage answers
+    duplicate: tuple[Any, ...]  # openDuplicate's arguments: an earlier and a later asset
+    squat: int  # the stranger's asset of a root the publisher committed first
+    held: int  # taken down for the publisher (the publisher's deposit), with escrow in ETH
+
+
+def _court_scene_before(suite, chain, register_asset, publisher, stranger, gateway):
+    """Claims that need time to pass, opened before the rest of the scene: then time runs
+    past their answer period and ruling timeout."""
+    court = suite.court
+    bond = int(court.BOND())
+
+    def claim(asset_id, claimant):
+        receipt = court.openSubjective(
+            asset_id, 1, keccak(text="e"), 0, value=bond, sender=claimant
+        )
+        return receipt.events.filter(court.DisputeOpened)[0].disputeId
+
+    to_resolve = claim(register_asset(publisher, {publisher.address: 1})[0], stranger)
+    to_lapse = claim(register_asset(publisher, {publisher.address: 1})[0], stranger)
+    court.contest(to_lapse, value=bond, sender=publisher)
+    held = register_asset(gateway, {gateway.address: 1})[0]
+    won = claim(held, publisher)
+    suite.vault.pay(held, ETH, 100, value=100, sender=stranger)  # into its escrow
+    chain.pending_timestamp += int(court.RULING_TIMEOUT()) + 1
+    chain.mine()
+    court.resolve(won, sender=stranger)  # to the arbiter, which rules in _court_scene
+    return dict(to_resolve=to_resolve, to_lapse=to_lapse, held=held, won=won)
+
+
+def _court_scene(project, suite, register_asset, before, deployer, publisher, stranger):
+    """The rest of the court's scene, after the time jump."""
+    court = suite.court
+    bond = int(court.BOND())
+    panel = project.PanelArbiter.at(court.ARBITER())
+    panel.vote(court, before["won"], True, sender=deployer)  # the publisher's bond back
+
+    def claim(asset_id):
+        receipt = court.openSubjective(
+            asset_id, 1, keccak(text="e"), 0, value=bond, sender=stranger
+        )
+        return receipt.events.filter(court.DisputeOpened)[0].disputeId
+
+    at_arbiter = claim(register_asset(publisher, {publisher.address: 1})[0])
+    court.contest(at_arbiter, value=bond, sender=publisher)
+    to_contest = claim(register_asset(publisher, {publisher.address: 1})[0])
+    size = int(court.MIN_DUPLICATE_SIZE())
+
+    def tree(path, tag):
+        shared = FileEntry(path, keccak(text="the shared file"), size)
+        return Manifest.from_files([shared, FileEntry("own.txt", keccak(text=tag), 1)])
+
+    def proof(manifest, path):
+        entry = next(f for f in manifest.files if f.path == path)
+        return (path, entry.sha256, size, manifest.proof(path))
+
+    mine, copy, origin, heir = (tree(p, p) for p in ("a.bin", "b.bin", "c.bin", "d.bin"))
+    first = register_asset(publisher, {publisher.address: 1}, content_root=mine.root)[0]
+    later = register_asset(stranger, {stranger.address: 1}, content_root=copy.root)[0]
+    duplicate = (first, later, proof(mine, "a.bin"), proof(copy, "b.bin"))
+    o = register_asset(publisher, {publisher.address: 1}, content_root=origin.root)[0]
+    m = register_asset(publisher, {publisher.address: 1}, parents=[(o, 1_000)], kind=MODEL)[0]
+    h = register_asset(
+        publisher, {publisher.address: 1}, parents=[(m, 1_000)], kind=MODEL,
+        content_root=heir.root,
+    )[0]  # fmt: skip
+    suite.registry.transferFrom(publisher, stranger, h, sender=publisher)
+    receipt = court.openDuplicate(
+        o, h, proof(origin, "c.bin"), proof(heir, "d.bin"), value=bond, sender=deployer
+    )
+    answered = receipt.events.filter(court.DisputeOpened)[0].disputeId
+    target = register_asset(publisher, {publisher.address: 1})[0]
+    return CourtScene(
+        panel=panel,
+        target=target,
+        to_contest=to_contest,
+        to_resolve=before["to_resolve"],
+        at_arbiter=at_arbiter,
+        to_lapse=before["to_lapse"],
+        answered=answered,
+        duplicate=duplicate,
+        squat=0,
+        held=before["held"],
+    )
 
 
 @pytest.fixture(scope="module")
 def scene(
-    suite, chain, deployer, publisher, alice, bob, stranger, gateway, token, register_asset
+    project, suite, chain, deployer, publisher, alice, bob, stranger, gateway, token, register_asset
 ) -> Scene:
     roles = dict(owner=deployer, publisher=publisher, buyer=alice, stranger=stranger)
     roles["gateway"] = gateway
+    before = _court_scene_before(suite, chain, register_asset, publisher, stranger, gateway)
+    court = _court_scene(project, suite, register_asset, before, deployer, publisher, stranger)
     asset, people = register_asset(publisher, {alice.address: 1, bob.address: 1})
     derived, _ = register_asset(publisher, {bob.address: 1}, parents=[(asset, 1_000)], kind=MODEL)
     terms = (asset, ETH, 100, 2, 0, 0, ACCESS | DERIVE, 500, False, 0, 1_000)
@@ -153,9 +288,9 @@ def scene(
     chain.mine()
     suite.vault.pay(asset, ETH, 1_000, value=1_000, sender=stranger)
     suite.vault.pay(derived, ETH, 1_000, value=1_000, sender=stranger)
-    token.mint(stranger, 40, sender=deployer)
+    token.mint(stranger, 50, sender=deployer)
     token.transfer(suite.vault, 10, sender=stranger)  # excess: nobody's revenue
-    for mistaken in (suite.registry, suite.license, suite.meter):  # sent there by mistake
+    for mistaken in (suite.registry, suite.license, suite.meter, suite.court):  # by mistake
         token.transfer(mistaken, 10, sender=stranger)
     deadline = chain.blocks.head.timestamp + 10**6
     voucher = Voucher(license_id, alice.address, gateway.address, 55, deadline)
@@ -164,6 +299,9 @@ def scene(
     salt = keccak(text="salt")
     leaves = [registration_leaf(publisher, keccak(text=f"batch {i}"), salt) for i in (1, 2)]
     suite.registry.commit(commitment_of(leaves), sender=publisher)
+    chain.mine(timestamp=chain.blocks.head.timestamp + 5)
+    squat_root = keccak(text="batch 1")  # registered first by the stranger
+    court.squat = register_asset(stranger, {stranger.address: 1}, content_root=squat_root)[0]
     claim_to = ClaimTo(asset, ETH, alice.address, alice.address, deadline=deadline)
     weight, proof = people.proof(alice)
     signed = sign_claim(claim_to, chain.chain_id, suite.vault.address, alice.private_key)
@@ -180,6 +318,7 @@ def scene(
         (v, signature),
         leaves,
         signed_claim,
+        court,
     )
 
 
@@ -205,13 +344,17 @@ def resolve(name: str, w: Scene, caller: Any) -> Any:
         "meter contract": w.suite.meter.address,
         "batch commitment": commitment_of(w.leaves),
         "one": 1,
+        "court contract": w.suite.court.address,
+        "open claim": w.court.to_contest,
     }[name]
 
 
 def call(function: str, w: Scene, caller: Any) -> Any:
     """Sends `function` as `caller` with arguments that only the role can make fail."""
     s, tx = w.suite, {"sender": caller}
-    reg, vault, lic, meter = s.registry, s.vault, s.license, s.meter
+    reg, vault, lic, meter, court = s.registry, s.vault, s.license, s.meter, s.court
+    c = w.court
+    bond = int(court.BOND())
     fresh = keccak(text=f"{function}:{caller.address}")
     weight, proof = w.people.proof(w.roles["buyer"])
     claim = (w.asset, ETH, w.roles["buyer"].address, weight, proof)
@@ -270,6 +413,25 @@ def call(function: str, w: Scene, caller: Any) -> Any:
         "meter sweepExcess": lambda: meter.sweepExcess(w.token, **tx),
         "releaseUnits": lambda: meter.releaseUnits(w.license, buyer, gateway, **tx),
         "onLicenseTransfer": lambda: meter.onLicenseTransfer(w.license, buyer, caller, 0, **tx),
+        "wireCourt": lambda: reg.wireCourt(caller, **tx),
+        "setStatus": lambda: reg.setStatus(w.asset, 2, **tx),
+        "vault wireCourt": lambda: vault.wireCourt(caller, **tx),
+        "setHold": lambda: vault.setHold(w.asset, 2, 0, **tx),
+        "release": lambda: vault.release(c.held, ETH, **tx),
+        "openSubjective": lambda: court.openSubjective(c.target, 1, fresh, 0, value=bond, **tx),
+        "openDuplicate": lambda: court.openDuplicate(*c.duplicate, value=bond, **tx),
+        "claimPriorCommitment": lambda: court.claimPriorCommitment(
+            c.squat, w.leaves, 0, keccak(text="salt"), 0, **tx
+        ),
+        "answerLineage": lambda: court.answerLineage(c.answered, [0, 0], **tx),
+        "contest": lambda: court.contest(c.to_contest, value=bond, **tx),
+        "resolve": lambda: court.resolve(c.to_resolve, **tx),
+        "rule": lambda: court.rule(c.at_arbiter, True, **tx),
+        "lapse": lambda: court.lapse(c.to_lapse, **tx),
+        "withdrawDeposits": lambda: court.withdrawDeposits(**tx),
+        "court sweepExcess": lambda: court.sweepExcess(w.token, **tx),
+        "requestRuling": lambda: c.panel.requestRuling(c.to_contest, fresh, **tx),
+        "vote": lambda: c.panel.vote(court, c.at_arbiter, True, **tx),
     }
     return calls[function]()
 
@@ -302,12 +464,13 @@ def test_access_matrix_cell(scene, function, role, expected, capfd):
     assert got == want
 
 
-def test_access_matrix_covers_every_state_changing_function(suite, token):
-    """A new external function on any of the four contracts must get a row here (a row is
+def test_access_matrix_covers_every_state_changing_function(scene):
+    """A new external function on any of the six contracts must get a row here (a row is
     named by its last word: "registry sweep" and "license sweep" are both `sweep`)."""
     rows = {name.split()[-1] for name in MATRIX}
     mutating: set[str] = set()
-    for contract in (suite.registry, suite.vault, suite.license, suite.meter):
+    s = scene.suite
+    for contract in (s.registry, s.vault, s.license, s.meter, s.court, scene.court.panel):
         for abi in contract.contract_type.abi:
             if abi.type == "function" and abi.stateMutability in ("nonpayable", "payable"):
                 mutating.add(abi.name)
