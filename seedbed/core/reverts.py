@@ -163,6 +163,54 @@ _EXPLAIN: dict[str, str] = {
     "DERIVE license registers one)",
     "LicenseTokenInvalidServiceShare": "a service share of {serviceBps} bps passes the "
     "maximum of {max} bps",
+    # AssetCourt: opening
+    "AssetCourtBadParameters": "a court needs an arbiter, a bond, an answer period and a "
+    "ruling timeout above zero",
+    "AssetCourtWrongDeposit": "{sent} wei was sent, the call needs exactly {required} wei (the "
+    "bond, plus the arbiter's ruling fee to open)",
+    "AssetCourtAlreadyDisputed": "asset {assetId} is under dispute or taken down already "
+    "(status {status}): an asset has one dispute at a time",
+    "AssetCourtBadReason": "reason {reason} is not 1 (infringement), 2 (licence breach) or 3 "
+    "(bad data)",
+    "AssetCourtNoEvidence": "a subjective claim needs an evidence hash, not zero",
+    "AssetCourtBadBeneficiary": "asset {beneficiary} cannot be the beneficiary (the disputed "
+    "asset itself, or for a prior commitment an asset the claimant does not own)",
+    "AssetCourtNotTheSameFile": "the two proven files differ in sha256 or size",
+    "AssetCourtFileTooSmall": "the shared file has {size} bytes, below the court's minimum of "
+    "{minimum} (licence texts and READMEs prove nothing)",
+    "AssetCourtBadFileProof": "the file proof does not hold against asset {assetId}'s content root",
+    "AssetCourtNotEarlier": "asset {earlier} was not committed before asset {later}",
+    "AssetCourtSameOwner": "assets {earlier} and {later} have the same owner",
+    "AssetCourtIsParent": "asset {earlier} is a parent of asset {later}: it licensed its files",
+    "AssetCourtNotYourLeaf": "leaf {index} is not the caller's registration leaf for the "
+    "asset's content root",
+    "AssetCourtNotCommitted": "the caller never committed {commitment}",
+    "AssetCourtNotOlder": "the commitment (time {ours}) is not older than the asset's own "
+    "(time {theirs})",
+    "AssetCourtCommitmentExpired": "the commitment expired at {expiredAt}, before the asset "
+    "was registered at {registeredAt}",
+    "AssetCourtClaimTooLate": "a prior-commitment claim had to come by {deadline} (twice "
+    "MAX_COMMIT_AGE after the commitment)",
+    # AssetCourt: answering, ruling and money
+    "AssetCourtUnknownDispute": "no dispute {disputeId} was ever opened",
+    "AssetCourtWrongState": "dispute {disputeId} is not in the state this step needs (state "
+    "{state}: 1 open, 2 at the arbiter, 3 upheld, 4 dismissed, 5 lapsed)",
+    "AssetCourtAnswerPeriodOver": "dispute {disputeId}'s answer period ended at {deadline}",
+    "AssetCourtAnswerPeriodRunning": "dispute {disputeId}'s answer period runs until "
+    "{deadline}: the owner may still answer",
+    "AssetCourtNotDefendant": "only the disputed asset's owner may contest dispute "
+    "{disputeId}, not {caller}",
+    "AssetCourtNotArbiter": "only the court's arbiter rules, not {caller}",
+    "AssetCourtRulingPending": "the arbiter has until {deadline} to rule on dispute {disputeId}",
+    "AssetCourtCaseRefused": "the arbiter refused dispute {disputeId} when it was sent: the case "
+    "can only lapse after the ruling timeout",
+    "AssetCourtNotDuplicate": "dispute {disputeId} is not a duplicate-content claim: only those "
+    "are answered with a lineage",
+    "AssetCourtBadLineage": "the path does not lead from dispute {disputeId}'s asset to the "
+    "earlier one (parent indices, at most 8 hops)",
+    "AssetCourtNoDeposit": "{account} has no deposits in the court",
+    "AssetCourtNoExcess": "the court holds {balance} of {currency} and owes {deposits}: nothing "
+    "was sent to it by mistake",
 }
 
 

@@ -526,6 +526,41 @@ def b_offer(draw, w, f):
     return args, 5 if "signer" in bad else 1, []
 
 
+def b_dispute(draw, w, f):
+    # The world has no dispute: every id is bad, and the world's asset is not in dispute.
+    step = draw(st.sampled_from(["open", "contest", "resolve", "lapse", "answer", "rule",
+                                 "show", "release", "withdraw"]))  # fmt: skip
+    if step == "open":
+        bad = corrupt(draw, ["asset", "reason", "evidence", "beneficiary"])
+        args = [step]
+        args += opt("--asset", draw(s.bad_ids(f.assets)) if "asset" in bad else str(w.asset))
+        args += opt(
+            "--reason",
+            draw(s.junk().filter(lambda t: t.strip().lower() not in _REASONS))
+            if "reason" in bad
+            else "infringement",
+        )
+        args += opt("--evidence", draw(s.junk()) if "evidence" in bad else "0x" + "ab" * 32)
+        if "beneficiary" in bad:
+            args += opt(
+                "--beneficiary", draw(st.one_of(s.bad_ids(f.assets), st.just(str(w.asset))))
+            )
+        return args, 1, []
+    if step in ("show", "release"):
+        flag = "--asset" if step == "release" else draw(st.sampled_from(["--asset", "--dispute"]))
+        count = f.assets if flag == "--asset" else f.disputes
+        return [step, *opt(flag, draw(s.bad_ids(count)))], 1, []
+    if step == "withdraw":
+        return [step], 5, []  # nothing deposited
+    args = [step, *opt("--dispute", draw(st.one_of(s.bad_ids(f.disputes), st.just("1"))))]
+    if step == "rule":
+        args.append(draw(st.sampled_from(["--upheld", "--dismissed"])))
+    return args, draw(st.sampled_from([1, 5])), []
+
+
+_REASONS = {"infringement", "licence-breach", "bad-data"}
+
+
 def _bps_ok(text: str) -> bool:
     t = text.strip()
     if t.endswith("%"):
@@ -544,7 +579,7 @@ PLAIN = {
     "pay": b_pay, "deposit": b_deposit, "withdraw": b_withdraw, "flow": b_flow, "buy": b_buy,
     "open_channel": b_open_channel, "change_signer": b_change_signer, "earnings": b_earnings,
     "licenses": b_licenses, "offers": b_offers, "usage": b_usage, "delist": b_listing,
-    "relist": b_relist, "assets": b_assets, "offer": b_offer,
+    "relist": b_relist, "assets": b_assets, "offer": b_offer, "dispute": b_dispute,
 }  # fmt: skip
 BUILDERS = {**WITH_TMP, **PLAIN}
 
@@ -558,6 +593,7 @@ class Facts:
         self.offers = int(suite.license.offerCount())
         self.licenses = int(suite.license.licenseCount())
         self.head = int(chain.blocks.height)
+        self.disputes = int(suite.court.disputeCount())
 
 
 def _params():

@@ -10,7 +10,7 @@ from script_fuzzkit import ALL, assert_clean, assert_refused, examples
 
 # Scripts whose signer is optional or absent: a bad key may not matter to them.
 NO_SIGNER = {"offers", "usage", "verify", "proof", "assets", "audit"}
-OPTIONAL_SIGNER = {"claimable", "licenses"}
+OPTIONAL_SIGNER = {"claimable", "licenses", "dispute"}  # dispute show reads only
 # Scripts whose valid arguments are alice's (TEST::2): the holder of the world's license.
 ALICE_SIGNS = {"sign_voucher", "deposit", "open_channel", "withdraw", "change_signer"}
 # Scripts that would send a transaction with these arguments and a funded signer.
@@ -51,6 +51,7 @@ def valid_args(name, w, tmp):
         "assets": [],
         "audit": ["--out", tmp / "report"],
         "offer": [w.asset, "--scopes", "train"],
+        "dispute": ["show", "--asset", w.asset],
     }.get(name)
 
 
@@ -63,7 +64,7 @@ def _known(names):
 KNOWN = {"pay", "deposit", "withdraw", "flow", "buy", "claim", "claimable", "licenses", "offers",
          "usage", "sign_voucher", "settle", "deploy", "register", "verify", "proof", "metadata",
          "delist", "relist", "assets", "audit", "offer", "open_channel", "change_signer",
-         "earnings"}  # fmt: skip
+         "earnings", "dispute"}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", list(_known(ALL)))
