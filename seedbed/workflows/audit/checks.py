@@ -66,45 +66,70 @@ def check_views(
         return assets is None or asset in assets
 
     pools = [k for k in ledger.pools if wanted(k[0])]
+    accrued = reader.words(vault, "accrued(uint256,address)", pools)
     _compare(
         f,
         "vault.accrued",
         pools,
         [ledger.pools[k].accrued for k in pools],
-        reader.words(vault, "accrued(uint256,address)", pools),
+        accrued,
         lambda k: f"vault.accrued(asset {k[0]}, {k[1]})",
         lambda k: {"asset": k[0], "currency": k[1]},
     )
+    pending = reader.words(vault, "pendingUpstream(uint256,address)", pools)
     _compare(
         f,
         "vault.pendingUpstream",
         pools,
         [ledger.pools[k].pending for k in pools],
-        reader.words(vault, "pendingUpstream(uint256,address)", pools),
+        pending,
         lambda k: f"vault.pendingUpstream(asset {k[0]}, {k[1]})",
         lambda k: {"asset": k[0], "currency": k[1]},
     )
     claimants = [k for k in ledger.claimants if wanted(k[0])]
+    claimed = reader.words(vault, "claimed(uint256,address,address)", claimants)
     _compare(
         f,
         "vault.claimed",
         claimants,
         [ledger.claimants[k].claimed for k in claimants],
-        reader.words(vault, "claimed(uint256,address,address)", claimants),
+        claimed,
         lambda k: f"vault.claimed(asset {k[0]}, {k[1]}, {k[2]})",
         lambda k: {"asset": k[0], "currency": k[1], "account": k[2]},
     )
+    # Escrow: every (asset, currency) the events held aside, and every currency seen for an
+    # asset ever held, so escrow the events never mentioned shows too.
+    held_assets = {a for a in ledger.holds if wanted(a)}
+    escrows = sorted(
+        {k for k in ledger.escrow if wanted(k[0])}
+        | {(a, c) for a in held_assets for c in ledger.currencies | set(ledger.books)}
+    )
+    escrowed = reader.words(vault, "escrowed(uint256,address)", escrows)
+    _compare(
+        f,
+        "vault.escrowed",
+        escrows,
+        [ledger.escrow[k].held if k in ledger.escrow else 0 for k in escrows],
+        escrowed,
+        lambda k: f"vault.escrowed(asset {k[0]}, {k[1]})",
+        lambda k: {"asset": k[0], "currency": k[1]},
+    )
     currencies = sorted(ledger.books)
+    views: dict[str, list[int | None]] = {}
     for view, attr in (("held", "held"), ("fees", "fees")):
+        views[view] = reader.words(vault, f"{view}(address)", [[c] for c in currencies])
         _compare(
             f,
             f"vault.{view}",
             currencies,
             [getattr(ledger.books[c], attr) for c in currencies],
-            reader.words(vault, f"{view}(address)", [[c] for c in currencies]),
+            views[view],
             lambda c, v=view: f"vault.{v}({c})",  # type: ignore[misc]
             lambda c: {"currency": c},
         )
+    if assets is None:
+        owed = _owed_on_chain(pools, accrued, pending, claimants, claimed, escrows, escrowed)
+        _check_d1(currencies, views["held"], views["fees"], owed, f)
     check_meter_views(ledger, reader, meter, f, now)
     ids = [i for i in ledger.assets if wanted(i)]
     roots = reader.words(reg, "contributors(uint256)", [[i] for i in ids], index=0)
@@ -119,6 +144,61 @@ def check_views(
             f"registry.contributors({i}) is {found} on chain but the AssetRegistered event "
             f"says {[a.contributors_root, a.total_weight]}.",
             asset=i,
+        )
+
+
+def _owed_on_chain(
+    pools: list[tuple[int, str]],
+    accrued: list[int | None],
+    pending: list[int | None],
+    claimants: list[tuple[int, str, str]],
+    claimed: list[int | None],
+    escrows: list[tuple[int, str]],
+    escrowed: list[int | None],
+) -> dict[str, list[int] | None]:
+    """Per currency, [Σ accrued − Σ claimed + Σ pending, Σ escrowed] as the vault's own views
+    say (None when a view did not answer)."""
+    out: dict[str, list[int] | None] = defaultdict(lambda: [0, 0])
+    parts: tuple[tuple[list[Any], list[int | None], int, int], ...] = (
+        (pools, accrued, 1, 0),
+        (pools, pending, 1, 0),
+        (claimants, claimed, -1, 0),
+        (escrows, escrowed, 1, 1),
+    )
+    for keys, values, sign, slot in parts:
+        for key, value in zip(keys, values, strict=True):
+            cur: str = key[1]
+            sums = out[cur]
+            if sums is None:
+                continue
+            if value is None:
+                out[cur] = None
+            else:
+                sums[slot] += sign * value
+    return out
+
+
+def _check_d1(
+    currencies: list[str],
+    held: list[int | None],
+    fees: list[int | None],
+    owed: dict[str, list[int] | None],
+    f: Findings,
+) -> None:
+    """D1 on the vault's own views: held = fees + Σ pools (accrued − claimed + pending) +
+    Σ escrowed, to the wei (docs/integrity.md §5.2)."""
+    for cur, h, fee in zip(currencies, held, fees, strict=True):
+        sums = owed.get(cur, [0, 0])
+        if h is None or fee is None or sums is None:
+            continue
+        pools, escrow = sums
+        f.equal(
+            "vault books (D1)",
+            h,
+            fee + pools + escrow,
+            f"vault.held({cur}) is {h}, but its fees {fee} + pools (accrued − claimed + "
+            f"pending) {pools} + escrow {escrow} = {fee + pools + escrow}.",
+            currency=cur,
         )
 
 
@@ -275,6 +355,11 @@ _HOLDERS = {
         "it holds nothing",
         "nobody's: sweep returns it to the treasury",
     ),
+    "court": (
+        "AssetCourt",
+        "totalDeposits = live bonds and ruling fees + withdrawable deposits = {}",
+        "nobody's: sweepExcess returns it to the treasury, never touching the deposits",
+    ),
 }
 
 
@@ -290,8 +375,9 @@ def check_balances(
         "meter": lambda c: sum(ledger.meter_books(c)),  # Σ reserves + Σ owed + Σ earnings
         "license": lambda c: 0,  # sale proceeds only pass through
         "registry": lambda c: 0,
+        "court": lambda c: ledger.court_book if c == ETH else 0,  # it holds ETH bonds only
     }
-    pairs = [(role, c) for role in owed for c in currencies]
+    pairs = [(role, c) for role in owed if role in addresses for c in currencies]
     balances = reader.balances([(addresses[r], c) for r, c in pairs])
     todo: list[Excess] = []
     for (role, cur), balance in zip(pairs, balances, strict=True):
@@ -326,9 +412,13 @@ def _stranded(role: str, holder: str, currency: str, amount: int, books: int) ->
 
 
 def check_conservation(ledger: Ledger, f: Findings) -> None:
-    """Per currency: all revenue paid in = accrued + pending upstream + fees, to the wei;
-    and no pool paid out more than it accrued."""
+    """Per currency: all revenue paid in = accrued + pending upstream + fees + escrow, to the
+    wei (fees include what upheld disputes forfeited to the fee book: D1); and no pool paid
+    out more than it accrued."""
     by_currency: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    escrow: dict[str, int] = defaultdict(int)
+    for (_asset, cur), e in ledger.escrow.items():
+        escrow[cur] += e.held
     for (asset, cur), pool in ledger.pools.items():
         by_currency[cur][0] += pool.accrued
         by_currency[cur][1] += pool.pending
@@ -345,21 +435,27 @@ def check_conservation(ledger: Ledger, f: Findings) -> None:
             )
     for cur, books in ledger.books.items():
         accrued, pending = by_currency[cur]
+        fees = books.fees_earned + books.forfeited
+        held = escrow.get(cur, 0)
+        total = accrued + pending + fees + held
+        forfeited = f" (with {books.forfeited} forfeited by disputes)" if books.forfeited else ""
+        escrowed = f" + escrow {held}" if held or ledger.escrow else ""
         f.equal(
             "conservation",
             books.paid,
-            accrued + pending + books.fees_earned,
+            total,
             f"{books.paid} was paid in but accrued {accrued} + pending {pending} + fees "
-            f"{books.fees_earned} = {accrued + pending + books.fees_earned}.",
+            f"{fees}{forfeited}{escrowed} = {total}.",
             currency=cur,
         )
     for (child, parent, cur), edge in ledger.edges.items():
+        credited = edge.to_contributors + edge.to_upstream + edge.diverted
+        why = f" (with {edge.diverted} diverted by a dispute on {parent})" if edge.diverted else ""
         f.equal(
             "flows balance",
             edge.amount,
-            edge.to_contributors + edge.to_upstream,
-            f"The flow {child} -> {parent} moved {edge.amount} but credited "
-            f"{edge.to_contributors + edge.to_upstream}.",
+            credited,
+            f"The flow {child} -> {parent} moved {edge.amount} but credited {credited}{why}.",
             asset=child,
             currency=cur,
         )

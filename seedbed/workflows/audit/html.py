@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from seedbed.core.constants import ETH
 from seedbed.workflows.audit import sankey
 from seedbed.workflows.audit.report import addr, base_units, money, rounded
 
@@ -45,7 +46,14 @@ FLOWS = [
     ("fee", "fee", "#e15759"),
     ("held", "held (unclaimed, pending)", "#9d8f89"),
 ]
-_COLORS = {kind: color for kind, _label, color in FLOWS} | {"asset": "#5f6b7a"}
+# Disputes' flows, in the legend only when a chart has them: credits held in escrow while an
+# asset is disputed, and those an upheld dispute sent to its beneficiary or the fee book.
+DISPUTE_FLOWS = [
+    ("escrow", "escrow (disputed)", "#8c6d31"),
+    ("redirect", "redirected (upheld)", "#e377c2"),
+    ("forfeit", "forfeited to the fee book", "#a33a3a"),
+]
+_COLORS = {kind: color for kind, _label, color in FLOWS + DISPUTE_FLOWS} | {"asset": "#5f6b7a"}
 TOP_OPERATORS = 5
 _KINDS = {0: "dataset", 1: "model", 2: "other"}
 
@@ -93,7 +101,7 @@ def _table(
         klass = f' class="{cls[n]}"' if cls and cls[n] else ""
         out.append(f"<tr{klass}>")
         out += [
-            f'<td class="{"l" if i < left else ""}">{escape(str(v))}</td>'
+            f'<td class="{_cell_class(i, left, wrap)}">{escape(str(v))}</td>'
             for i, v in enumerate(row)
         ]
         out.append("</tr>")
@@ -101,6 +109,11 @@ def _table(
     if len(rows) > MAX_ROWS:
         out.append(f'<p class="note">{len(rows) - MAX_ROWS} more rows in the CSV files.</p>')
     return "".join(out)
+
+
+def _cell_class(i: int, left: int, wrap: int | None) -> str:
+    """ "l" aligns left; "w" lets the column's text wrap (a finding's sentence)."""
+    return " ".join(c for c, on in (("l", i < left), ("w", i == wrap)) if on)
 
 
 def flow_chart(result: AuditResult, currency: str) -> str:
@@ -151,6 +164,7 @@ def flow_chart(result: AuditResult, currency: str) -> str:
         ]
     for (ch, pa), e in sorted(edges.items()):
         links.append(sankey.Link(f"asset:{ch}", f"asset:{pa}", e.amount, "upstream"))
+    links += _dispute_links(result, currency, set(pools))
 
     per_account: dict[str, int] = defaultdict(int)
     for (a, c, account), cl in ledger.claimants.items():
@@ -184,7 +198,12 @@ def flow_chart(result: AuditResult, currency: str) -> str:
         sankey.Node("sink:unclaimed", "Not yet claimed", sink_col, _COLORS["held"]),
         sankey.Node("sink:pending", "Pending upstream", sink_col, _COLORS["held"]),
         sankey.Node("sink:fees", "Protocol fees", sink_col, _COLORS["fee"]),
+        sankey.Node("src:redirect", "Redirected by disputes", 0, _COLORS["redirect"]),
+        sankey.Node("sink:escrow", "In escrow (disputed)", sink_col, _COLORS["escrow"]),
+        sankey.Node("sink:redirect", "Redirected (upheld)", sink_col, _COLORS["redirect"]),
+        sankey.Node("sink:forfeit", "Forfeited (fee book)", sink_col, _COLORS["forfeit"]),
     ]
+    drawn = {lk.kind for lk in links if lk.value > 0}
     headings = {0: "Sources", 1: "Assets", sink_col: "Recipients"}
     for col in range(2, sink_col):
         headings[col] = "Upstream" if sink_col == 3 else f"Upstream, level {col - 1}"
@@ -194,8 +213,30 @@ def flow_chart(result: AuditResult, currency: str) -> str:
         lambda v: rounded(result, currency, v),
         exact=lambda v: f"{money(result, currency, v)} = {base_units(result, currency, v)}",
         headings=headings,
-        legend=FLOWS,
+        legend=FLOWS + [k for k in DISPUTE_FLOWS if k[0] in drawn],
     )
+
+
+def _dispute_links(result: AuditResult, currency: str, shown: set[int]) -> list[sankey.Link]:
+    """Escrow and redirects: an asset's credits still held aside go to "In escrow", those an
+    upheld dispute sent on leave it for "Redirected" (another asset) or "Forfeited"; the
+    beneficiary receives them from "Redirected by disputes". Every asset's node balances:
+    what came in (payments, flows, redirects received) = what it accrued, its pending
+    upstream, fees, its escrow now and what left it by a redirect."""
+    ledger = result.ledger
+    links = []
+    for (asset, cur), e in sorted(ledger.escrow.items()):
+        if cur == currency and asset in shown:
+            links.append(sankey.Link(f"asset:{asset}", "sink:escrow", e.held, "escrow"))
+    for (source, to, cur), d in sorted(ledger.diversions.items()):
+        if cur != currency:
+            continue
+        if source in shown:
+            sink, kind = ("sink:redirect", "redirect") if to else ("sink:forfeit", "forfeit")
+            links.append(sankey.Link(f"asset:{source}", sink, d.amount, kind))
+        if to and to in shown:
+            links.append(sankey.Link("src:redirect", f"asset:{to}", d.amount, "redirect"))
+    return links
 
 
 def render_html(result: AuditResult, data: dict[str, Any]) -> str:
@@ -482,9 +523,163 @@ def render_html(result: AuditResult, data: dict[str, Any]) -> str:
                 left=3,
             )
         )
+    out += _dispute_sections(result, data)
     out += _integrity_sections(result, data)
     out.append("</body></html>\n")
     return "".join(out)
+
+
+def _eth(result: AuditResult, amount: int | None) -> str:
+    return "unreadable" if amount is None else money(result, ETH, amount)
+
+
+def _dispute_sections(result: AuditResult, data: dict[str, Any]) -> list[str]:
+    """The court's book against its balance, every dispute, and per disputed asset the
+    revenue its hold kept, released, redirected and forfeited."""
+    court, disputes, escrow = data["court"], data["disputes"], data["escrow"]
+    if court is None or not (disputes or escrow or court["book"] or court["excess"]):
+        return []
+    out = [
+        "<h2>Disputes</h2>",
+        '<p class="note">While an asset is disputed, every credit to it (a payment, or its '
+        "share of a derivative's upstream flow) is held whole in escrow; revenue accrued "
+        "before the dispute stays claimable (D2). Dismissed or lapsed, the escrow is released "
+        "to the asset; upheld, it and every later credit go to the beneficiary asset, or to "
+        "the fee book when there is none. An earlier dispute's escrow stays the asset's own "
+        "even while a later dispute holds it or after that one is upheld; a prior-commitment "
+        "claim that takes over a running dispute (ending it lapsed, every deposit back) takes "
+        "over its escrow too. The court holds the bonds and ruling fees in ETH: "
+        "its book, totalDeposits, is the live bonds and fees plus the deposits accounts may "
+        "withdraw, and its balance must equal it.</p>",
+        _table(
+            ["court", "book (totalDeposits)", "live bonds and fees", "withdrawable", "balance"]
+            + ["excess", "bond", "answer period", "ruling timeout"],
+            [
+                [
+                    _short(court["address"]),
+                    _eth(result, court["book"]),
+                    _eth(result, court["live"]),
+                    _eth(result, court["withdrawable"]),
+                    _eth(result, court["balance"]),
+                    _eth(result, court["excess"]),
+                    _eth(result, court["bond"]),
+                    _days(court["answer_period"]),
+                    _days(court["ruling_timeout"]),
+                ]
+            ],
+            cls=["fail" if court["excess"] else ""],
+        ),
+    ]
+    if disputes:
+        out.append(
+            _table(
+                ["id", "asset", "kind", "state", "claimant", "beneficiary", "bonds"]
+                + ["bonds went to", "deadline"],
+                [
+                    [
+                        r["dispute"],
+                        r["asset"],
+                        r["kind"] + (f": {r['reason']}" if r["reason"] else ""),
+                        r["state"]
+                        + (f" (taken over by #{r['superseded_by']})" if r["superseded_by"] else ""),
+                        _short(r["claimant"]),
+                        f"asset {r['beneficiary']}" if r["beneficiary"] else "fee book",
+                        _bonds(result, r),
+                        ", ".join(
+                            f"{_short(a)} {rounded(result, ETH, v)}"
+                            for a, v in r["credited"].items()
+                        )
+                        or "–",
+                        (_date(r["deadline"]) + (" (overdue)" if r["overdue"] else ""))
+                        if r["deadline"]
+                        else "–",
+                    ]
+                    for r in disputes
+                ],
+                left=6,
+                cls=["warn" if r["overdue"] else "" for r in disputes],
+            )
+        )
+    if escrow:
+        out.append(
+            '<p class="note">Disputed revenue, per asset and currency: what its hold put in '
+            "escrow and still holds, what was released back to it, what was redirected to its "
+            "beneficiary or forfeited to the fee book, and what it received as a beneficiary."
+            "</p>"
+        )
+        out.append(
+            _table(
+                ["asset", "currency", "hold", "escrowed", "in escrow", "released"]
+                + ["redirected", "forfeited", "received"],
+                [
+                    [
+                        asset_label(result, r["asset"]),
+                        r["symbol"],
+                        _hold(r),
+                        *(
+                            money(result, r["currency"].lower(), r[k])
+                            for k in ("escrowed", "held", "released")
+                        ),
+                        ", ".join(
+                            f"{money(result, r['currency'].lower(), t['amount'])} → #{t['asset']}"
+                            for t in r["redirected_to"]
+                        )
+                        or money(result, r["currency"].lower(), 0),
+                        money(result, r["currency"].lower(), r["forfeited"]),
+                        money(result, r["currency"].lower(), r["received"]),
+                    ]
+                    for r in escrow
+                ],
+                left=3,
+                cls=[
+                    "warn" if r["held"] and (r["hold"] != "escrow" or r["earlier_round"]) else ""
+                    for r in escrow
+                ],
+            )
+        )
+    if court["depositors"]:
+        out.append(
+            _table(
+                ["account", "deposits credited", "withdrawn", "withdrawable"],
+                [
+                    [
+                        r["account"],
+                        *(_eth(result, r[k]) for k in ("credited", "withdrawn", "withdrawable")),
+                    ]
+                    for r in court["depositors"]
+                ],
+            )
+        )
+    return out
+
+
+def _bonds(result: AuditResult, row: dict[str, Any]) -> str:
+    """What the claimant (bond + ruling fee) and the defendant posted."""
+    text = _eth(result, row["claimant_deposit"])
+    if row["defendant_deposit"]:
+        text += f" + {_eth(result, row['defendant_deposit'])}"
+    if row["ruling_fee"]:
+        text += f" (fee {_eth(result, row['ruling_fee'])} spent)"
+    return text
+
+
+def _hold(row: dict[str, Any]) -> str:
+    """The asset's hold now: disputed (escrow), taken down (redirected to whom), or none; and
+    escrow an earlier dispute left, which is the asset's own whatever the hold."""
+    own = " (escrow of an earlier dispute: its own)" if row.get("earlier_round") else ""
+    if row["hold"] == "escrow":
+        return "disputed: escrow" + own
+    if row["hold"] == "redirected":
+        to = f"asset {row['beneficiary']}" if row["beneficiary"] else "the fee book"
+        return f"upheld: → {to}" + own
+    return "none"
+
+
+def _days(seconds: int | None) -> str:
+    if seconds is None:
+        return "unreadable"
+    days, rest = divmod(seconds, 86_400)
+    return f"{days} days" if not rest else f"{seconds} s"
 
 
 def _integrity_sections(result: AuditResult, data: dict[str, Any]) -> list[str]:

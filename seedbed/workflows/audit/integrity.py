@@ -115,8 +115,9 @@ def check_floors(
 def check_sweeps(
     ledger: Ledger, reader: WordReader, addresses: dict[str, str], f: Findings, suite_vault: bool
 ) -> None:
-    """Every sweep went to the treasury: the registry's TREASURY() for its own, the vault's
-    for the vault, the meter and the license token (they read VAULT.TREASURY())."""
+    """Every sweep went to the treasury: the registry's TREASURY() for its own and the
+    court's (it reads REGISTRY.TREASURY()), the vault's for the vault, the meter and the
+    license token (they read VAULT.TREASURY())."""
     if not ledger.sweeps:
         return
     vault_t = reader.words(addresses["vault"], "TREASURY()", [[]])[0]
@@ -124,7 +125,7 @@ def check_sweeps(
     for (role, cur), sweep in sorted(ledger.sweeps.items()):
         if role in ("meter", "license") and not suite_vault:
             continue  # they pay the suite vault's treasury, not the audited vault's
-        word = registry_t if role == "registry" else vault_t
+        word = registry_t if role in ("registry", "court") else vault_t
         expected = None if word is None else "0x" + word.to_bytes(20, "big").hex()
         for treasury in sweep.treasuries:
             f.equal(

@@ -20,7 +20,31 @@ from seedbed.workflows.audit.findings import Findings
 ZERO = ETH
 # Bump when the way events are applied changes: stored snapshots of older versions are ignored.
 # 3: lineage floors, DERIVE uses, redirected claims, sweeps, commitments, failed claims.
-LEDGER_VERSION = 3
+# 4: disputes: the court's book, holds (with their escrow rounds), escrow and redirected
+#    credits, prior-commitment takeovers.
+LEDGER_VERSION = 4
+
+# The vault's holds, the registry's dispute status and the court's kinds and states
+# (IRoyaltyVault.setHold, IAssetRegistry.setStatus, IAssetCourt.Kind and State).
+HOLD_NONE, HOLD_ESCROW, HOLD_REDIRECTED = 0, 1, 2
+STATUS_NONE, STATUS_DISPUTED, STATUS_UPHELD = 0, 1, 2
+SUBJECTIVE, DUPLICATE, PRIOR_COMMITMENT = 0, 1, 2
+OPEN, AT_ARBITER, UPHELD, DISMISSED, LAPSED = 1, 2, 3, 4, 5
+KIND_NAMES = {
+    SUBJECTIVE: "subjective",
+    DUPLICATE: "duplicate",
+    PRIOR_COMMITMENT: "prior commitment",
+}
+STATE_NAMES = {
+    OPEN: "open",
+    AT_ARBITER: "at the arbiter",
+    UPHELD: "upheld",
+    DISMISSED: "dismissed",
+    LAPSED: "lapsed",
+}
+REASON_NAMES = {1: "infringement", 2: "licence breach", 3: "bad data"}
+HOLD_NAMES = {HOLD_NONE: "none", HOLD_ESCROW: "escrow", HOLD_REDIRECTED: "redirected"}
+STATUS_NAMES = {STATUS_NONE: "none", STATUS_DISPUTED: "disputed", STATUS_UPHELD: "upheld"}
 
 
 @dataclass(slots=True)
@@ -42,6 +66,7 @@ class Asset:
     floor_bps: int = 0
     required: list[int] = field(default_factory=list)
     licenses: list[int] = field(default_factory=list)
+    status: int = STATUS_NONE  # the court's (StatusChanged): 0 none, 1 disputed, 2 upheld
 
 
 @dataclass(slots=True)
@@ -59,6 +84,8 @@ class Pool:
     pending: int = 0
     claimed: int = 0
     claims: int = 0
+    diverted: int = 0  # credits to the asset a dispute sent to escrow or its beneficiary
+    released: int = 0  # its escrow credited back to it (a dismissed or lapsed dispute)
 
     @property
     def paid(self) -> int:
@@ -83,6 +110,7 @@ class Edge:
     to_contributors: int = 0
     to_upstream: int = 0
     flows: int = 0
+    diverted: int = 0  # the parent's share a dispute on the parent held or redirected
 
 
 @dataclass(slots=True)
@@ -95,6 +123,7 @@ class Books:
     claimed: int = 0
     excess_swept: int = 0
     failed_claims: int = 0
+    forfeited: int = 0  # credits of upheld disputes with no beneficiary: the fee book's
 
     @property
     def held(self) -> int:
@@ -102,7 +131,7 @@ class Books:
 
     @property
     def fees(self) -> int:
-        return self.fees_earned - self.fees_withdrawn
+        return self.fees_earned + self.forfeited - self.fees_withdrawn
 
 
 @dataclass(slots=True)
@@ -242,6 +271,99 @@ class FailedClaim:
     block: int = 0
 
 
+@dataclass(slots=True)
+class Hold:
+    """The vault's hold on an asset (HoldChanged): 0 none, 1 escrow, 2 redirected to
+    `beneficiary` (0: the fee book)."""
+
+    state: int = HOLD_NONE
+    beneficiary: int = 0
+    changes: int = 0
+    # +1 at each change into escrow from another state (the vault's Hold.round): one per
+    # dispute, except a prior-commitment takeover, which keeps the round it found.
+    round: int = 0
+
+
+@dataclass(slots=True)
+class Escrow:
+    """One (asset, currency) escrow of the vault: credits held aside while the asset was
+    disputed, and where they went."""
+
+    escrowed: int = 0  # every credit that went in
+    released: int = 0  # back to the asset's own pool (dismissed, lapsed, or an earlier round)
+    redirected: int = 0  # to its beneficiary's pool or the fee book (upheld, its round)
+    credits: int = 0
+    releases: int = 0
+    round: int = 0  # the hold round that filled it (the vault's Escrow.round)
+
+    @property
+    def held(self) -> int:
+        return self.escrowed - self.released - self.redirected
+
+
+@dataclass(slots=True)
+class Diversion:
+    """Credits of a taken-down asset sent to its beneficiary (or, with `to` 0, the fee
+    book), per (from, to, currency): straight from a payment or flow, or from its escrow."""
+
+    amount: int = 0
+    to_contributors: int = 0
+    to_upstream: int = 0
+    from_escrow: int = 0
+    credits: int = 0
+
+
+@dataclass(slots=True)
+class Dispute:
+    """One dispute of the court, rebuilt from its events."""
+
+    id: int
+    asset: int
+    kind: int
+    claimant: str
+    beneficiary: int
+    reason: int
+    evidence: str
+    deposit: int  # what the claimant sent with the open: BOND + the ruling fee (0: prior)
+    opened_at: int
+    state: int = OPEN
+    contested: bool = False
+    defendant: str = ETH  # the zero address until the owner contests or is answered for
+    answer_deposit: int = 0  # the defendant's bond
+    at_arbiter_at: int = 0
+    ruling_fee: int = 0  # what requestRuling sent (or offered, when refused)
+    fee_spent: int = 0  # what the arbiter kept
+    fee_refused: bool = False  # the arbiter refused the case: the fee went back
+    resolved_at: int = 0
+    credited: dict[str, int] = field(default_factory=dict)  # account -> bonds and fees
+    block: int = 0
+    tx: str = ""
+    round: int = 0  # the asset's hold round its open started (or, taken over, kept)
+    superseded_by: int = 0  # the prior-commitment claim that ended it as lapsed
+
+    @property
+    def posted(self) -> int:
+        return self.deposit + self.answer_deposit
+
+    @property
+    def live(self) -> int:
+        """What the court still holds for this dispute (not yet anyone's to withdraw)."""
+        return self.posted - self.fee_spent - sum(self.credited.values())
+
+
+@dataclass(slots=True)
+class Depositor:
+    """An account's withdrawable deposits at the court."""
+
+    credited: int = 0
+    withdrawn: int = 0
+    withdrawals: int = 0
+
+    @property
+    def balance(self) -> int:
+        return self.credited - self.withdrawn
+
+
 UINT40_MAX = 2**40 - 1
 UINT64_MAX = 2**64 - 1
 
@@ -255,6 +377,7 @@ class Params:
     vault_is_suite: bool = True  # False when auditing another vault: no sale/usage cross-check
     withdrawal_delay: int = 2 * 86_400  # UsageMeter.WITHDRAWAL_DELAY()
     withdrawal_window: int = 3 * 86_400  # UsageMeter.WITHDRAWAL_WINDOW()
+    court_bond: int = 0  # AssetCourt.BOND(): who gets which bond is checked when known
 
 
 class Ledger:
@@ -277,6 +400,15 @@ class Ledger:
         self.sweeps: dict[tuple[str, str], Sweep] = defaultdict(Sweep)
         self.failed_claims: dict[tuple[int, str, str], FailedClaim] = defaultdict(FailedClaim)
         self.commitments: Counter[str] = Counter()  # committer -> Committed events
+        self.holds: dict[int, Hold] = defaultdict(Hold)
+        self.escrow: dict[tuple[int, str], Escrow] = defaultdict(Escrow)
+        self.diversions: dict[tuple[int, int, str], Diversion] = defaultdict(Diversion)
+        self.disputes: dict[int, Dispute] = {}
+        self.depositors: dict[str, Depositor] = defaultdict(Depositor)
+        # The court's book (totalDeposits) by its running events: deposits in, ruling fees
+        # the arbiter took, withdrawals out.
+        self.court_totals: dict[str, int] = defaultdict(int)
+        self.court_wired: dict[str, str] = {}  # role -> the court its CourtWired named
         # Per currency, what the meter holds for others by its running events (deposits in,
         # withdrawals, asset payments and earnings out): Σ reserves + Σ owed + Σ earnings.
         self.meter_held: dict[str, int] = defaultdict(int)
@@ -293,12 +425,24 @@ class Ledger:
         # last Claimed (a ClaimRedirected must follow it).
         self._derives: list[tuple[int, int, str]] = []
         self._claim: tuple[int, str, str, int] | None = None
+        # Within the transaction: credits diverted by a hold (Escrowed, Redirected) not yet
+        # matched by the Paid, UpstreamFlowed or Released they belong to; the status and
+        # hold changes the court's disputes call for; the disputes resolved.
+        self._diverted: list[tuple[str, int, str, int]] = []
+        self._expected: list[tuple[str, int, tuple[int, ...], int]] = []
+        self._resolved: list[int] = []
+        # Disputes lapsed in the transaction, by asset, with the state they left (a prior-
+        # commitment claim may take them over), and the takeovers seen: (lapsed, claim).
+        self._lapsed: dict[int, tuple[int, int]] = {}
+        self._superseded: list[tuple[int, int]] = []
         self._handlers: dict[tuple[str, str], Callable[[list[Any], int, str], None]] = {
             ("registry", "AssetRegistered"): self._registered,
             ("registry", "Transfer"): self._asset_transfer,
             ("registry", "ListingChanged"): self._listing,
             ("registry", "Committed"): self._committed,
             ("registry", "Swept"): self._sweep_of("registry"),
+            ("registry", "StatusChanged"): self._status_changed,
+            ("registry", "CourtWired"): self._court_wired_of("registry"),
             ("vault", "Paid"): self._paid,
             ("vault", "UpstreamFlowed"): self._flowed,
             ("vault", "Claimed"): self._claimed,
@@ -306,6 +450,11 @@ class Ledger:
             ("vault", "FeesWithdrawn"): self._fees_withdrawn,
             ("vault", "ExcessSwept"): self._swept,
             ("vault", "ClaimRedirected"): self._redirected,
+            ("vault", "HoldChanged"): self._hold_changed,
+            ("vault", "Escrowed"): self._escrowed,
+            ("vault", "Redirected"): self._credit_redirected,
+            ("vault", "Released"): self._escrow_released,
+            ("vault", "CourtWired"): self._court_wired_of("vault"),
             ("license", "OfferCreated"): self._offer,
             ("license", "OfferStatusChanged"): self._offer_status,
             ("license", "LicenseBought"): self._bought,
@@ -325,6 +474,13 @@ class Ledger:
             ("meter", "AssetPaid"): self._asset_paid,
             ("meter", "EarningsWithdrawn"): self._earnings_withdrawn,
             ("meter", "ExcessSwept"): self._sweep_of("meter"),
+            ("court", "DisputeOpened"): self._dispute_opened,
+            ("court", "DisputeAnswered"): self._dispute_answered,
+            ("court", "RulingRequested"): self._ruling_requested,
+            ("court", "DisputeResolved"): self._dispute_resolved,
+            ("court", "DepositCredited"): self._deposit_credited,
+            ("court", "DepositsWithdrawn"): self._deposits_withdrawn,
+            ("court", "ExcessSwept"): self._sweep_of("court"),
         }
         self._emptied: set[str] = set()  # channels a withdrawal emptied in this transaction
 
@@ -343,6 +499,8 @@ class Ledger:
         out["token_fee_loss"] = list(self.token_fee_loss.items())
         out["counts"] = list(self.counts.items())
         out["commitments"] = list(self.commitments.items())
+        out["court_totals"] = list(self.court_totals.items())
+        out["court_wired"] = list(self.court_wired.items())
         out["currencies"] = sorted(self.currencies)
         out["events"], out["last_block"] = self.events, self.last_block
         return out
@@ -361,6 +519,8 @@ class Ledger:
         self.token_fee_loss.update(dict(state["token_fee_loss"]))
         self.counts.update(dict(state["counts"]))
         self.commitments.update(dict(state["commitments"]))
+        self.court_totals.update(dict(state["court_totals"]))
+        self.court_wired.update(dict(state["court_wired"]))
         self.currencies.update(state["currencies"])
         self.events, self.last_block = state["events"], state["last_block"]
 
@@ -399,6 +559,8 @@ class Ledger:
         self._flow = None
         self._emptied.clear()
         self._claim = None
+        if self._diverted or self._expected or self._resolved:
+            self._end_dispute_tx()
         for license_id, parent_id, registrant in self._derives:
             self._derive_unmatched(license_id, parent_id, registrant, None)
         self._derives = []
@@ -600,6 +762,12 @@ class Ledger:
         exp_up = (amount - exp_fee) * asset.upstream_bps // BPS
         expected = [amount - exp_fee - exp_up, exp_up, exp_fee]
         found = [to_c, to_u, fee]
+        hold = self.holds.get(asset_id)
+        if hold is not None and hold.state != HOLD_NONE:
+            # Diverted whole by the dispute: an Escrowed or Redirected event came before.
+            expected = [0, 0, exp_fee]
+            pool.diverted += amount - fee
+            self._diversion_matched(hold.state, asset_id, cur, amount - fee, "payment", tx)
         if expected == found:
             self.f.passed("payment split")
         else:
@@ -640,6 +808,13 @@ class Ledger:
             exp_up = share * parent_up // BPS
             expected = [pid, share, share - exp_up, exp_up]
             flow[3] = rest - share
+        hold = self.holds.get(parent_id)
+        diverted = hold is not None and hold.state != HOLD_NONE
+        if diverted and hold is not None:
+            # The parent is disputed or taken down: its share went whole to escrow or on.
+            if expected is not None:
+                expected[2:] = [0, 0]
+            self._diversion_matched(hold.state, parent_id, cur, amount, "upstream flow", tx)
         flow[2] = index + 1
         found = [parent_id, amount, to_c, to_u]
         if expected == found:
@@ -667,6 +842,9 @@ class Ledger:
         edge.to_contributors += to_c
         edge.to_upstream += to_u
         edge.flows += 1
+        if diverted:
+            edge.diverted += amount
+            parent_pool.diverted += amount
 
     def _claimed(self, a: list[Any], stamp: int, tx: str) -> None:
         asset_id, cur, account, amount, weight, total_claimed = a
@@ -774,6 +952,590 @@ class Ledger:
     def _swept(self, a: list[Any], stamp: int, tx: str) -> None:
         self.books[a[0]].excess_swept += a[2]
         self._sweep_of("vault")(a, stamp, tx)
+
+    # -- disputes: the vault's holds and escrow ------------------------------------------------
+
+    def _take(self, entry: tuple[str, int, str, int]) -> bool:
+        """Match (and drop) a diversion booked earlier in the transaction."""
+        try:
+            self._diverted.remove(entry)
+        except ValueError:
+            return False
+        return True
+
+    def _diversion_matched(
+        self, state: int, asset_id: int, cur: str, amount: int, what: str, tx: str
+    ) -> None:
+        """A payment or flow credited to a held asset: the Escrowed (hold 1) or Redirected
+        (hold 2) event of the same amount must have come just before it."""
+        kind, event = ("escrow", "Escrowed") if state == HOLD_ESCROW else ("redirect", "Redirected")
+        if self._take((kind, asset_id, cur, amount)):
+            self.f.passed("credits follow the hold")
+            return
+        self.f.fail(
+            "credits follow the hold",
+            f"A {what} of {amount} to asset {asset_id} was diverted by its hold "
+            f"({HOLD_NAMES.get(state, state)}), but no {event} event of that amount for it "
+            "came before in the transaction: the diverted credit is booked nowhere.",
+            asset=asset_id,
+            currency=cur,
+            expected=amount,
+            tx=tx,
+        )
+
+    def _hold_state(self, asset_id: int) -> int:
+        hold = self.holds.get(asset_id)
+        return hold.state if hold is not None else HOLD_NONE
+
+    def _hold_changed(self, a: list[Any], stamp: int, tx: str) -> None:
+        asset_id, state, beneficiary = a
+        h = self.holds[asset_id]
+        if state == HOLD_ESCROW and h.state != HOLD_ESCROW:
+            h.round += 1  # a new dispute's hold: what escrow held before is the asset's own
+        h.state, h.beneficiary = state, beneficiary
+        h.changes += 1
+        self._court_expected("hold", asset_id, (state, beneficiary), tx)
+
+    def _status_changed(self, a: list[Any], stamp: int, tx: str) -> None:
+        asset_id, status = a
+        asset = self.assets.get(asset_id)
+        if asset is not None:
+            asset.status = status
+        self._court_expected("status", asset_id, (status,), tx)
+
+    def _court_wired_of(self, role: str) -> Callable[[list[Any], int, str], None]:
+        def wired(a: list[Any], stamp: int, tx: str) -> None:
+            self.court_wired[role] = a[0]
+
+        return wired
+
+    def _court_expected(self, kind: str, asset_id: int, found: tuple[int, ...], tx: str) -> None:
+        """A status (registry) or hold (vault) change: the court's DisputeOpened or
+        DisputeResolved earlier in the transaction called for it."""
+        who = "vault" if kind == "hold" else "registry"
+        for i, (k, aid, want, dispute_id) in enumerate(self._expected):
+            if k == kind and aid == asset_id:
+                del self._expected[i]
+                d = self.disputes.get(dispute_id)
+                if kind == "hold" and want == found == (HOLD_ESCROW, 0) and d is not None:
+                    d.round = self.holds[asset_id].round
+                self.f.equal(
+                    "holds follow the court",
+                    list(want),
+                    list(found),
+                    f"Dispute {dispute_id} calls for asset {asset_id}'s {kind} "
+                    f"{list(want)}, but the {who} set {list(found)}.",
+                    asset=asset_id,
+                    tx=tx,
+                )
+                return
+        if kind == "hold" and not self.p.vault_is_suite:
+            return  # another vault: the suite's court does not hold its assets
+        self.f.fail(
+            "holds follow the court",
+            f"The {who} set asset {asset_id}'s {kind} to {list(found)} with no dispute of it "
+            "opened or resolved in the transaction: only the court's disputes move it (a "
+            "contract bug).",
+            asset=asset_id,
+            found=list(found),
+            tx=tx,
+        )
+
+    def _escrowed(self, a: list[Any], stamp: int, tx: str) -> None:
+        asset_id, cur, amount = a
+        self.currencies.add(cur)
+        self.pools[asset_id, cur]  # noqa: B018 (the asset's pool row shows its escrow)
+        e = self.escrow[asset_id, cur]
+        h = self.holds.get(asset_id)
+        state = h.state if h is not None else HOLD_NONE
+        if h is not None and state == HOLD_ESCROW and e.held and e.round != h.round:
+            # The vault credits an earlier round's escrow to the asset's own pool (Released,
+            # split) before it adds the new round's: an escrow holds one dispute's revenue.
+            self.f.fail(
+                "credits follow the hold",
+                f"{amount} of {cur} went into asset {asset_id}'s escrow of hold round "
+                f"{h.round}, but {e.held} of round {e.round} (a dispute that had ended) was "
+                "still in it: no Released credited that to the asset's own pool first, so the "
+                "escrow mixes two disputes' revenue.",
+                asset=asset_id,
+                currency=cur,
+                expected=0,
+                found=e.held,
+                tx=tx,
+            )
+        elif state == HOLD_ESCROW:
+            self.f.passed("credits follow the hold")
+        if h is not None:
+            e.round = h.round
+        e.escrowed += amount
+        e.credits += 1
+        if state != HOLD_ESCROW:
+            self.f.fail(
+                "credits follow the hold",
+                f"{amount} of {cur} went into asset {asset_id}'s escrow, but its hold is "
+                f"{HOLD_NAMES.get(state, state)}, not escrow: only the credits of a disputed "
+                "asset are held (a contract bug).",
+                asset=asset_id,
+                currency=cur,
+                found=amount,
+                tx=tx,
+            )
+        self._diverted.append(("escrow", asset_id, cur, amount))
+
+    def _credit_redirected(self, a: list[Any], stamp: int, tx: str) -> None:
+        """A credit (or the released escrow) of a taken-down asset went to its beneficiary's
+        pool, split there, or into the beneficiary's own escrow when it is disputed, or to the
+        fee book (to = 0) when there is none or the beneficiary is taken down too."""
+        source, to, cur, amount, to_c, to_u = a
+        self.currencies.add(cur)
+        problems = []
+        hold = self.holds.get(source)
+        beneficiary = to
+        if hold is None or hold.state != HOLD_REDIRECTED:
+            state = hold.state if hold is not None else HOLD_NONE
+            problems.append(
+                f"asset {source}'s hold is {HOLD_NAMES.get(state, state)}, not redirected"
+            )
+        else:
+            beneficiary = hold.beneficiary
+        b_state = self._hold_state(beneficiary) if beneficiary else HOLD_REDIRECTED
+        expected_to = 0 if b_state == HOLD_REDIRECTED else beneficiary
+        if to != expected_to:
+            problems.append(f"it went to {_book(to)}, not {_book(expected_to)}")
+        t_state = self._hold_state(to) if to else HOLD_REDIRECTED
+        expected = [0, 0]
+        if not to:
+            self.books[cur].forfeited += amount
+        elif t_state == HOLD_ESCROW:
+            if not self._take(("escrow", to, cur, amount)):
+                problems.append(f"no Escrowed event of {amount} for asset {to} came before it")
+        else:
+            target = self.assets.get(to)
+            if target is None:
+                problems.append(f"asset {to} is not registered")
+                expected = [to_c, to_u]
+            else:
+                exp_up = amount * target.upstream_bps // BPS
+                expected = [amount - exp_up, exp_up]
+            pool = self.pools[to, cur]
+            pool.accrued += to_c
+            pool.pending += to_u
+        if [to_c, to_u] != expected:
+            problems.append(f"it credited contributors/upstream {[to_c, to_u]}, not {expected}")
+        d = self.diversions[source, to, cur]
+        d.amount += amount
+        d.to_contributors += to_c
+        d.to_upstream += to_u
+        d.credits += 1
+        if self._take(("release", source, cur, amount)):
+            d.from_escrow += amount
+        else:  # a payment or flow to `source`: its Paid or UpstreamFlowed follows
+            self._diverted.append(("redirect", source, cur, amount))
+        self._report(
+            "credits follow the hold",
+            problems,
+            f"Redirected of {amount} of {cur} from asset {source}",
+            {"asset": source, "currency": cur, "tx": tx},
+        )
+
+    def _escrow_released(self, a: list[Any], stamp: int, tx: str) -> None:
+        """release(asset, currency): the whole escrow, to the asset's own pool after a
+        dismissed or lapsed dispute, or (with zeros, a Redirected follows) to its beneficiary.
+        Escrow of a round before the hold's current one (a dispute that ended before the one
+        now holding the asset opened) is the asset's own whatever the hold: `release` credits
+        it to its pool even while held or taken down, and so does a new credit into the escrow
+        just before its Escrowed."""
+        asset_id, cur, amount, to_c, to_u = a
+        e = self.escrow[asset_id, cur]
+        h = self.holds.get(asset_id, Hold())
+        earlier = e.held != 0 and e.round != h.round
+        e.releases += 1
+        self.f.equal(
+            "escrow released whole",
+            e.held,
+            amount,
+            lambda: f"release took {amount} out of asset {asset_id}'s escrow, which held {e.held}.",
+            asset=asset_id,
+            currency=cur,
+            tx=tx,
+        )
+        state = h.state
+        problems = []
+        if state == HOLD_ESCROW and not earlier:
+            problems.append(
+                f"its dispute is still open (hold escrow) and the escrow is of its round {h.round}"
+            )
+        if state == HOLD_REDIRECTED and not earlier:
+            e.redirected += amount
+            expected = [0, 0]
+            self._diverted.append(("release", asset_id, cur, amount))
+        else:
+            e.released += amount
+            asset = self.assets.get(asset_id)
+            exp_up = amount * (asset.upstream_bps if asset is not None else 0) // BPS
+            expected = [amount - exp_up, exp_up]
+            pool = self.pools[asset_id, cur]
+            pool.accrued += to_c
+            pool.pending += to_u
+            pool.released += amount
+        if [to_c, to_u] != expected:
+            problems.append(f"it credited contributors/upstream {[to_c, to_u]}, not {expected}")
+        self._report(
+            "credits follow the hold",
+            problems,
+            f"Released of {amount} of {cur} from asset {asset_id}'s escrow",
+            {"asset": asset_id, "currency": cur, "tx": tx},
+        )
+
+    # -- disputes: the court -------------------------------------------------------------------
+
+    @property
+    def court_book(self) -> int:
+        """totalDeposits by the events: live bonds and fees, and withdrawable deposits."""
+        t = self.court_totals
+        return t["deposited"] - t["fees_spent"] - t["withdrawn"]
+
+    def _dispute(self, dispute_id: int, event: str, tx: str) -> Dispute | None:
+        d = self.disputes.get(dispute_id)
+        if d is None:
+            self.f.fail(
+                "dispute events in order",
+                f"{event} names dispute {dispute_id}, which never opened.",
+                tx=tx,
+            )
+        return d
+
+    def _dispute_opened(self, a: list[Any], stamp: int, tx: str) -> None:
+        dispute_id, asset_id, kind, claimant, beneficiary, reason, evidence, deposit = a
+        problems = []
+        asset = self.assets.get(asset_id)
+        taken = self._takeover(dispute_id, kind, asset_id)
+        if asset is None:
+            problems.append(f"asset {asset_id} is not registered")
+        elif taken and asset.status == STATUS_DISPUTED:
+            # claimPriorCommitment ended the running dispute as lapsed just before, keeping
+            # the asset disputed and held: this claim takes over its status and its escrow.
+            hold = self._hold_state(asset_id)
+            if self.p.vault_is_suite and hold != HOLD_ESCROW:
+                problems.append(
+                    f"it took over dispute {taken}, but the asset's hold was "
+                    f"{HOLD_NAMES.get(hold, hold)}, not escrow"
+                )
+        elif asset.status != STATUS_NONE:
+            status = STATUS_NAMES.get(asset.status, asset.status)
+            problems.append(f"the asset was {status} already (one dispute at a time)")
+        if dispute_id in self.disputes:
+            problems.append("its id was used before")
+        elif dispute_id != len(self.disputes) + 1:
+            problems.append(f"ids run from 1 in order, {len(self.disputes) + 1} was next")
+        if beneficiary == asset_id:
+            problems.append("the asset is its own beneficiary")
+        elif beneficiary and beneficiary not in self.assets:
+            problems.append(f"the beneficiary {beneficiary} is not registered")
+        if (kind == PRIOR_COMMITMENT) != (deposit == 0):
+            problems.append(f"a {KIND_NAMES.get(kind, kind)} claim deposited {deposit}")
+        self.disputes[dispute_id] = Dispute(
+            dispute_id,
+            asset_id,
+            kind,
+            claimant,
+            beneficiary,
+            reason,
+            evidence,
+            deposit,
+            stamp,
+            block=self._block,
+            tx=tx,
+        )
+        self.court_totals["deposited"] += deposit
+        self._expected.append(("status", asset_id, (STATUS_DISPUTED,), dispute_id))
+        if self.p.vault_is_suite:
+            self._expected.append(("hold", asset_id, (HOLD_ESCROW, 0), dispute_id))
+        self._report(
+            "dispute events in order",
+            problems,
+            f"DisputeOpened {dispute_id} of asset {asset_id}",
+            {"asset": asset_id, "account": claimant, "tx": tx},
+        )
+
+    def _takeover(self, dispute_id: int, kind: int, asset_id: int) -> int:
+        """A prior-commitment claim opened right after the asset's running dispute lapsed in
+        the same transaction, with no status or hold change for that lapse (`_supersede`):
+        the lapsed dispute's calls for status 0 and hold 0 are dropped and it is marked as
+        taken over. Returns its id, 0 when this open takes nothing over."""
+        lapsed = self._lapsed.get(asset_id)
+        if kind != PRIOR_COMMITMENT or lapsed is None:
+            return 0
+        old = lapsed[0]
+        calls = [i for i, e in enumerate(self._expected) if e[1] == asset_id and e[3] == old]
+        kinds = sorted(self._expected[i][0] for i in calls)
+        if kinds != (["hold", "status"] if self.p.vault_is_suite else ["status"]):
+            return 0  # the lapse moved the status or hold: an ordinary lapse
+        for i in reversed(calls):
+            del self._expected[i]
+        del self._lapsed[asset_id]
+        self.disputes[old].superseded_by = dispute_id
+        self._superseded.append((old, dispute_id))
+        return old
+
+    def _dispute_answered(self, a: list[Any], stamp: int, tx: str) -> None:
+        dispute_id, by, contested, deposit = a
+        d = self._dispute(dispute_id, "DisputeAnswered", tx)
+        if d is None:
+            return
+        problems = []
+        if d.state != OPEN:
+            problems.append(f"it was {STATE_NAMES.get(d.state, d.state)}, not open")
+        asset = self.assets.get(d.asset)
+        owner = asset.owner if asset is not None else ZERO
+        if contested:
+            d.contested = True
+            d.defendant = by
+            d.answer_deposit += deposit
+            self.court_totals["deposited"] += deposit
+            if by != owner:
+                problems.append(f"{by} contested it, not the asset's owner {owner}")
+        else:
+            d.defendant = owner
+            if deposit:
+                problems.append(f"a lineage answer deposits nothing, this one says {deposit}")
+            if d.kind != DUPLICATE:
+                problems.append("only a duplicate claim is answered with a lineage")
+        self._report(
+            "dispute events in order",
+            problems,
+            f"DisputeAnswered of dispute {dispute_id}",
+            {"asset": d.asset, "account": by, "tx": tx},
+        )
+
+    def _ruling_requested(self, a: list[Any], stamp: int, tx: str) -> None:
+        dispute_id, _arbiter, fee, accepted = a
+        d = self._dispute(dispute_id, "RulingRequested", tx)
+        if d is None:
+            return
+        problems = []
+        # The arbiter may rule from inside requestRuling: then DisputeResolved came first.
+        ruled_inside = d.state in (UPHELD, DISMISSED) and dispute_id in self._resolved
+        if d.state != OPEN and not ruled_inside:
+            problems.append(f"it was {STATE_NAMES.get(d.state, d.state)}, not open")
+        if d.at_arbiter_at:
+            problems.append("it had gone to the arbiter before")
+        bond = self.p.court_bond
+        if bond and d.kind != PRIOR_COMMITMENT and fee != d.deposit - bond:
+            problems.append(
+                f"it sent a fee of {fee}, the claimant paid {d.deposit - bond} beyond the bond"
+            )
+        d.at_arbiter_at = stamp
+        d.ruling_fee = fee
+        if d.state == OPEN:
+            d.state = AT_ARBITER
+        if not d.contested and d.defendant == ZERO:
+            asset = self.assets.get(d.asset)
+            d.defendant = asset.owner if asset is not None else ZERO
+        if accepted:
+            d.fee_spent = fee
+            self.court_totals["fees_spent"] += fee
+        else:
+            d.fee_refused = True  # the fee went back to the claimant (DepositCredited)
+            if ruled_inside:
+                # A reverted requestRuling undoes whatever the arbiter did inside it.
+                problems.append("the arbiter refused the case, yet its ruling from inside stands")
+            # Nothing is credited before the case goes to the arbiter but, on a refusal, the
+            # fee back to the claimant just before this event.
+            found = {k: v for k, v in d.credited.items() if v}
+            want = {d.claimant: fee} if fee else {}
+            if found != want:
+                problems.append(
+                    f"the arbiter refused it, so its fee {fee} goes back to the claimant at "
+                    f"once; the dispute's credits were {found}"
+                )
+        self._report(
+            "dispute events in order",
+            problems,
+            f"RulingRequested of dispute {dispute_id}",
+            {"asset": d.asset, "tx": tx},
+        )
+
+    def _dispute_resolved(self, a: list[Any], stamp: int, tx: str) -> None:
+        dispute_id, asset_id, outcome = a
+        d = self._dispute(dispute_id, "DisputeResolved", tx)
+        if d is None:
+            return
+        problems = []
+        if asset_id != d.asset:
+            problems.append(f"it names asset {asset_id}, the dispute is about {d.asset}")
+        if outcome not in (UPHELD, DISMISSED, LAPSED):
+            problems.append(f"its outcome {outcome} is no end state")
+        elif d.state not in (OPEN, AT_ARBITER):
+            was = STATE_NAMES.get(d.state, d.state)
+            problems.append(f"it went from {was} to {STATE_NAMES[outcome]}")
+        elif outcome == LAPSED:
+            # `lapse` ends a case at the arbiter; a prior-commitment claim's takeover ends an
+            # open one too (checked when the transaction ends).
+            self._lapsed[d.asset] = (dispute_id, d.state)
+        elif d.fee_refused:
+            problems.append(
+                f"the arbiter refused the case (RulingRequested accepted=false), so the court "
+                f"refuses every ruling on it (AssetCourtCaseRefused): it cannot end "
+                f"{STATE_NAMES[outcome]}, only lapse"
+            )
+        d.state = outcome
+        d.resolved_at = stamp
+        self._resolved.append(dispute_id)
+        upheld = outcome == UPHELD
+        self._expected.append(
+            ("status", d.asset, (STATUS_UPHELD if upheld else STATUS_NONE,), dispute_id)
+        )
+        if self.p.vault_is_suite:
+            hold = (HOLD_REDIRECTED, d.beneficiary) if upheld else (HOLD_NONE, 0)
+            self._expected.append(("hold", d.asset, hold, dispute_id))
+        self._report(
+            "dispute events in order",
+            problems,
+            f"DisputeResolved of dispute {dispute_id}",
+            {"asset": d.asset, "tx": tx},
+        )
+
+    def _deposit_credited(self, a: list[Any], stamp: int, tx: str) -> None:
+        dispute_id, account, amount = a
+        d = self._dispute(dispute_id, "DepositCredited", tx)
+        if d is not None:
+            d.credited[account] = d.credited.get(account, 0) + amount
+        self.depositors[account].credited += amount
+
+    def _deposits_withdrawn(self, a: list[Any], stamp: int, tx: str) -> None:
+        account, amount = a
+        dep = self.depositors[account]
+        self.f.equal(
+            "deposits withdrawn whole",
+            dep.balance,
+            amount,
+            lambda: f"{account} withdrew {amount} from the court, its deposits were {dep.balance}.",
+            account=account,
+            currency=ZERO,
+            tx=tx,
+        )
+        dep.withdrawn += amount
+        dep.withdrawals += 1
+        self.court_totals["withdrawn"] += amount
+
+    def bond_shares(self, d: Dispute) -> dict[str, int] | None:
+        """Who must have been credited what when `d` ended (docs/integrity.md §5.5), from
+        BOND (None when unknown). The claimant's deposit is BOND + the ruling fee F."""
+        bond = self.p.court_bond
+        if not bond or d.state not in (UPHELD, DISMISSED, LAPSED):
+            return None
+        out: Counter[str] = Counter()
+        if d.kind == PRIOR_COMMITMENT:
+            return {}
+        fee = d.deposit - bond
+        if not d.at_arbiter_at:  # an objective claim: unanswered, or answered by a lineage
+            if d.state == UPHELD:
+                out[d.claimant] += bond + fee
+            elif d.state == DISMISSED:
+                out[d.defendant] += bond
+                out[d.claimant] += fee
+            else:  # lapsed while open: a prior-commitment claim took it over, all back
+                out[d.claimant] += bond + fee
+        else:
+            if d.fee_refused:
+                out[d.claimant] += d.ruling_fee
+            bonds = bond * (2 if d.contested else 1)
+            if d.state == UPHELD:
+                out[d.claimant] += bonds
+            elif d.state == DISMISSED:
+                out[d.defendant] += bonds
+            else:  # lapsed: each side its own bond back
+                out[d.claimant] += bond
+                if d.contested:
+                    out[d.defendant] += bond
+        return {k: v for k, v in out.items() if v}
+
+    def _end_dispute_tx(self) -> None:
+        """Every diverted credit matched its payment, flow or release; every status and hold
+        change a dispute called for happened; every dispute that ended settled its bonds."""
+        tx = self._tx
+        what = {
+            "escrow": ("Escrowed", "payment, upstream flow or redirect"),
+            "redirect": ("Redirected", "payment or upstream flow"),
+            "release": ("Released", "Redirected"),
+        }
+        for kind, asset_id, cur, amount in self._diverted:
+            event, follow = what[kind]
+            self.f.fail(
+                "credits follow the hold",
+                f"The {event} event of {amount} of {cur} for asset {asset_id} was followed "
+                f"by no {follow} it belongs to in the transaction.",
+                asset=asset_id,
+                currency=cur,
+                found=amount,
+                tx=tx,
+            )
+        for kind, asset_id, want, dispute_id in self._expected:
+            who = "vault" if kind == "hold" else "registry"
+            self.f.fail(
+                "holds follow the court",
+                f"Dispute {dispute_id} of asset {asset_id} called for its {kind} {list(want)}, "
+                f"but the {who} changed none in the transaction.",
+                asset=asset_id,
+                expected=list(want),
+                tx=tx,
+            )
+        for asset_id, (dispute_id, was) in sorted(self._lapsed.items()):
+            if was != OPEN:
+                continue
+            self.f.fail(
+                "dispute events in order",
+                f"Dispute {dispute_id} of asset {asset_id} went from open to lapsed with no "
+                "prior-commitment claim taking it over in the transaction (its status and hold "
+                "unchanged, the claim opened next): `lapse` ends only a case at the arbiter.",
+                asset=asset_id,
+                tx=tx,
+            )
+        for old, new in self._superseded:
+            claim = self.disputes[new]
+            if claim.state != UPHELD:
+                self.f.fail(
+                    "dispute events in order",
+                    f"Prior-commitment claim {new} took over dispute {old} of asset "
+                    f"{claim.asset} but ended the transaction "
+                    f"{STATE_NAMES.get(claim.state, claim.state)}: the court upholds such a "
+                    "claim in the call that opens it.",
+                    asset=claim.asset,
+                    account=claim.claimant,
+                    tx=tx,
+                )
+        for dispute_id in self._resolved:
+            self._bonds_settled(self.disputes[dispute_id], tx)
+        self._diverted, self._expected, self._resolved = [], [], []
+        self._lapsed, self._superseded = {}, []
+
+    def _bonds_settled(self, d: Dispute, tx: str) -> None:
+        found = {k: v for k, v in d.credited.items() if v}
+        expected = self.bond_shares(d)
+        where = {"asset": d.asset, "account": d.claimant, "currency": ZERO, "tx": tx}
+        state = STATE_NAMES.get(d.state, d.state)
+        if d.live:
+            self.f.fail(
+                "bonds settled at resolution",
+                f"Dispute {d.id} ended {state} with {d.live} of its deposits left to nobody "
+                f"({d.posted} posted, {d.fee_spent} kept by the arbiter, "
+                f"{sum(found.values())} credited): the court's book no longer says whose it is.",
+                expected=0,
+                found=d.live,
+                **where,
+            )
+        elif expected is not None and expected != found:
+            self.f.fail(
+                "bonds settled at resolution",
+                f"Dispute {d.id} ended {state} and credited its deposits as {found}; the "
+                f"rules (docs/integrity.md §5.5) give {expected}.",
+                expected=expected,
+                found=found,
+                **where,
+            )
+        else:
+            self.f.passed("bonds settled at resolution")
 
     # -- licenses ------------------------------------------------------------------------------
 
@@ -1308,7 +2070,16 @@ _TABLES: dict[str, type] = {
     "redirects": Redirect,
     "sweeps": Sweep,
     "failed_claims": FailedClaim,
+    "holds": Hold,
+    "escrow": Escrow,
+    "diversions": Diversion,
+    "disputes": Dispute,
+    "depositors": Depositor,
 }
+
+
+def _book(asset_id: int) -> str:
+    return f"asset {asset_id}" if asset_id else "the fee book"
 
 
 def _word(address: str) -> bytes:

@@ -11,7 +11,10 @@ from typing import Any
 
 def fetch_naive(suite: Any, start_block: int, stop_block: int | None = None) -> int:
     count = 0
-    for contract in (suite.registry, suite.vault, suite.license, suite.meter):
+    contracts = [suite.registry, suite.vault, suite.license, suite.meter]
+    if getattr(suite, "court", None) is not None:
+        contracts.append(suite.court)
+    for contract in contracts:
         for abi in contract.contract_type.events:
             frame = getattr(contract, abi.name).query(
                 "*", start_block=start_block, stop_block=stop_block

@@ -17,9 +17,18 @@ from typing import TYPE_CHECKING, Any
 from eth_utils import to_checksum_address
 
 from seedbed.core.atomic import write_atomic
+from seedbed.core.constants import ETH
 from seedbed.core.units import format_amount, round_amount
 from seedbed.workflows.audit.checks import entitlements
-from seedbed.workflows.audit.ledger import Books
+from seedbed.workflows.audit.ledger import (
+    HOLD_NAMES,
+    KIND_NAMES,
+    REASON_NAMES,
+    STATE_NAMES,
+    STATUS_NAMES,
+    Books,
+    Hold,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -86,6 +95,12 @@ def pool_rows(result: AuditResult) -> list[dict[str, Any]]:
                 "owed_by_meter": result.ledger.owed[asset, cur].due
                 if (asset, cur) in result.ledger.owed
                 else 0,
+                # Disputes: credits held aside or sent on, and escrow credited back.
+                "diverted": p.diverted,
+                "in_escrow": result.ledger.escrow[asset, cur].held
+                if (asset, cur) in result.ledger.escrow
+                else 0,
+                "released": p.released,
             }
         )
     return rows
@@ -202,6 +217,9 @@ def license_rows(result: AuditResult) -> list[dict[str, Any]]:
 def currency_rows(result: AuditResult) -> list[dict[str, Any]]:
     rows = []
     books = result.ledger.books
+    escrow: dict[str, int] = {}
+    for (_asset, c), e in result.ledger.escrow.items():
+        escrow[c] = escrow.get(c, 0) + e.held
     for cur in sorted(set(books) | result.ledger.meter_currencies()):
         b = books[cur] if cur in books else Books()
         rows.append(
@@ -216,6 +234,8 @@ def currency_rows(result: AuditResult) -> list[dict[str, Any]]:
                 "held": b.held,
                 "excess_swept": b.excess_swept,
                 "failed_claims": b.failed_claims,
+                "in_escrow": escrow.get(cur, 0),
+                "forfeited": b.forfeited,
                 **_meter_columns(result, cur),
                 "lost_to_token_fees": result.ledger.token_fee_loss.get(cur, 0),
             }
@@ -311,6 +331,140 @@ def derive_rows(result: AuditResult) -> list[dict[str, Any]]:
     ]
 
 
+def dispute_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """Every dispute of the court: who claimed what against which asset, its state, the
+    bonds each side posted and where they went, and the deadline of its current step."""
+    court = result.court
+    rows = []
+    for d in sorted(result.ledger.disputes.values(), key=lambda d: d.id):
+        if not _wanted(result, d.asset, d.beneficiary):
+            continue
+        deadline = court.deadline(d) if court is not None else None
+        rows.append(
+            {
+                "dispute": d.id,
+                "asset": d.asset,
+                "kind": KIND_NAMES.get(d.kind, str(d.kind)),
+                "reason": REASON_NAMES.get(d.reason, ""),
+                "state": STATE_NAMES.get(d.state, str(d.state)),
+                "claimant": addr(d.claimant),
+                "defendant": addr(d.defendant) if int(d.defendant, 16) else "",
+                "beneficiary": d.beneficiary,  # an asset id; 0: the fee book
+                "claimant_deposit": d.deposit,
+                "defendant_deposit": d.answer_deposit,
+                "ruling_fee": d.fee_spent,
+                "credited": {addr(a): v for a, v in sorted(d.credited.items()) if v},
+                "live": d.live,
+                "opened_at": d.opened_at,
+                "at_arbiter_at": d.at_arbiter_at,
+                "resolved_at": d.resolved_at,
+                "superseded_by": d.superseded_by,  # the prior-commitment claim that took over
+                "deadline": deadline or 0,
+                "overdue": court.overdue(d) if court is not None else False,
+                "evidence": d.evidence,
+                "tx": d.tx,
+            }
+        )
+    return rows
+
+
+def escrow_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """Per disputed (or beneficiary) asset and currency: what its hold kept in escrow and
+    still holds, what was released back to it, what was redirected to whom, and what was
+    forfeited to the fee book; and what it received as a beneficiary."""
+    ledger = result.ledger
+    keys = set(ledger.escrow)
+    for source, to, cur in ledger.diversions:
+        keys |= {(source, cur), *([(to, cur)] if to else [])}
+    latest: dict[int, int] = {}
+    for d in ledger.disputes.values():
+        latest[d.asset] = max(latest.get(d.asset, 0), d.id)
+    rows = []
+    for asset, cur in sorted(keys):
+        if not _wanted(result, asset):
+            continue
+        e = ledger.escrow.get((asset, cur))
+        out = [
+            (to, d)
+            for (source, to, c), d in sorted(ledger.diversions.items())
+            if source == asset and c == cur
+        ]
+        into = sum(
+            d.amount for (_s, to, c), d in ledger.diversions.items() if to == asset and c == cur
+        )
+        h = ledger.holds.get(asset, Hold())
+        a = ledger.assets.get(asset)
+        rows.append(
+            {
+                "asset": asset,
+                "currency": addr(cur),
+                "symbol": result.tokens.get(cur, ("?", 18))[0],
+                "dispute": latest.get(asset, 0),
+                "status": STATUS_NAMES.get(a.status, str(a.status)) if a is not None else "",
+                "hold": HOLD_NAMES.get(h.state, str(h.state)),
+                "beneficiary": h.beneficiary,
+                "escrowed": e.escrowed if e else 0,
+                "held": e.held if e else 0,
+                # The hold round that filled the escrow, and the asset's now: escrow of an
+                # earlier round is the asset's own, whatever the hold (release credits it to
+                # its own pool).
+                "round": e.round if e else 0,
+                "hold_round": h.round,
+                "earlier_round": bool(e and e.held and e.round != h.round),
+                "released": e.released if e else 0,
+                "redirected": sum(d.amount for to, d in out if to),
+                "redirected_to": [
+                    {
+                        "asset": to,
+                        "amount": d.amount,
+                        "to_contributors": d.to_contributors,
+                        "to_upstream": d.to_upstream,
+                        "from_escrow": d.from_escrow,
+                    }
+                    for to, d in out
+                    if to
+                ],
+                "forfeited": sum(d.amount for to, d in out if not to),
+                "received": into,
+            }
+        )
+    return rows
+
+
+def court_data(result: AuditResult) -> dict[str, Any] | None:
+    """The court's book: totalDeposits = live bonds and fees + withdrawable deposits, against
+    its ETH balance; and each account's deposits."""
+    court = result.court
+    if court is None:
+        return None
+    ledger = result.ledger
+    withdrawable = sum(d.balance for d in ledger.depositors.values())
+    book = ledger.court_book
+    return {
+        "address": addr(court.address),
+        "bond": court.bond,
+        "answer_period": court.answer_period,
+        "ruling_timeout": court.ruling_timeout,
+        "disputes": len(ledger.disputes),
+        "book": book,
+        "live": book - withdrawable,
+        "withdrawable": withdrawable,
+        "fees_spent": ledger.court_totals.get("fees_spent", 0),
+        "withdrawn": ledger.court_totals.get("withdrawn", 0),
+        "balance": court.balance,
+        "excess": None if court.balance is None else court.balance - book,
+        "depositors": [
+            {
+                "account": addr(account),
+                "credited": d.credited,
+                "withdrawn": d.withdrawn,
+                "withdrawable": d.balance,
+            }
+            for account, d in sorted(ledger.depositors.items())
+        ],
+    }
+
+
 def registration_data(result: AuditResult) -> dict[str, Any]:
     reg = result.registration
     commitments = result.ledger.commitments
@@ -366,6 +520,9 @@ def report_data(result: AuditResult) -> dict[str, Any]:
         "sweeps": sweep_rows(result),
         "floors": floor_rows(result),
         "derives": derive_rows(result),
+        "court": court_data(result),
+        "disputes": dispute_rows(result),
+        "escrow": escrow_rows(result),
         "checks": check_rows(result),
         "findings": finding_rows(result),
         "ingest": {
@@ -388,12 +545,16 @@ _VALUE_KEYS = frozenset(
     "to_upstream deposited withdrawn settled price amount_settled paid_in fees_earned "
     "fees_withdrawn held excess_swept lost_to_token_fees expected found owed_by_meter to_asset "
     "service_share reserve withdrawal earned earnings reserves owed_to_assets "
-    "operator_earnings meter_held".split()
+    "operator_earnings meter_held diverted in_escrow released forfeited claimant_deposit "
+    "defendant_deposit ruling_fee live escrowed redirected received book withdrawable "
+    "fees_spent balance excess bond credited from_escrow".split()
 )
 
 
 def _jsonable(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
+        if key in _VALUE_KEYS:  # account -> amount (a dispute's credited deposits)
+            return {k: _jsonable(v, key) for k, v in value.items()}
         return {k: _jsonable(v, k) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
         items = sorted(value) if isinstance(value, set) else value
@@ -429,6 +590,8 @@ _CSV_FILES = {
     "sweeps": "sweeps",
     "floors": "floors",
     "derives": "derives",
+    "disputes": "disputes",
+    "escrow": "escrow",
     "currencies": "currencies",
     "checks": "checks",
     "findings": "findings",
@@ -563,6 +726,7 @@ def print_summary(result: AuditResult, console: Console) -> None:
                 row["treasury"],
             )
         console.print(back)
+    _print_disputes(result, console)
     reg = registration_data(result)
     if reg["min_commit_age"] is not None:
         console.print(
@@ -579,3 +743,55 @@ def print_summary(result: AuditResult, console: Console) -> None:
             row["check"], str(row["checked"]), str(row["failed"]), str(row["warnings"]), style=style
         )
     console.print(checks)
+
+
+def _print_disputes(result: AuditResult, console: Console) -> None:
+    from rich.table import Table
+
+    disputes = dispute_rows(result)
+    court = court_data(result)
+    if court is None or not (disputes or court["book"] or court["balance"]):
+        return
+    table = Table(title="Disputes")
+    for column in ("id", "asset", "kind", "state", "claimant", "beneficiary", "bonds"):
+        table.add_column(column, justify="right" if column in ("id", "asset") else "left")
+    for row in disputes[:200]:
+        bonds = rounded(result, ETH, row["claimant_deposit"])
+        if row["defendant_deposit"]:
+            bonds += " + " + rounded(result, ETH, row["defendant_deposit"])
+        table.add_row(
+            str(row["dispute"]),
+            str(row["asset"]),
+            row["kind"],
+            row["state"]
+            + (" (overdue)" if row["overdue"] else "")
+            + (f" (taken over by #{row['superseded_by']})" if row["superseded_by"] else ""),
+            row["claimant"],
+            f"asset {row['beneficiary']}" if row["beneficiary"] else "fee book",
+            bonds,
+        )
+    console.print(table)
+    escrow = escrow_rows(result)
+    if escrow:
+        held = Table(title="Disputed revenue")
+        for column in ("asset", "currency", "hold", "in escrow", "released", "redirected"):
+            held.add_column(column, justify="left" if column in ("currency", "hold") else "right")
+        held.add_column("forfeited", justify="right")
+        for row in escrow[:200]:
+            cur = row["currency"].lower()
+            held.add_row(
+                str(row["asset"]),
+                row["symbol"],
+                row["hold"],
+                *(rounded(result, cur, row[k]) for k in ("held", "released", "redirected")),
+                rounded(result, cur, row["forfeited"]),
+            )
+        console.print(held)
+    balance = court["balance"]
+    console.print(
+        f"Court: book (totalDeposits) {rounded(result, ETH, court['book'])} = live "
+        f"{rounded(result, ETH, court['live'])} + withdrawable "
+        f"{rounded(result, ETH, court['withdrawable'])}; balance "
+        + ("unreadable" if balance is None else rounded(result, ETH, balance))
+        + "."
+    )

@@ -15,12 +15,19 @@ from seedbed.chain.chainread import ChainReader, selector
 from seedbed.chain.rpc import Rpc, RpcError
 from seedbed.core.errors import ChainError, InputError, SeedbedError
 from seedbed.core.treefile import ContributorTree
-from seedbed.workflows.audit.abi import ROLES, Decoders, project_specs
+from seedbed.workflows.audit.abi import CONTRACT_NAMES, Decoders, project_specs
 from seedbed.workflows.audit.checks import (
     check_balances,
     check_conservation,
     check_trees,
     check_views,
+)
+from seedbed.workflows.audit.court import (
+    CourtInfo,
+    check_court,
+    check_holds,
+    check_overdue,
+    court_bond,
 )
 from seedbed.workflows.audit.findings import Findings
 from seedbed.workflows.audit.ingest import Ingestor, IngestStats, Progress
@@ -53,13 +60,14 @@ class AuditResult:
     paths: dict[str, Path] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     registration: Registration | None = None  # the registry's commitment windows
+    court: CourtInfo | None = None  # the court's parameters and book (None: no court)
 
 
 def audit_addresses(rpc: Rpc, suite: Any, vault: str | None = None) -> dict[str, str]:
-    """Role -> lower-case address; `vault` audits another vault wired to the same registry."""
-    names = {"registry": "AssetRegistry", "vault": "RoyaltyVault"}
-    names |= {"license": "LicenseToken", "meter": "UsageMeter"}
-    out = {role: suite.addresses[names[role]].lower() for role in ROLES}
+    """Role -> lower-case address; `vault` audits another vault wired to the same registry.
+    The court is audited when the deployment has one."""
+    known = suite.addresses
+    out = {role: known[name].lower() for role, name in CONTRACT_NAMES.items() if name in known}
     if vault is not None:
         try:
             address = to_checksum_address(vault).lower()
@@ -231,6 +239,7 @@ def run_audit(
             license=addresses["license"],
             meter=addresses["meter"],
             vault_is_suite=addresses["vault"] == suite.addresses["RoyaltyVault"].lower(),
+            court_bond=court_bond(reader, addresses["court"]) if "court" in addresses else 0,
         )
         ledger, findings = _rebuild(store, params)
         timings["rebuild"] = time.perf_counter() - clock - timings["ingest"]
@@ -239,7 +248,13 @@ def run_audit(
         for asset_id in sorted((wanted or set()) | set(loaded)):
             if asset_id not in ledger.assets:
                 raise InputError(f"Asset {asset_id} is not registered on chain {chain.chain_id}.")
-        check_views(ledger, reader, addresses, findings, wanted, _block_time(rpc, tip))
+        now = _block_time(rpc, tip)
+        check_views(ledger, reader, addresses, findings, wanted, now)
+        court = None
+        if "court" in addresses:
+            court = check_court(ledger, reader, addresses["court"], findings, now)
+        check_holds(ledger, reader, addresses["vault"], addresses["registry"], findings, wanted)
+        check_overdue(ledger, court, findings, wanted)
         registration = check_commit_age(
             reader, addresses["registry"], _chain_id(rpc, chain), findings
         )
@@ -280,6 +295,7 @@ def run_audit(
         names=croissant_names(trees),
         seconds=timings,
         registration=registration,
+        court=court,
     )
     if out_dir is not None:
         from seedbed.workflows.audit.report import write_reports

@@ -55,7 +55,8 @@ LANE_GAP = 14  # between a column's lowest node and the lane of links that skip 
 LANE_SIDE = 8  # the lane runs flat this far either side of the skipped nodes
 LABEL_ROOM = 230  # room at the right for the last column's labels
 MIN_STEP = 230  # between columns at least: room for "dataset #12 (name…) · 0.1 ETH"
-LEGEND = 40  # room under the chart for the legend
+LEGEND = 40  # room under the chart for the legend's first row
+LEGEND_ROW = 20  # and for each row it wraps to
 FONT_W = 6.6  # average width of a 12px character: to lay out the legend and fit labels
 
 
@@ -143,7 +144,17 @@ def render(
             lk.lanes[col] = lane + lk.width / 2
             lane += lk.width
         bottom = max(bottom, stack_end[col], lane)
-    height = int(bottom + MARGIN + (LEGEND if legend else 0) + 0.999)
+    # The legend wraps to another row rather than run past the chart's right edge.
+    places: list[tuple[float, int]] = []
+    x, row = float(MARGIN), 0
+    for _kind, label, _color in legend:
+        room = 24 + len(label) * FONT_W
+        if places and x + room > width - MARGIN:
+            x, row = float(MARGIN), row + 1
+        places.append((x, row))
+        x += room + 22
+    rows = row + 1 if legend else 0
+    height = int(bottom + MARGIN + (LEGEND + (rows - 1) * LEGEND_ROW if legend else 0) + 0.999)
 
     def leaving(lk: Link) -> float:  # the height a band heads for after leaving its source
         return lk.lanes[min(lk.lanes)] if lk.lanes else by_key[lk.target].y
@@ -205,14 +216,13 @@ def render(
             f'<text class="label" x="{n.x + NODE_W + 5:.1f}" y="{n.y + n.h / 2:.1f}" '
             f'dy="0.35em" text-anchor="start">{escape(label)}</text>'
         )
-    x, y = float(MARGIN), bottom + MARGIN + 8
-    for kind, label, color in legend:
+    for (kind, label, color), (x, row) in zip(legend, places, strict=True):
+        y = bottom + MARGIN + 8 + row * LEGEND_ROW
         parts.append(
             f'<g class="legend" data-kind="{escape(kind)}"><rect x="{x:.1f}" y="{y - 6:.1f}" '
             f'width="18" height="12" fill="{color}" fill-opacity="0.6"/>'
             f'<text class="legend" x="{x + 24:.1f}" y="{y:.1f}" dy="0.35em">'
             f"{escape(label)}</text></g>"
         )
-        x += 24 + len(label) * FONT_W + 22
     parts.append("</svg>")
     return "".join(parts)

@@ -8,6 +8,10 @@ transfer moved a different amount is a failure (e.g. a vault skimming claims); t
 arrived outside any payment were sent directly (a warning: `sweepExcess` or `sweep` returns
 them to the treasury, and the sweep's event books what left).
 
+The court holds ETH bonds and ruling fees: a dispute's open and contest bring them in, a
+ruling request sends the fee to the arbiter (when it accepts the case), withdrawals pay
+deposits out; its events name no currency, since it holds no other.
+
 The license token and the registry hold nothing between calls: a sale's price passes through
 the license token to the vault in its transaction. For them, what each transaction left
 behind (in − out, plus what its Swept events sent to the treasury) is what was sent by
@@ -30,10 +34,13 @@ MAX_TRACES = 20_000
 
 # (role, event) -> (index of currency, index of amount, +1 in / -1 out / 0 no movement of its
 # own, index of account). A negative currency index -1 - i means: the currency of the channel
-# at index i. Settlement moves money inside the meter's books only: UsageSettled is no token
-# movement. ClaimRedirected follows the Claimed that booked the amount: it only names who
-# received it. Sweeps return what was sent by mistake to the treasury.
-_BOOK: dict[tuple[str, str], tuple[int, int, int, int | None]] = {
+# at index i; None: ETH (the court's events). Settlement moves money inside the meter's books
+# only: UsageSettled is no token movement. ClaimRedirected follows the Claimed that booked the
+# amount: it only names who received it. Sweeps return what was sent by mistake to the
+# treasury. The vault's dispute events (Escrowed, Redirected, Released) move credits between
+# its own books, never money. A RulingRequested the arbiter refused sent nothing (its call
+# reverted); DepositCredited moves a bond inside the court's book.
+_BOOK: dict[tuple[str, str], tuple[int | None, int, int, int | None]] = {
     ("vault", "Paid"): (1, 3, +1, None),
     ("vault", "Claimed"): (1, 3, -1, 2),
     ("vault", "ClaimRedirected"): (1, 4, 0, 3),
@@ -46,16 +53,23 @@ _BOOK: dict[tuple[str, str], tuple[int, int, int, int | None]] = {
     ("meter", "ExcessSwept"): (0, 2, -1, 1),
     ("license", "Swept"): (0, 2, -1, 1),
     ("registry", "Swept"): (0, 2, -1, 1),
+    ("court", "DisputeOpened"): (None, 7, +1, 3),
+    ("court", "DisputeAnswered"): (None, 3, +1, 1),
+    ("court", "RulingRequested"): (None, 2, -1, 1),
+    ("court", "DepositsWithdrawn"): (None, 1, -1, 0),
+    ("court", "ExcessSwept"): (0, 2, -1, 1),
 }
 SWEEPS = frozenset({"ExcessSwept", "Swept"})
 PASS_THROUGH = frozenset({"license", "registry"})  # roles that hold nothing between calls
 _WHAT = {"vault": "vault", "meter": "usage meter", "license": "license token"}
 _WHAT["registry"] = "registry"
+_WHAT["court"] = "court"
 _RETURNS = {
     "vault": "nobody's revenue, sweepExcess returns it to the treasury.",
     "meter": "nobody's revenue, sweepExcess returns it to the treasury (never what is owed).",
     "license": "nobody's revenue, sweep returns it to the treasury.",
     "registry": "nobody's revenue, sweep returns it to the treasury.",
+    "court": "nobody's deposit, sweepExcess returns it to the treasury (never a deposit).",
 }
 
 
@@ -85,8 +99,10 @@ def book_moves(
             continue
         a = json.loads(args)
         cur_i, amount_i, sign, account_i = spec
-        cur = a[cur_i] if cur_i >= 0 else channels.get(a[-1 - cur_i])
-        if cur != currency:
+        cur: str | None = ETH
+        if cur_i is not None:
+            cur = a[cur_i] if cur_i >= 0 else channels.get(a[-1 - cur_i])
+        if cur != currency or (name == "RulingRequested" and not a[3]):
             continue
         t = txs.get(tx) or txs.setdefault(tx, _Tx())
         if sign > 0:
@@ -95,6 +111,8 @@ def book_moves(
             t.book_out += a[amount_i]
         if name in ("Claimed", "ClaimRedirected", "Paid", "AssetPaid"):
             t.asset = a[0]
+        elif name == "DisputeOpened":
+            t.asset = a[1]
         if account_i is not None:
             t.account = a[account_i]
         t.names.append(name)
