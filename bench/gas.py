@@ -171,6 +171,91 @@ class GasBench:
 
         self.splits_comparison(res)
         self.licenses_and_metering(res)
+        self.disputes(res)
+
+    def file_asset(self, leaf: bytes, owner: Any) -> tuple[int, list[bytes]]:
+        """An asset whose content root holds `leaf` under 20 random siblings: the proof of a
+        file in a 1,048,576-file tree."""
+        from seedbed.core.merkle import node
+
+        siblings = [os.urandom(32) for _ in range(20)]
+        h = leaf
+        for sib in siblings:
+            h = node(h, sib) if h < sib else node(sib, h)
+        r = self.suite.registry
+        rec = r.register(0, h, ZERO_SALT, self.small.top(), URI, META, [], sender=owner)
+        return rec.events.filter(r.AssetRegistered)[0].assetId, siblings
+
+    def disputes(self, res: Results) -> None:
+        """The court of the local suite (a PanelArbiter of the deployer, fee 0)."""
+        from seedbed.core.merkle import file_leaf
+
+        s, court = self.suite, self.suite.court
+        panel = self.project.PanelArbiter.at(court.ARBITER())
+        bond = int(court.BOND())
+        answer = int(court.ANSWER_PERIOD())
+
+        def elapse(seconds: int) -> None:
+            self.chain.provider.make_request("evm_increaseTime", [seconds])
+            self.chain.provider.make_request("evm_mine", [])
+
+        def open_subjective(asset: int) -> tuple[int, Any]:
+            rec = court.openSubjective(asset, 1, META, 0, value=bond, sender=self.bob)
+            return rec.events.filter(court.DisputeOpened)[0].disputeId, rec
+
+        first, _ = self.register(self.small)
+        open_subjective(first)  # the court's first dispute starts its counters
+        target, _ = self.register(self.small)
+        s.vault.pay(target, ETH, 10**15, value=10**15, sender=self.buyer)
+        case, rec = open_subjective(target)
+        res.gas("dispute_open_gas", rec, None, "subjective claim: bond, status, hold")
+        res.gas(
+            "pay_eth_disputed_gas",
+            s.vault.pay(target, ETH, 10**15, value=10**15, sender=self.buyer),
+            None,
+            "a payment to a disputed asset: into its escrow",
+        )
+        res.gas(
+            "dispute_contest_gas",
+            court.contest(case, value=bond, sender=self.publisher),
+            None,
+            "the owner's bond, and the case sent to the arbiter",
+        )
+        res.gas(
+            "dispute_rule_gas",
+            panel.vote(court, case, False, sender=self.deployer),
+            None,
+            "a one-member panel's vote: dismissed, bonds to the owner, hold lifted",
+        )
+        res.gas(
+            "dispute_release_gas",
+            s.vault.release(target, ETH, sender=self.gateway),
+            None,
+            "the escrow in one currency back into the asset's pool",
+        )
+
+        sha, size = os.urandom(32), 1 << 20
+        path = "data/shared.bin"
+        leaf = file_leaf(path, sha, size)
+        earlier, pa = self.file_asset(leaf, self.publisher)
+        later, pb = self.file_asset(leaf, self.bob)
+        proof_a = (path, sha, size, pa)
+        proof_b = (path, sha, size, pb)
+        rec = court.openDuplicate(earlier, later, proof_a, proof_b, value=bond, sender=self.alice)
+        res.gas(
+            "dispute_duplicate_open_gas",
+            rec,
+            None,
+            "two 20-level file proofs (1,048,576-file trees), checked at open",
+        )
+        case = rec.events.filter(court.DisputeOpened)[0].disputeId
+        elapse(answer + 1)
+        res.gas(
+            "dispute_resolve_gas",
+            court.resolve(case, sender=self.alice),
+            None,
+            "an unanswered duplicate claim upheld: bond back, revenue to the earlier asset",
+        )
 
     def claims_to(self, res: Results, asset: int) -> None:
         """Claims paid to a recipient the contributor chose: sent by it, or signed by it and
