@@ -224,15 +224,18 @@ contract AssetCourt is IAssetCourt, ReentrancyGuardTransient {
         Dispute storage d = _inState(disputeId, State.Open);
         uint256 deadline = uint256(d.openedAt) + ANSWER_PERIOD;
         if (block.timestamp <= deadline) revert AssetCourtAnswerPeriodRunning(disputeId, deadline);
-        if (d.kind == Kind.Duplicate) {
+        IAssetRegistry.AssetView memory a = REGISTRY.asset(d.assetId);
+        if (d.kind == Kind.Duplicate && a.parentCount == 0) {
             // Unanswered: the evidence on chain stands. Bond and fee back to the claimant.
             _credit(disputeId, d.claimant, BOND + d.fee);
             d.fee = 0;
             _finish(disputeId, d, State.Upheld);
         } else {
             // A subjective claim is never won by default: an owner that lost its keys must not
-            // lose its revenue to whoever posts a bond.
-            d.defendant = REGISTRY.asset(d.assetId).owner;
+            // lose its revenue to whoever posts a bond. Nor is a duplicate claim against an
+            // asset with parents: its owner could file one from a second account to divert
+            // the parents' shares to an earlier asset of its own, and the parents cannot answer.
+            d.defendant = a.owner;
             _requestRuling(disputeId, d);
         }
     }
@@ -375,12 +378,16 @@ contract AssetCourt is IAssetCourt, ReentrancyGuardTransient {
         d.fee = 0;
         totalDeposits -= fee;
         bool accepted = true;
+        uint256 before = gasleft();
         // The arbiter is immutable and chosen at deployment; one that refuses the case must
         // not lock the asset: the fee returns and the case lapses after RULING_TIMEOUT. It may
         // rule from inside the call (`rule` is the one entry not behind the guard); the writes
         // below happen only if the call reverted, undoing whatever it did.
         try ARBITER.requestRuling{value: fee}(disputeId, d.evidenceHash) {}
         catch {
+            // A sender must not make the arbiter "refuse" by starving the call of gas: out of
+            // gas leaves at most 1/64 of what was there, and then the whole call reverts.
+            if (gasleft() <= before / 63) revert AssetCourtArbiterOutOfGas();
             accepted = false;
             d.refused = true;
             totalDeposits += fee;

@@ -95,6 +95,8 @@ interface IAssetCourt {
     error AssetCourtNotArbiter(address caller);
     /// @notice The arbiter has until `deadline` to rule.
     error AssetCourtRulingPending(uint256 disputeId, uint256 deadline);
+    /// @notice The call to the arbiter ran out of gas: send the transaction with more gas.
+    error AssetCourtArbiterOutOfGas();
     /// @notice The arbiter refused this case when it was sent: it can only lapse.
     error AssetCourtCaseRefused(uint256 disputeId);
     /// @notice Only duplicate-content claims are answered with a lineage path.
@@ -195,8 +197,9 @@ interface IAssetCourt {
     /// @notice The disputed asset's owner posts BOND to contest; the case goes to the arbiter.
     function contest(uint256 disputeId) external payable;
 
-    /// @notice After the answer period of an uncontested claim: a duplicate claim is upheld, a
-    /// subjective one goes to the arbiter (never won by default).
+    /// @notice After the answer period of an uncontested claim: a duplicate claim against an
+    /// asset without parents is upheld; one against an asset with parents, and a subjective
+    /// one, go to the arbiter (never won by default).
     function resolve(uint256 disputeId) external;
 
     /// @notice The arbiter's ruling, once, while the case is at the arbiter.

@@ -23,7 +23,8 @@ the answer period to contest (bonding BOND too), and after it the claim goes to 
 either way: it is never won by default. A duplicate-content claim (duplicate) proves that a
 file of an earlier asset, of at least the court's minimum size, is in a later one of another
 owner; anyone dismisses it with the lineage from the later asset up to the earlier one
-(answer), its owner may contest it, and unanswered, anyone resolves it as upheld. A
+(answer), its owner may contest it, and unanswered, anyone resolves it: upheld, or sent to
+the arbiter when the later asset has parents (whose shares are at stake). A
 prior-commitment claim (prior) shows an older registration commitment of the same content,
 from the pending `commitment.json` of the claimant's own registration run, and takes the
 asset down at once.

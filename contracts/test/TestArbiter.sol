@@ -11,6 +11,7 @@ contract TestArbiter is IArbiter {
     bool public refuse;
     bool public instant;
     bool public instantVerdict;
+    bool public burn;
     uint256 public received;
     uint256[] public requested;
 
@@ -20,6 +21,11 @@ contract TestArbiter is IArbiter {
 
     function setRefuse(bool refuse_) external {
         refuse = refuse_;
+    }
+
+    /// @notice Spin until out of gas in requestRuling (an adapter that cannot finish).
+    function setBurn(bool burn_) external {
+        burn = burn_;
     }
 
     function setInstant(bool instant_, bool verdict) external {
@@ -33,6 +39,12 @@ contract TestArbiter is IArbiter {
 
     function requestRuling(uint256 disputeId, bytes32) external payable {
         require(!refuse, "TestArbiter: refused");
+        if (burn) {
+            uint256 spin;
+            while (true) {
+                ++spin;
+            }
+        }
         received += msg.value;
         requested.push(disputeId);
         if (instant) IAssetCourt(msg.sender).rule(disputeId, instantVerdict);

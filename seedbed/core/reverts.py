@@ -202,6 +202,8 @@ _EXPLAIN: dict[str, str] = {
     "{disputeId}, not {caller}",
     "AssetCourtNotArbiter": "only the court's arbiter rules, not {caller}",
     "AssetCourtRulingPending": "the arbiter has until {deadline} to rule on dispute {disputeId}",
+    "AssetCourtArbiterOutOfGas": "the call to the arbiter ran out of gas; send the transaction "
+    "again with a higher gas limit",
     "AssetCourtCaseRefused": "the arbiter refused dispute {disputeId} when it was sent: the case "
     "can only lapse after the ruling timeout",
     "AssetCourtNotDuplicate": "dispute {disputeId} is not a duplicate-content claim: only those "

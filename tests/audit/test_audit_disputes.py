@@ -914,3 +914,17 @@ def test_a_prior_commitment_takes_over_a_contested_dispute_on_chain(
         "dispute events in order",
     ):
         assert tallies[check].checked > 0 and tallies[check].failed == 0, check
+
+
+def test_an_unanswered_duplicate_claim_sent_to_the_arbiter_settles_like_a_subjective_one():
+    """A duplicate claim against an asset with parents is not upheld by default: `resolve`
+    sends it to the arbiter (no DisputeAnswered), and a dismissal gives the owner the
+    claimant's bond."""
+    c = Chain()
+    c.ledger.p.court_bond = BOND
+    c.tx(registered(1), registered(2), registered(3, up=2_000, parents=[(2, 2_000, 0)]))
+    c.tx(opened(1, 3, kind=1, beneficiary=1), status(3, 1), hold(3, 1))
+    c.tx(("court", "RulingRequested", [1, ARBITER, 0, True]))
+    c.tx(credited(1, ALICE), resolved(1, 3, DISMISSED), status(3, 0), hold(3, 0))
+    assert c.findings.ok and not c.findings.items, [f.message for f in c.findings.failures]
+    assert c.ledger.depositors[ALICE].balance == BOND

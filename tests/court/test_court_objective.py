@@ -453,3 +453,33 @@ def test_a_running_dispute_cannot_shield_a_squat_from_an_older_commitment(
         w.arbiter.vote(court, shield, True, sender=w.ruler)
     w.court_books()
     books(w)
+
+
+def test_an_unanswered_duplicate_claim_against_an_asset_with_parents_goes_to_the_arbiter(
+    w, deployer, publisher, alice, bob, stranger
+):
+    """Review finding: with a free default, an owner could claim from a second account that its
+    own derivative duplicates an earlier asset of its own, and divert the parents' shares of
+    every later payment; the parents have no standing to answer. So an unanswered claim
+    against an asset with parents is never upheld by default: the arbiter decides."""
+    sha, size = big_file("padding the owner put in both", 1 << 17)
+    earlier, proof_a = deep(alice, w, "pad.bin", sha, size)
+    parent = w.register(publisher)
+    siblings = [os.urandom(32) for _ in range(3)]
+    h = file_leaf("pad.bin", sha, size)
+    for sibling in siblings:
+        h = node(h, sibling)
+    w.register(publisher, root=h, parents=[(parent, 2_000, 0)])
+    later = int(w.registry.assetCount())
+    dispute_id = w.open_duplicate(earlier, later, proof_a, ("pad.bin", sha, size, siblings), alice)
+    w.after_answer_period(dispute_id)
+    receipt = w.court.resolve(dispute_id, sender=stranger)
+    assert logs(receipt, w.court, "DisputeResolved") == []
+    d = w.dispute(dispute_id)
+    assert (d.state, d.defendant) == (AT_ARBITER, publisher.address)
+    assert w.registry.asset(later).status == STATUS_DISPUTED
+    w.arbiter.vote(w.court, dispute_id, False, sender=w.ruler)
+    assert w.state(dispute_id) == DISMISSED
+    assert w.court.deposits(publisher) == w.bond  # the claimant's bond, to the owner
+    assert w.registry.isListed(later)
+    books(w)

@@ -405,3 +405,19 @@ def test_a_subjective_claim_needs_a_reason_evidence_the_exact_deposit_and_a_free
             court.contest(dispute_id, value=value, sender=publisher)
     assert pw.state(dispute_id) == OPEN
     pw.court_books()
+
+
+def test_starving_the_arbiters_call_of_gas_cannot_fake_a_refusal(pw, deployer, publisher, stranger):
+    """Review finding: with a costly adapter, a sender could pick a gas limit that runs the
+    arbiter's call out of gas while the court's own refusal branch still fits, turning any case
+    into one that can only lapse. An arbiter call that ran out of gas reverts the whole call."""
+    pw.arbiter.setBurn(True, sender=deployer)
+    asset = pw.register(publisher)
+    dispute_id = pw.open_subjective(asset, stranger)
+    with reverts(pw.court.AssetCourtArbiterOutOfGas):
+        pw.court.contest(dispute_id, value=pw.bond, sender=publisher, gas=1_000_000)
+    assert pw.state(dispute_id) == OPEN
+    pw.arbiter.setBurn(False, sender=deployer)
+    pw.court.contest(dispute_id, value=pw.bond, sender=publisher)
+    assert pw.state(dispute_id) == AT_ARBITER
+    pw.court_books()

@@ -212,7 +212,11 @@ def next_steps(r: DisputeReport) -> list[NextStep]:
         if running:
             what = f"contest it with {eth(court.bond)} (to the arbiter)"
             out.append(NextStep(f"the owner {r.owner}", what, f"contest {arg}", r.deadline))
-        then = "uphold it (unanswered)" if d.kind == DUPLICATE else "send it to the arbiter"
+        then = (
+            "uphold it (unanswered; an asset with parents goes to the arbiter instead)"
+            if d.kind == DUPLICATE
+            else "send it to the arbiter"
+        )
         out.append(NextStep("anyone", then, f"resolve {arg}", after=after))
     elif d.state == AT_ARBITER:
         running = now <= r.deadline

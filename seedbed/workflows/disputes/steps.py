@@ -113,8 +113,9 @@ def contest(suite: Suite, chain: Any, account: Any, dispute_id: int) -> Step:
 
 
 def resolve(suite: Suite, chain: Any, account: Any, dispute_id: int) -> Step:
-    """After the answer period of an uncontested claim: a duplicate claim is upheld, a
-    subjective one goes to the arbiter (never won by default)."""
+    """After the answer period of an uncontested claim: a duplicate claim against an asset
+    without parents is upheld; one against an asset with parents, and a subjective one, go to
+    the arbiter (never won by default)."""
     d = read_dispute(suite, dispute_id)
     require_state(d, OPEN, "resolved")
     deadline = d.answer_deadline(court_of(suite))
