@@ -13,6 +13,14 @@ FEE_SUITE_BPS = 250  # the second deployment charges a protocol fee
 # ... and registers by commit-reveal, as on a public chain (the first: one transaction).
 FEE_SUITE_COMMIT_AGES = (60, 3600)
 COPIER_FUNDS = 10**22
+# Both suites' courts: a small bond, short periods (the machine's clock moves in minutes), the
+# default 64 KiB minimum for duplicate files. The no-fee suite's arbiter is a PanelArbiter of
+# three actors deciding by two votes; the fee suite's is the TestArbiter (a ruling fee, and
+# switches to refuse cases, rule at once or run out of gas), which anyone may drive.
+COURT = dict(dispute_bond=10**15, answer_period=300, ruling_timeout=600)
+PANEL = ("bob", "gateway", "stranger")
+PANEL_THRESHOLD = 2
+TEST_ARBITER_FEE = 1_234
 
 
 def _copier(chain) -> str:
@@ -26,8 +34,8 @@ def _copier(chain) -> str:
     return address
 
 
-def _world(project, chain, accounts, suite, token, fot_token, treasury, contributors_of, deployer):
-    actors = {
+def _actors(accounts) -> dict[str, str]:
+    return {
         "publisher": accounts[1].address,
         "publisher2": accounts[6].address,
         "alice": accounts[2].address,
@@ -35,6 +43,17 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
         "gateway": accounts[4].address,
         "stranger": accounts[5].address,
     }
+
+
+def _world(project, chain, accounts, suite, token, fot_token, treasury, contributors_of, deployer):
+    actors = _actors(accounts)
+    court = suite.court
+    arbiter = court.ARBITER()
+    panel = (
+        project.PanelArbiter.at(arbiter).members()
+        if suite.record["contracts"].get("PanelArbiter")
+        else ()
+    )
     # accounts[7] and [8] only ever receive: pure contributors.
     contributors = [actors["alice"], actors["bob"], actors["publisher"]]
     contributors += [accounts[7].address, accounts[8].address]
@@ -48,8 +67,9 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
                 erc20.approve(spender, UINT256_MAX, sender=accounts[address])
     contract_types = [
         c.contract_type
-        for c in (suite.registry, suite.vault, suite.license, suite.meter, token, fot_token)
+        for c in (suite.registry, suite.vault, suite.license, suite.meter, court, token, fot_token)
     ]
+    contract_types += [project.PanelArbiter.contract_type, project.TestArbiter.contract_type]
     deployment = Deployment(
         registry=suite.registry.address,
         vault=suite.vault.address,
@@ -62,11 +82,17 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
         withdrawal_delay=suite.meter.WITHDRAWAL_DELAY(),
         grace_period=suite.meter.GRACE_PERIOD(),
         withdrawal_window=suite.meter.WITHDRAWAL_WINDOW(),
+        court=court.address,
+        arbiter=arbiter,
+        dispute_bond=court.BOND(),
+        answer_period=court.ANSWER_PERIOD(),
+        ruling_timeout=court.RULING_TIMEOUT(),
+        min_duplicate_size=court.MIN_DUPLICATE_SIZE(),
     )
     assert fot_token.FEE_BPS() == FOT_BPS
     tracked = list(dict.fromkeys([*actors.values(), *contributors, treasury.address, copier]))
     tracked += [suite.vault.address, suite.meter.address, suite.license.address]
-    tracked += [suite.registry.address]
+    tracked += [suite.registry.address, court.address, arbiter]
     return World(
         chain=Chain(chain.provider.http_uri, Errors(contract_types)),
         deployment=deployment,
@@ -75,6 +101,10 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
         vault=suite.vault.address,
         license=suite.license.address,
         meter=suite.meter.address,
+        court=court.address,
+        arbiter=arbiter,
+        panel=tuple(str(m) for m in panel),
+        panel_threshold=project.PanelArbiter.at(arbiter).THRESHOLD() if panel else 0,
         token=token.address,
         fot=fot_token.address,
         actors=actors,
@@ -87,7 +117,14 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
 
 
 def _fresh_suite(
-    project, chain, deployer, treasury, fee_bps: int, label: bytes, commit_ages=(0, 3600)
+    project,
+    chain,
+    deployer,
+    treasury,
+    fee_bps: int,
+    label: bytes,
+    commit_ages=(0, 3600),
+    **court: Any,
 ) -> Any:
     """A suite deployed like production with its own salt: empty whatever ran before (the
     session's `suite` may carry state that other test modules left behind)."""
@@ -102,6 +139,8 @@ def _fresh_suite(
         min_commit_age=commit_ages[0],
         max_commit_age=commit_ages[1],
         salt="0x" + keccak(label).hex(),
+        **COURT,
+        **court,
     )
     return Suite.from_record(
         project, chain, deploy(project, chain, deployer, params, write_record=False)
@@ -111,8 +150,18 @@ def _fresh_suite(
 @pytest.fixture(scope="module")
 def world(project, chain, accounts, token, fot_token, treasury, contributors_of, deployer):
     """A fresh suite without a protocol fee, registering in one transaction (commitments off,
-    as on the local chain)."""
-    suite = _fresh_suite(project, chain, deployer, treasury, 0, b"seedbed.system.nofee")
+    as on the local chain); its arbiter is a panel of three actors deciding by two votes."""
+    actors = _actors(accounts)
+    suite = _fresh_suite(
+        project,
+        chain,
+        deployer,
+        treasury,
+        0,
+        b"seedbed.system.nofee",
+        arbiter_members=tuple(actors[n] for n in PANEL),
+        arbiter_threshold=PANEL_THRESHOLD,
+    )
     return _world(
         project, chain, accounts, suite, token, fot_token, treasury, contributors_of, deployer
     )
@@ -123,7 +172,10 @@ def fee_world(
     project, chain, accounts, token, fot_token, treasury, contributors_of, deployer
 ) -> Any:
     """A second fresh suite, deployed the same way with another salt, that charges a 2.5% fee
-    and registers by commit-reveal (MIN_COMMIT_AGE 60 s, MAX_COMMIT_AGE 1 h)."""
+    and registers by commit-reveal (MIN_COMMIT_AGE 60 s, MAX_COMMIT_AGE 1 h); its arbiter is
+    the TestArbiter, with a ruling fee."""
+    arbiter = deployer.deploy(project.TestArbiter)
+    arbiter.setFee(TEST_ARBITER_FEE, sender=deployer)
     suite = _fresh_suite(
         project,
         chain,
@@ -132,6 +184,7 @@ def fee_world(
         FEE_SUITE_BPS,
         b"seedbed.system.fee",
         FEE_SUITE_COMMIT_AGES,
+        arbiter=arbiter.address,
     )
     return _world(
         project, chain, accounts, suite, token, fot_token, treasury, contributors_of, deployer

@@ -44,13 +44,31 @@ METER = Fn("meter(uint256,address,uint256)", "uint256")
 PAY_ASSET = Fn("payAsset(uint256,address)", "uint256")
 WITHDRAW_EARNINGS = Fn("withdrawEarnings(address,address)", "uint256")
 ERC20_TRANSFER = Fn("transfer(address,uint256)")
+RELEASE = Fn("release(uint256,address)", "uint256")
+FILE_PROOF = "(string,bytes32,uint64,bytes32[])"  # path, sha256, size, proof
+OPEN_SUBJECTIVE = Fn("openSubjective(uint256,uint8,bytes32,uint256)", "uint256")
+OPEN_DUPLICATE = Fn(f"openDuplicate(uint256,uint256,{FILE_PROOF},{FILE_PROOF})", "uint256")
+CLAIM_PRIOR = Fn("claimPriorCommitment(uint256,bytes32[],uint256,bytes32,uint256)", "uint256")
+ANSWER_LINEAGE = Fn("answerLineage(uint256,uint8[])")
+CONTEST = Fn("contest(uint256)")
+RESOLVE = Fn("resolve(uint256)")
+RULE = Fn("rule(uint256,bool)")
+LAPSE = Fn("lapse(uint256)")
+WITHDRAW_DEPOSITS = Fn("withdrawDeposits()", "uint256")
+SET_FEE = Fn("setFee(uint256)")  # TestArbiter's: anyone
+SET_REFUSE = Fn("setRefuse(bool)")
+SET_INSTANT = Fn("setInstant(bool,bool)")
+SET_BURN = Fn("setBurn(bool)")
+RULE_ON = Fn("ruleOn(address,uint256,bool)")
+VOTE = Fn("vote(address,uint256,bool)")  # PanelArbiter's: members
 
 # -- views --------------------------------------------------------------------------------------
 ASSET_COUNT = Fn("assetCount()", "uint256")
 ASSET = Fn(
     "asset(uint256)",
-    "(address,uint8,bytes32,bytes32,uint96,uint16,uint8,uint40,bool,uint16,uint16)",
-)  # ... delisted, floorBps, commitLag
+    "(address,uint8,bytes32,bytes32,uint96,uint16,uint8,uint40,bool,uint16,uint16,uint8)",
+)  # ... delisted, floorBps, commitLag, status
+IS_LISTED = Fn("isListed(uint256)", "bool")
 COMMITTED_AT = Fn("committedAt(address,bytes32)", "uint40")
 PARENTS = Fn("parents(uint256)", "(uint64,uint16,uint16)[]")
 OWNER_OF = Fn("ownerOf(uint256)", "address")
@@ -76,6 +94,24 @@ OWED_TO_ASSET = Fn("owedToAsset(uint256,address)", "uint256")
 EARNINGS_OF = Fn("earningsOf(address,address)", "uint256")
 TOTAL_HELD = Fn("totalHeld(address)", "uint256")
 BALANCE_OF = Fn("balanceOf(address)", "uint256")
+HOLD = Fn("hold(uint256)", "uint8,uint256")
+ESCROWED = Fn("escrowed(uint256,address)", "uint256")
+DISPUTE_COUNT = Fn("disputeCount()", "uint256")
+DISPUTE = Fn(
+    "dispute(uint256)",
+    "(uint256,uint256,uint8,uint8,uint8,bool,uint40,uint40,address,address,uint256,bytes32)",
+)  # asset, beneficiary, kind, state, reason, contested, opened, at arbiter, claimant, ...
+DISPUTE_OF = Fn("disputeOf(uint256)", "uint256")
+DEPOSITS = Fn("deposits(address)", "uint256")
+TOTAL_DEPOSITS = Fn("totalDeposits()", "uint256")
+ARBITER_FEE = Fn("fee()", "uint256")  # TestArbiter's settings and what it was sent
+ARBITER_REFUSE = Fn("refuse()", "bool")
+ARBITER_INSTANT = Fn("instant()", "bool")
+ARBITER_VERDICT = Fn("instantVerdict()", "bool")
+ARBITER_BURN = Fn("burn()", "bool")
+ARBITER_RECEIVED = Fn("received()", "uint256")
+ARBITER_REQUESTED = Fn("requestedCount()", "uint256")
+CASE_OF = Fn("caseOf(address,uint256)", "(bool,bool,uint8,uint8)")  # PanelArbiter's
 
 # -- events -------------------------------------------------------------------------------------
 VOUCHER_SKIPPED = keccak(text="VoucherSkipped(bytes32,uint256,bytes)")

@@ -12,7 +12,15 @@ from typing import Any
 
 import suite_abi as abi
 from suite_rpc import RpcError, eth_call, get_balance
-from testkit.model import ETH, UINT40_MAX, Protocol, Revert, SignedClaim, SignedVoucher
+from testkit.model import (
+    ETH,
+    HELD,
+    UINT40_MAX,
+    Protocol,
+    Revert,
+    SignedClaim,
+    SignedVoucher,
+)
 
 Label = tuple[Any, ...]
 
@@ -68,12 +76,14 @@ class Probes:
         proof: Callable[[int, str], tuple],
         vouchers: Sequence[tuple[SignedVoucher, bytes]] = (),
         claims: Sequence[tuple[SignedClaim, bytes]] = (),
+        priors: Sequence[tuple[str, int, list[bytes], int, bytes]] = (),
     ) -> None:
         self.w = world
         self.m = model
         self.proof = proof
         self.vouchers = vouchers
         self.claims = claims
+        self.priors = priors  # (victim, squatted asset, leaves, index, salt)
         self.out: list[Probe] = []
 
     def add(self, label: Label, request: tuple, decode: Callable, expected: Any) -> None:
@@ -82,6 +92,7 @@ class Probes:
     def build(self) -> list[Probe]:
         self._registry()
         self._vault()
+        self._court()
         self._licenses()
         self._meter()
         self._balances()
@@ -94,6 +105,8 @@ class Probes:
             self.add(("registry.asset", a.id), *_view(w.registry, abi.ASSET, a.id), a.view())
             edges = tuple((p.asset_id, p.share_bps, p.upstream_bps) for p in a.parents)
             self.add(("registry.parents", a.id), *_view(w.registry, abi.PARENTS, a.id), edges)
+            listed = m.is_listed(a.id)
+            self.add(("registry.isListed", a.id), *_view(w.registry, abi.IS_LISTED, a.id), listed)
         for (committer, commitment), at in m.commitments.items():
             call = _view(w.registry, abi.COMMITTED_AT, committer, commitment)
             self.add(("registry.committedAt", committer, commitment), *call, at)
@@ -104,6 +117,12 @@ class Probes:
             self.add(("vault.held", c), *_view(w.vault, abi.HELD, c), m.held.get(c, 0))
             self.add(("vault.fees", c), *_view(w.vault, abi.FEES, c), m.fees.get(c, 0))
             for a in m.assets.values():
+                escrow = m.escrowed.get((a.id, c), 0)
+                call = _view(w.vault, abi.ESCROWED, a.id, c)
+                self.add(("vault.escrowed", a.id, c), *call, escrow)
+                if escrow and m.hold(a.id)[0] != HELD:  # a resolution's escrow always moves
+                    call = _view(w.vault, abi.RELEASE, a.id, c, sender=w.actors["stranger"])
+                    self.add(("live.release", a.id, c), *call, escrow)
                 pool = m.pool(a.id, c)
                 self.add(
                     ("vault.accrued", a.id, c), *_view(w.vault, abi.ACCRUED, a.id, c), pool.accrued
@@ -143,6 +162,51 @@ class Probes:
             args += (signed.recipient, signed.up_to, signed.deadline, signature)
             call = _view(w.vault, abi.CLAIM_TO_SIGNED, *args, sender=w.actors["gateway"])
             self.add(("live.claimToSigned", signed, signature), *call, amount)
+
+    def _court(self) -> None:
+        """Every dispute, each asset's latest dispute and hold, every actor's deposits (each
+        withdrawable: eth_call), the book; the arbiter's settings and cases."""
+        w, m = self.w, self.m
+        self.add(("court.count",), *_view(w.court, abi.DISPUTE_COUNT), len(m.disputes))
+        self.add(("court.total",), *_view(w.court, abi.TOTAL_DEPOSITS), m.total_deposits)
+        for i in m.disputes:
+            self.add(("court.dispute", i), *_view(w.court, abi.DISPUTE, i), m.dispute_view(i))
+        for a in m.assets:
+            self.add(("vault.hold", a), *_view(w.vault, abi.HOLD, a), m.hold(a))
+            latest = m.dispute_of.get(a, 0)
+            self.add(("court.disputeOf", a), *_view(w.court, abi.DISPUTE_OF, a), latest)
+        for account in dict.fromkeys([*w.actors.values(), w.copier]):
+            owed = m.deposits.get(account, 0)
+            self.add(("court.deposits", account), *_view(w.court, abi.DEPOSITS, account), owed)
+            if owed:
+                call = _view(w.court, abi.WITHDRAW_DEPOSITS, sender=account)
+                self.add(("live.withdrawDeposits", account), *call, owed)
+        # A squatted asset's victim can take it down with its older commitment, until late.
+        for victim, asset_id, leaves, index, salt in self.priors:
+            args = (asset_id, leaves, index, salt, 0)
+            call = _view(w.court, abi.CLAIM_PRIOR, *args, sender=victim, at=m.now)
+            try:
+                expected, family = m.quote_prior_commitment(victim, *args), "live.prior"
+            except Revert as err:
+                expected, family = err.key, "edge.prior"
+            self.add((family, asset_id), *call, expected)
+        arb = m.arbiter
+        assert arb is not None
+        if arb.panel:
+            for (court, i), case in arb.cases.items():
+                call = _view(w.arbiter, abi.CASE_OF, court, i)
+                self.add(("arbiter.case", i), *call, case.view())
+            return
+        for label, fn, expected in (
+            ("fee", abi.ARBITER_FEE, arb.fee),
+            ("refuse", abi.ARBITER_REFUSE, arb.refuse),
+            ("instant", abi.ARBITER_INSTANT, arb.instant),
+            ("verdict", abi.ARBITER_VERDICT, arb.verdict),
+            ("burn", abi.ARBITER_BURN, arb.burn),
+            ("received", abi.ARBITER_RECEIVED, arb.received),
+            ("requested", abi.ARBITER_REQUESTED, len(arb.requested)),
+        ):
+            self.add(("arbiter." + label,), *_view(w.arbiter, fn), expected)
 
     def _licenses(self) -> None:
         w, m = self.w, self.m

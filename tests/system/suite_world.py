@@ -23,10 +23,14 @@ class World:
     vault: str
     license: str
     meter: str
+    court: str
+    arbiter: str
+    panel: tuple[str, ...]  # the PanelArbiter's members; () for the TestArbiter
+    panel_threshold: int
     token: str  # plain 18-decimal ERC-20
     fot: str  # burns 1% of every transfer
     actors: dict[str, str]  # role -> address
-    copier: str  # watches registrations and tries to take them (never gets one)
+    copier: str  # watches registrations to take them: gets only held-back ones that leaked
     contributors: list[str]  # accounts that appear in contributor trees
     keys: dict[str, str]  # address -> private key, to sign vouchers
     tracked: list[str]  # every address whose balances the model predicts

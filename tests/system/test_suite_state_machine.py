@@ -10,9 +10,21 @@ second too short or too long), then the reveal, alone or in a `multicall` opened
 `openCommitment`; some commitments are held back and revealed later. There a copier watches
 each reveal on its way in and tries to take the asset first: the same reveal from its own
 account, a direct registration, a commitment of the same root revealed later. It never gets
-one. Derivatives use DERIVE licenses up (a second use reverts) and pass every ancestor's
-floor. Channels are (license, payer, operator); the gateway
-and the stranger operate gateways, any holder pays. Before sending it, the
+one, except a registration held back whose files leak: then it commits the root itself and
+reveals first (a squat), and the victim takes the asset down with its older commitment.
+Derivatives use DERIVE licenses up (a second use reverts) and pass every ancestor's floor,
+and hold some of their parents' files. Channels are (license, payer, operator); the gateway
+and the stranger operate gateways, any holder pays.
+
+Disputes (two rules of thirty, so they weigh little on the time of `make test`; a dispute
+often runs part of its course in the step that opens it): subjective claims, duplicate-file
+claims between assets that share a file (every asset holds a small file set: its own
+manifest and files others hold too, boilerplate below the court's minimum, data at it and
+above), prior-commitment claims by the victims of squats; contests, lineage answers,
+resolutions after the answer period, rulings (the no-fee suite's arbiter is a panel of three
+actors voting to two, the fee suite's the TestArbiter, with a fee and switches to refuse, to
+rule at once or to run out of gas), lapses, revenue arriving while an asset is held, releases
+of escrow and withdrawals of deposits. Before sending it, the
 plain-Python model (testkit.model) predicts its outcome: the exact custom error, or success
 and every balance afterwards. After every step the invariants compare model and chain and
 check the money rules on the chain's own numbers. Each example starts from a snapshot of
@@ -26,10 +38,11 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -56,16 +69,27 @@ from suite_observe import Observation, Probes, observe
 from suite_rpc import Outcome, eth_call, logs_of
 from suite_world import FOT_BPS, World
 from testkit.model import (
+    AT_ARBITER,
+    DUPLICATE,
     ETH,
     MAX_DURATION,
     MAX_SERVICE_BPS,
+    OPEN,
     RETIRED,
+    TAKEN_DOWN,
     UINT40_MAX,
     UINT256_MAX,
+    UPHELD,
+    ZERO32,
     ZERO_ADDRESS,
+    Arbiter,
     Balances,
     ClaimRequest,
+    File,
+    FileClaim,
     Link,
+    PanelCase,
+    Pool,
     Protocol,
     Revert,
     SignedClaim,
@@ -73,6 +97,8 @@ from testkit.model import (
     SumNode,
     Terms,
     commitment_of,
+    content_tree,
+    held_only,
     registration_leaf,
 )
 
@@ -88,9 +114,26 @@ NOT_AN_ID = 10**6  # an asset, offer or license id that never exists
 COPIER_MOVES = ["same reveal", "direct", "commit"]
 
 
+def public_files(min_size: int) -> list[File]:
+    """Files many assets hold: boilerplate far below the court's minimum for a duplicate
+    claim, data one byte below it, at it, and far above."""
+
+    def sha(label: bytes) -> bytes:
+        return hashlib.sha256(b"seedbed.system." + label).digest()
+
+    return [
+        ("LICENSE", sha(b"license"), 1_067),
+        ("README.md", sha(b"readme"), 2_301),
+        ("data/dev.parquet", sha(b"dev"), max(min_size - 1, 0)),
+        ("data/eval.parquet", sha(b"eval"), min_size),
+        ("data/train.parquet", sha(b"train"), 3 * 2**20),
+        ("weights.safetensors", sha(b"weights"), 7 * 2**20),
+    ]
+
+
 @dataclass
 class Registration:
-    """One asset to register: what the reveal sends, and the tree it names."""
+    """One asset to register: what the reveal sends, and the trees it names."""
 
     committer: str
     kind: int
@@ -100,6 +143,7 @@ class Registration:
     weights: dict[str, int]
     links: list[Link]
     tree: Any
+    files: frozenset[File]
 
     @property
     def leaf(self) -> bytes:
@@ -121,7 +165,7 @@ class Registration:
         """The model's multicall item."""
         return (
             "register",
-            (self.kind, self.content, self.top, self.weights, self.links, self.salt),
+            (self.kind, self.content, self.top, self.weights, self.links, self.salt, self.files),
         )
 
 
@@ -237,6 +281,11 @@ class SuiteMachine(RuleBasedStateMachine):
         self.pending: list[Pending] = []  # commitments not revealed yet
         self.signed: list[tuple[SignedClaim, bytes]] = []  # signed claims to recipients
         self.roots_made = 0
+        # Each content root's files and their proofs; every commitment sent, by whom.
+        self.content: dict[bytes, tuple[frozenset[File], dict[File, list[bytes]]]] = {}
+        self.committed: list[tuple[str, Pending]] = []
+        self.squats: dict[int, tuple[str, Pending, int]] = {}  # the copier's → the victim's
+        self.public = public_files(w.deployment.min_duplicate_size)
         self._seen: dict[tuple[Any, ...], Observation] | None = None
         self._rule = "init"
         STATS.examples += 1
@@ -254,8 +303,20 @@ class SuiteMachine(RuleBasedStateMachine):
             [eth_call(w.registry, abi.ASSET_COUNT.data())]
             + [eth_call(w.license, f.data()) for f in (abi.OFFER_COUNT, abi.LICENSE_COUNT)]
             + [eth_call(w.vault, abi.HELD.data(c)) for c in w.currencies]
+            + [eth_call(w.court, abi.DISPUTE_COUNT.data())]
         )
         assert all(int(x, 16) == 0 for x in counts), "the machine needs the suite as deployed"
+        if w.panel:
+            arbiter = Arbiter(w.arbiter, members=w.panel, threshold=w.panel_threshold)
+        else:
+            fns = (abi.ARBITER_FEE, abi.ARBITER_REFUSE, abi.ARBITER_INSTANT, abi.ARBITER_VERDICT)
+            fns += (abi.ARBITER_BURN,)
+            raw = w.chain.read([eth_call(w.arbiter, f.data()) for f in fns])
+            fee, refuse, instant, verdict, burn = (
+                f.decode(r) for f, r in zip(fns, raw, strict=True)
+            )
+            arbiter = Arbiter(w.arbiter, fee=fee, refuse=refuse, instant=instant)
+            arbiter.verdict, arbiter.burn = verdict, burn
         _, now = w.chain.head()
         balances = Balances({w.fot: FOT_BPS})
         holders = w.tracked
@@ -271,8 +332,8 @@ class SuiteMachine(RuleBasedStateMachine):
             for spender in (w.vault, w.license, w.meter):
                 for t in (w.token, w.fot):
                     balances.approve(t, owner, spender, UINT256_MAX)
-        contracts = {w.token, w.fot, w.registry, w.vault, w.license, w.meter}
-        return Protocol(w.deployment, balances, contracts=contracts, now=now)
+        contracts = {w.token, w.fot, w.registry, w.vault, w.license, w.meter, w.court, w.arbiter}
+        return Protocol(w.deployment, balances, contracts=contracts, now=now, arbiter=arbiter)
 
     def _step(self) -> None:
         STATS.steps += 1
@@ -312,8 +373,13 @@ class SuiteMachine(RuleBasedStateMachine):
 
     def observations(self) -> dict[tuple[Any, ...], Observation]:
         if self._seen is None:
+            priors = [
+                (victim, asset_id, p.leaves, i, p.items[i].salt)
+                for asset_id, (victim, p, i) in self.squats.items()
+                if self.m.assets[asset_id].status != TAKEN_DOWN
+            ]
             probes = Probes(
-                self.world, self.m, self.proof, self.vouchers[-12:], self.signed[-6:]
+                self.world, self.m, self.proof, self.vouchers[-12:], self.signed[-6:], priors
             ).build()
             self._seen = {o.label: o for o in observe(self.world, probes)}
         return self._seen
@@ -349,9 +415,47 @@ class SuiteMachine(RuleBasedStateMachine):
         pool = [self.a[n] for n in names] if names else list(self.a.values())
         return data.draw(st.sampled_from(pool), label="actor")
 
-    def new_root(self) -> bytes:
+    def new_content(self, data: st.DataObject, inherit: Iterable[int] = ()) -> bytes:
+        """A fresh content root over a small file set: a manifest of its own (so the root is
+        new), up to three files others hold too (public ones, and the `inherit` assets' files:
+        a derivative holds its parents'), now and then under another path."""
         self.roots_made += 1
-        return keccak(b"seedbed-content-" + self.roots_made.to_bytes(8, "big"))
+        n = self.roots_made
+        manifest = (f"manifest-{n}.json", hashlib.sha256(n.to_bytes(8, "big")).digest(), 200 + n)
+        shared = list(self.public)
+        files: dict[str, File] = {manifest[0]: manifest}
+        for asset_id in inherit:
+            if asset_id in self.m.assets:
+                theirs = sorted(self.m.assets[asset_id].files - set(shared))
+                shared += theirs
+                big = [f for f in sorted(self.m.assets[asset_id].files) if f[2] >= 2**20]
+                if big:  # a derivative holds its parent's data
+                    files[big[0][0]] = big[0]
+        # Two draws, whatever the count (each draw shortens the examples Hypothesis can run):
+        # how many shared files (0-3) and which run of them, now and then the last under
+        # another path.
+        n, start = data.draw(
+            st.tuples(st.integers(0, 3), st.integers(0, len(shared) - 1)), label="files"
+        )
+        for k in range(n):
+            path, sha, size = shared[(start + k) % len(shared)]
+            if k == n - 1 and (start + n) % 5 == 0:
+                path = "mirror/" + path
+            files[path] = (path, sha, size)
+        root, proofs = content_tree(list(files.values()))
+        self.content[root] = (frozenset(files.values()), proofs)
+        return root
+
+    def file_claim(self, asset_id: int, file: File, genuine: bool = True) -> FileClaim:
+        root = self.m.assets[asset_id].content_root
+        return FileClaim(*file, root if genuine else None)
+
+    def file_proof(self, claim: FileClaim) -> tuple[str, bytes, int, list[bytes]]:
+        """The FileProof the court takes: a proof from the tree named, or a tampered one."""
+        root = claim.proof_of
+        if root is None:  # one level too many: no tree's proof
+            return (*claim.file, [keccak(b"not a proof")])
+        return (*claim.file, self.content[root][1][claim.file])
 
     def new_salt(self) -> bytes:
         self.roots_made += 1
@@ -374,7 +478,10 @@ class SuiteMachine(RuleBasedStateMachine):
     ) -> Registration:
         tree = self.world.contributors_of(weights)
         top = tree.top if top is None else top
-        return Registration(registrant, kind, content, self.new_salt(), top, weights, links, tree)
+        files = self.content[content][0]
+        return Registration(
+            registrant, kind, content, self.new_salt(), top, weights, links, tree, files
+        )
 
     def commit(self, committer: str, commitment: bytes) -> bool:
         w, m = self.world, self.m
@@ -425,9 +532,11 @@ class SuiteMachine(RuleBasedStateMachine):
         pending = Pending([reg], False, self.m.now + 1)
         if not self.commit(registrant, pending.commitment):
             return
+        self.committed.append((registrant, pending))
         self.copier_copies(data, pending)
         if hold_back and rarely(data, "hold back", 10):
             self.pending.append(pending)
+            self.copier_squats(data, pending)
             return
         wait = self.draw_wait(data) if hold_back else self.m.deployment.min_commit_age
         self.wait_until(pending.committed_at + wait)
@@ -455,7 +564,9 @@ class SuiteMachine(RuleBasedStateMachine):
             if multi:
                 return model.multicall(committer, model_calls)
             r = items[0]
-            return model.register(committer, r.kind, r.content, r.top, r.weights, r.links, r.salt)
+            return model.register(
+                committer, r.kind, r.content, r.top, r.weights, r.links, r.salt, r.files
+            )
 
         watched = False
         if data is not None and self.commits() and committer != w.copier:
@@ -501,13 +612,61 @@ class SuiteMachine(RuleBasedStateMachine):
         victim, which no registration of its own can reveal."""
         if self.commits() and rarely(data, "copy the commitment", 3):
             with self.as_copier():
-                self.commit(self.world.copier, pending.commitment)
+                if self.commit(self.world.copier, pending.commitment):
+                    self.committed.append((self.world.copier, pending))
+
+    def copier_squats(self, data: st.DataObject, pending: Pending) -> None:
+        """Now and then the files of a registration held back leak: the copier commits their
+        roots under its own salts, waits MIN_COMMIT_AGE and reveals first. It takes the
+        assets (R2: a reveal held back that long is not protected), and the victim's older
+        commitment can take them down (claimPriorCommitment)."""
+        if not rarely(data, "the files leak", 3):
+            return
+        m, copier = self.m, self.world.copier
+        with self.tallied("copier squats"):
+            for r in pending.items:
+                mine = Pending(
+                    [self.registration(copier, r.kind, r.content, {copier: 1}, [])],
+                    False,
+                    m.now + 1,
+                )
+                if not self.commit(copier, mine.commitment):
+                    continue
+                self.committed.append((copier, mine))
+                self.wait_until(mine.committed_at + m.deployment.min_commit_age)
+                if self.reveal(mine):
+                    squat = m.next_asset_id - 1
+                    self.squats[squat] = (pending.committer, pending, pending.items.index(r))
+                    if data.draw(st.booleans(), label="the victim claims at once"):
+                        self.claim_squat(data, squat)
+
+    def claim_squat(self, data: st.DataObject, squat: int) -> None:
+        """The victim of a squat shows its older commitment: the asset is taken down, its
+        revenue redirected to an asset of the victim's, or to the fee book."""
+        m = self.m
+        victim, pending, index = self.squats[squat]
+        leaves, salt = pending.leaves, pending.items[index].salt
+        beneficiary = self.draw_beneficiary(data, squat, victim)
+        with self.tallied("dispute: open prior"):
+            self.court_act(
+                victim,
+                abi.CLAIM_PRIOR,
+                (squat, leaves, index, salt, beneficiary),
+                0,
+                lambda: m.claim_prior_commitment(victim, squat, leaves, index, salt, beneficiary),
+            )
 
     @contextmanager
     def as_copier(self) -> Iterator[None]:
         """Tallies the copier's transactions apart from the rule that let it act."""
-        rule, self._rule = self._rule, "copier"
-        STATS.outcomes[("copier", "steps")] += 1
+        with self.tallied("copier"):
+            yield
+
+    @contextmanager
+    def tallied(self, name: str) -> Iterator[None]:
+        """Tallies transactions under `name` instead of the rule that sends them."""
+        rule, self._rule = self._rule, name
+        STATS.outcomes[(name, "steps")] += 1
         try:
             yield
         finally:
@@ -544,7 +703,9 @@ class SuiteMachine(RuleBasedStateMachine):
                     w.registry,
                     calls[0],
                     0,
-                    lambda: m.register(copier, r.kind, r.content, r.top, r.weights, (), r.salt),
+                    lambda: m.register(
+                        copier, r.kind, r.content, r.top, r.weights, (), r.salt, r.files
+                    ),
                 )
             else:
                 tx = abi.MULTICALL.data([bytes.fromhex(c[2:]) for c in calls])
@@ -558,6 +719,7 @@ class SuiteMachine(RuleBasedStateMachine):
             for r in own():
                 later = Pending([r], False, m.now + 1)
                 if self.commit(copier, later.commitment):
+                    self.committed.append((copier, later))
                     self.pending.append(later)
 
     def draw_weights(self, data: st.DataObject) -> dict[str, int]:
@@ -595,7 +757,7 @@ class SuiteMachine(RuleBasedStateMachine):
         for name in ("publisher", "publisher2"):
             weights = self.draw_weights(data)
             self.register(
-                data, self.a[name], DATASET, self.new_root(), weights, [], hold_back=False
+                data, self.a[name], DATASET, self.new_content(data), weights, [], hold_back=False
             )
         assert len(self.m.assets) == 2, "the seed registrations must succeed"
         for asset_id in list(self.m.assets):
@@ -631,7 +793,7 @@ class SuiteMachine(RuleBasedStateMachine):
         content = (
             data.draw(st.sampled_from(sorted(self.m.by_root)), label="root")
             if duplicate
-            else self.new_root()
+            else self.new_content(data)
         )
         weights = self.draw_weights(data)
         top = self.draw_top(data, weights)
@@ -645,7 +807,7 @@ class SuiteMachine(RuleBasedStateMachine):
         m = self.m
         registrant = self.draw_actor(data, "publisher", "publisher2", "alice")
         n = data.draw(st.integers(1, 3), label="batch size")
-        roots = [self.new_root() for _ in range(n)]
+        roots = [self.new_content(data) for _ in range(n)]
         if rarely(data, "a root twice", 10):
             roots.append(roots[0])  # one failing register reverts the whole batch
         items = [
@@ -656,9 +818,11 @@ class SuiteMachine(RuleBasedStateMachine):
         if opened:
             if not self.commit(registrant, pending.commitment):
                 return
+            self.committed.append((registrant, pending))
             self.copier_copies(data, pending)
             if self.commits() and rarely(data, "hold back", 6):
                 self.pending.append(pending)
+                self.copier_squats(data, pending)
                 return
             wait = self.draw_wait(data) if self.commits() else 1
             self.wait_until(pending.committed_at + wait)
@@ -690,6 +854,11 @@ class SuiteMachine(RuleBasedStateMachine):
         able = [self.a[n] for n in names if self.may_derive_from(self.a[n])]
         registrant = mostly(data, "registrant", able, [self.a[n] for n in names])
         eligible = self.may_derive_from(registrant)
+        # Now and then a model over models only: lineages more than one hop deep (a lineage
+        # path answers a duplicate claim of an ancestor's file).
+        deep = [i for i in eligible if m.assets[i].parents]
+        if deep and rarely(data, "over models", 3):
+            eligible = deep
         chosen = data.draw(
             st.lists(
                 st.sampled_from(eligible or list(m.assets)), min_size=1, max_size=3, unique=True
@@ -729,12 +898,13 @@ class SuiteMachine(RuleBasedStateMachine):
             links.append(Link(pid, max(share, 0), license_id))
         weights = self.draw_weights(data)
         count = len(m.assets)
-        self.register(data, registrant, MODEL, self.new_root(), weights, links)
+        self.register(data, registrant, MODEL, self.new_content(data, chosen), weights, links)
         newest = m.next_asset_id - 1
         used = [x for x in links if m.derivatives.get(x.license_id, [0])[-1] == newest]
         if len(m.assets) > count and used and rarely(data, "a license used twice", 3):
             # The same licenses again, for another model: each registered its derivative.
-            self.register(data, registrant, MODEL, self.new_root(), weights, links)
+            content = self.new_content(data, chosen)
+            self.register(data, registrant, MODEL, content, weights, links)
 
     @precondition(lambda self: self.m.assets)
     @rule(data=st.data())
@@ -1282,7 +1452,7 @@ class SuiteMachine(RuleBasedStateMachine):
         """Mostly an actor; now and then the zero address, or a contract of the suite (ETH
         to it fails; tokens land there by mistake, for a sweep to return)."""
         w = self.world
-        odd = [ZERO_ADDRESS, w.registry, w.license, w.meter, w.vault]
+        odd = [ZERO_ADDRESS, w.registry, w.license, w.meter, w.vault, w.court]
         return mostly(data, "recipient", list(self.a.values()), odd)
 
     @precondition(lambda self: any(p.accrued for p in self.m.pools.values()))
@@ -1361,17 +1531,18 @@ class SuiteMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def mistaken_transfer_sweep_or_fees(self, data: st.DataObject) -> None:
-        """Tokens sent to any of the four contracts directly are nobody's revenue: the vault
-        and the meter sweep what they hold above their books, the registry and the license
-        contract (which hold nothing) all of it, to the treasury. Plain ETH transfers revert
-        (no contract has receive()); ETH forced in by a self-destructing contract is swept
-        the same way. Fees withdraw only if any were charged."""
+        """Tokens sent to any of the five contracts directly are nobody's revenue: the vault,
+        the meter and the court sweep what they hold above their books (the court's: its ETH
+        deposits), the registry and the license contract (which hold nothing) all of it, to
+        the treasury. Plain ETH transfers revert (no contract has receive()); ETH forced in by
+        a self-destructing contract is swept the same way. Fees withdraw only if any were
+        charged (or redirected there by an upheld dispute)."""
         self._step()
         w, m = self.world, self.m
         stranger = self.a["stranger"]
         currency = self.draw_currency(data)
         target = data.draw(
-            st.sampled_from(["vault", "registry", "license", "meter"]), label="contract"
+            st.sampled_from(["vault", "registry", "license", "meter", "court"]), label="contract"
         )
         to = getattr(w, target)
         what = data.draw(
@@ -1404,6 +1575,7 @@ class SuiteMachine(RuleBasedStateMachine):
                 "meter": (abi.SWEEP_EXCESS, m.meter_sweep_excess),
                 "registry": (abi.SWEEP, m.registry_sweep),
                 "license": (abi.SWEEP, m.license_sweep),
+                "court": (abi.SWEEP_EXCESS, m.court_sweep_excess),
             }[target]
             self.act(self.draw_actor(data), to, fn.data(currency), 0, lambda: predict(currency))
         else:
@@ -1414,6 +1586,422 @@ class SuiteMachine(RuleBasedStateMachine):
                 0,
                 lambda: m.withdraw_fees(currency),
             )
+
+    # ---- disputes -------------------------------------------------------------------------
+
+    @precondition(lambda self: self.m.assets)
+    @rule(data=st.data())
+    def open_dispute(self, data: st.DataObject) -> None:
+        """Anyone files a claim against an asset: subjective (reason, evidence, a beneficiary;
+        BOND + the arbiter's fee), a duplicate file proven in an earlier asset and a later one
+        (BOND + fee), or an older commitment of the asset's root (no bond: upheld at once).
+        The asset stops selling and deriving, and its revenue is held from now on. Often the
+        dispute then runs part of its course in the same step (the dispute rules are two of
+        thirty, so a dispute would otherwise rarely end within an example)."""
+        self._step()
+        before = len(self.m.disputes)
+        kinds = ["subjective", "duplicate"] + (["prior"] if self.claimable_priors() else [])
+        kind = data.draw(st.sampled_from(kinds), label="claim")
+        if kind == "duplicate" and not self.shared_files():
+            kind = "subjective"
+        with self.tallied(f"dispute: open {kind}"):
+            if kind == "prior":
+                self.claim_prior(data)
+            elif kind == "duplicate":
+                self.open_duplicate(data)
+            else:
+                self.open_subjective(data)
+        if len(self.m.disputes) > before:
+            moves = data.draw(weighted((2, st.just(0)), (3, st.integers(1, 4))), label="moves")
+            self.run_dispute(data, len(self.m.disputes), moves)
+
+    @precondition(lambda self: self.moving_disputes())
+    @rule(data=st.data())
+    def move_dispute(self, data: st.DataObject) -> None:
+        """One to three moves in a dispute's life: the owner contests (BOND), anyone answers a
+        duplicate claim with a lineage path, resolves it after the answer period, lapses a
+        case the arbiter left past RULING_TIMEOUT; the arbiter rules (the panel's members vote,
+        or anyone drives the TestArbiter, whose fee and switches anyone sets); anyone releases
+        an escrow, and each party withdraws its deposits. Now and then a move that must fail:
+        a dispute in another state, or none."""
+        self._step()
+        m = self.m
+        focus = mostly(data, "dispute", self.moving_disputes(), [*m.disputes, NOT_AN_ID])
+        self.run_dispute(data, focus, data.draw(st.integers(1, 3), label="moves"))
+
+    def moving_disputes(self) -> list[int]:
+        """The newest disputes not ended, or ended with money still to collect."""
+        m = self.m
+        live = [i for i, d in m.disputes.items() if d.state in (OPEN, AT_ARBITER)]
+        ended = [i for i, d in m.disputes.items() if self.collectable(d)]
+        return live[-3:] + ended[-2:]
+
+    def collectable(self, d: Any) -> bool:
+        """An ended dispute with escrow to release or deposits to withdraw."""
+        m = self.m
+        escrow = any(v for (a, _), v in m.escrowed.items() if a == d.asset_id)
+        owed = any(m.deposits.get(x, 0) for x in (d.claimant, d.defendant))
+        return d.state not in (OPEN, AT_ARBITER) and (escrow or owed)
+
+    def run_dispute(self, data: st.DataObject, focus: int, moves: int) -> None:
+        """Up to `moves` moves on dispute `focus`, each one its state allows (mostly)."""
+        m, w = self.m, self.world
+        for n in range(moves):
+            d = m.disputes.get(focus)
+            done = d is None or (d.state not in (OPEN, AT_ARBITER) and not self.collectable(d))
+            if n and done:
+                return
+            options: list[tuple[int, str]] = []
+            if d is None:
+                options.append((1, "resolve"))
+            elif d.state == OPEN:
+                options += [(3, "contest"), (3, "resolve"), (2, "revenue")]
+                if d.kind == DUPLICATE:
+                    answers = m.lineage_path(d.asset_id, d.beneficiary) is not None
+                    options.append((8 if answers else 1, "lineage"))
+            elif d.state == AT_ARBITER:
+                options += [(5, "rule"), (2, "lapse"), (2, "revenue")]
+            else:
+                options.append((2 if d.state == UPHELD else 1, "revenue"))
+                if any(v for (a, _), v in m.escrowed.items() if a == d.asset_id):
+                    options.append((3, "release"))
+                if any(v for v in m.deposits.values()):
+                    options.append((2, "withdraw"))
+            if not w.panel:
+                options.append((3 if m.arbiter.burn else 1, "arbiter"))
+            options.append((1, "odd"))
+            move = data.draw(weighted(*((n, st.just(x)) for n, x in options)), label="move")
+            if move == "odd":  # any move, whatever the state
+                move = data.draw(
+                    st.sampled_from(["contest", "resolve", "lineage", "rule", "lapse", "release"]),
+                    label="odd move",
+                )
+            with self.tallied(f"dispute: {move}"):
+                self.dispute_move(data, move, focus)
+
+    def dispute_move(self, data: st.DataObject, move: str, i: int) -> None:
+        m, w = self.m, self.world
+        d = m.disputes.get(i)
+        sender = self.draw_actor(data)
+        if move == "contest":
+            owner = m.assets[d.asset_id].owner if d else sender
+            sender = mostly(data, "contester", [owner], [sender])
+            value = self.draw_deposit(data, m.deployment.dispute_bond)
+            self.court_act(sender, abi.CONTEST, (i,), value, lambda: m.contest(sender, i, value))
+        elif move == "resolve":
+            if d and not rarely(data, "too soon", 6):
+                self.wait_until(d.opened_at + m.deployment.answer_period + 1)
+            self.court_act(sender, abi.RESOLVE, (i,), 0, lambda: m.resolve(i))
+        elif move == "lineage":
+            path = m.lineage_path(d.asset_id, d.beneficiary) if d else None
+            if path is None or rarely(data, "bad path", 8):
+                path = data.draw(st.sampled_from([[], [0], [1, 0], [0] * 9]), label="path")
+            self.court_act(
+                sender, abi.ANSWER_LINEAGE, (i, path), 0, lambda: m.answer_lineage(sender, i, path)
+            )
+        elif move == "rule":
+            self.rule_dispute(data, i, sender)
+        elif move == "lapse":
+            if d and d.state == AT_ARBITER and not rarely(data, "too soon", 6):
+                self.wait_until(d.at_arbiter_at + m.deployment.ruling_timeout + 1)
+            self.court_act(sender, abi.LAPSE, (i,), 0, lambda: m.lapse(i))
+        elif move == "revenue":
+            self.revenue_for(data, d.asset_id if d else self.draw_asset(data), sender)
+        elif move == "release":
+            mine = sorted(k for k, v in m.escrowed.items() if v and d and k[0] == d.asset_id)
+            escrow = mine or sorted(k for k, v in m.escrowed.items() if v)
+            asset_id, currency = mostly(
+                data, "escrow", escrow, [(self.draw_asset(data), self.draw_currency(data))]
+            )
+            self.act(
+                sender,
+                w.vault,
+                abi.RELEASE.data(asset_id, currency),
+                0,
+                lambda: m.release(asset_id, currency),
+            )
+        elif move == "withdraw":
+            owed = sorted(a for a, v in m.deposits.items() if v)
+            sender = mostly(data, "depositor", owed, [sender])
+            self.court_act(
+                sender, abi.WITHDRAW_DEPOSITS, (), 0, lambda: m.withdraw_deposits(sender)
+            )
+        else:
+            self.set_test_arbiter(data, sender)
+
+    def court_act(self, sender: str, fn: Any, args: tuple, value: int, predict) -> Outcome:
+        out, _ = self.act(sender, self.world.court, fn.data(*args), value, predict)
+        return out
+
+    def draw_deposit(self, data: st.DataObject, amount: int) -> int:
+        """What a bonded call sends: mostly the amount due, now and then a wei off."""
+        off = data.draw(weighted((12, st.just(0)), (1, st.sampled_from([1, -1]))), label="off")
+        return max(amount + off, 0)
+
+    def openable(self) -> list[int]:
+        return [i for i, a in self.m.assets.items() if not a.status]
+
+    def shared_files(self) -> list[tuple[int, int, File, File]]:
+        """(earlier, later, its file, the same file in the later) for every two assets that
+        hold a file with the same sha256 and size, the lower id first."""
+        assets = sorted(self.m.assets.values(), key=lambda a: a.id)
+        out = []
+        for i, a in enumerate(assets):
+            by_content = {(sha, size): (path, sha, size) for path, sha, size in a.files}
+            for b in assets[i + 1 :]:
+                for path, sha, size in sorted(b.files):
+                    if (sha, size) in by_content:
+                        out.append((a.id, b.id, by_content[(sha, size)], (path, sha, size)))
+        return out
+
+    def draw_beneficiary(self, data: st.DataObject, asset_id: int, owned_by: str | None) -> int:
+        """0 (the fee book) or another asset (one `owned_by` owns, when given); now and then
+        the asset itself or one that does not exist."""
+        m = self.m
+        others = [i for i, a in m.assets.items() if i != asset_id]
+        if owned_by is not None:
+            others = [i for i in others if m.assets[i].owner == owned_by]
+        choice = data.draw(
+            weighted((3, st.just("none")), (4, st.just("asset")), (1, st.just("odd"))),
+            label="beneficiary",
+        )
+        if choice == "asset" and others:
+            return data.draw(st.sampled_from(others), label="beneficiary asset")
+        if choice == "odd":
+            odd = [asset_id, NOT_AN_ID, *[i for i in m.assets if i != asset_id][:2]]
+            return data.draw(st.sampled_from(odd), label="odd beneficiary")
+        return 0
+
+    def open_subjective(self, data: st.DataObject) -> None:
+        m = self.m
+        asset_id = mostly(data, "disputed", self.openable(), [*m.assets, NOT_AN_ID])
+        claimant = self.draw_actor(data)
+        reason = data.draw(
+            weighted((8, st.integers(1, 3)), (1, st.sampled_from([0, 4]))), label="reason"
+        )
+        evidence = ZERO32 if rarely(data, "no evidence", 12) else self.new_salt()
+        beneficiary = self.draw_beneficiary(data, asset_id, None)
+        value = self.draw_deposit(data, m.deployment.dispute_bond + m.arbiter.ruling_fee())
+        self.court_act(
+            claimant,
+            abi.OPEN_SUBJECTIVE,
+            (asset_id, reason, evidence, beneficiary),
+            value,
+            lambda: m.open_subjective(claimant, asset_id, reason, evidence, beneficiary, value),
+        )
+
+    def open_duplicate(self, data: st.DataObject) -> None:
+        """A duplicate-content claim over a file two assets share."""
+        m = self.m
+        pairs = self.shared_files()
+        big = m.deployment.min_duplicate_size
+        good = [
+            (a, b, fa, fb)
+            for a, b, fa, fb in pairs
+            if fa[2] >= big
+            and not m.assets[a].status
+            and not m.assets[b].status
+            and m.assets[a].owner != m.assets[b].owner
+            and all(p.asset_id != a for p in m.assets[b].parents)
+        ]
+        # An ancestor beyond the parents holds the file: a lineage path answers the claim.
+        answerable = [x for x in good if m.lineage_path(x[1], x[0])]
+        if data.draw(st.booleans(), label="an ancestor's file"):
+            deep = [
+                x
+                for x in pairs
+                if x[2][2] >= big
+                and not m.assets[x[0]].status
+                and not m.assets[x[1]].status
+                and len(m.lineage_path(x[1], x[0]) or ()) > 1  # an ancestor, not a parent
+            ]
+            if not answerable and deep:  # the derivative changes hands first
+                later = data.draw(st.sampled_from(deep), label="deep")[1]
+                owner = m.assets[later].owner
+                buyer = self.draw_actor(data, "publisher", "publisher2", "alice", "bob")
+                with self.tallied("dispute: a derivative changes hands"):
+                    self.act(
+                        owner,
+                        self.world.registry,
+                        abi.TRANSFER_FROM.data(owner, buyer, later),
+                        0,
+                        lambda: m.transfer_asset(owner, owner, buyer, later),
+                    )
+                answerable = [x for x in deep if m.assets[x[0]].owner != m.assets[x[1]].owner]
+            good = answerable or good
+        big_enough = [x for x in pairs if x[2][2] >= big]
+        earlier, later, file_a, file_b = mostly(data, "shared", good or big_enough, pairs)
+        claim_a, claim_b = self.file_claim(earlier, file_a), self.file_claim(later, file_b)
+        odd = data.draw(
+            weighted(
+                (10, st.just("none")),
+                (1, st.sampled_from(["swapped", "tampered", "other file", "unknown"])),
+            ),
+            label="odd duplicate",
+        )
+        if odd == "swapped":  # the later asset named as the earlier one
+            earlier, later, claim_a, claim_b = later, earlier, claim_b, claim_a
+        elif odd == "tampered":
+            claim_a = FileClaim(*file_a, None)
+        elif odd == "other file":  # a file of the later asset that differs
+            other = sorted(m.assets[later].files - {file_b})
+            if other:
+                claim_b = self.file_claim(later, other[0])
+        elif odd == "unknown":
+            later = NOT_AN_ID
+        claimant = self.draw_actor(data)
+        value = self.draw_deposit(data, m.deployment.dispute_bond + m.arbiter.ruling_fee())
+        self.court_act(
+            claimant,
+            abi.OPEN_DUPLICATE,
+            (earlier, later, self.file_proof(claim_a), self.file_proof(claim_b)),
+            value,
+            lambda: m.open_duplicate(claimant, earlier, later, claim_a, claim_b, value),
+        )
+
+    def claimable_priors(self) -> list[tuple[str, Pending, int]]:
+        """(committer, commitment, leaf index) for each committed leaf whose root is an
+        asset's: the victims of squats, and everyone else (whose claims fail)."""
+        roots = {a.content_root for a in self.m.assets.values()}
+        return [
+            (who, p, i)
+            for who, p in self.committed
+            for i, r in enumerate(p.items)
+            if r.content in roots
+        ]
+
+    def claim_prior(self, data: st.DataObject) -> None:
+        """A committer shows one of its commitments holding a registered asset's root: the
+        victim of a squat (upheld), or anyone else (refused: its own asset, another's leaves,
+        a commitment not older, expired, too late; with commitments off, a registrant's own
+        earlier commitment takes its asset down)."""
+        m = self.m
+        by_root = {a.content_root: a.id for a in m.assets.values()}
+        window = m.deployment.max_commit_age
+        records = self.claimable_priors()
+        older = [  # an older commitment of the root, still in time (a squat's victim's)
+            (who, p, i)
+            for who, p, i in records
+            if p.committed_at < m.assets[by_root[p.items[i].content]].committed_at
+            and m.now <= p.committed_at + 2 * window
+            and m.assets[by_root[p.items[i].content]].status != TAKEN_DOWN
+        ]
+        claimant, pending, index = mostly(data, "prior", older, records)
+        item = pending.items[index]
+        asset_id = by_root[item.content]
+        leaves, salt = pending.leaves, item.salt
+        odd = data.draw(
+            weighted((10, st.just("none")), (1, st.sampled_from(["other asset", "index", "salt"]))),
+            label="odd prior",
+        )
+        if odd == "other asset":
+            asset_id = self.draw_asset(data)
+        elif odd == "index":
+            index = len(leaves)
+        elif odd == "salt":
+            salt = self.new_salt()
+        beneficiary = self.draw_beneficiary(data, asset_id, claimant)
+        self.court_act(
+            claimant,
+            abi.CLAIM_PRIOR,
+            (asset_id, leaves, index, salt, beneficiary),
+            0,
+            lambda: m.claim_prior_commitment(claimant, asset_id, leaves, index, salt, beneficiary),
+        )
+
+    def revenue_for(self, data: st.DataObject, asset_id: int, sender: str) -> None:
+        """Revenue on its way to a disputed asset: a payment, or a child's pending flowing up
+        (diverted whole to escrow, or to the beneficiary once upheld)."""
+        m, w = self.m, self.world
+        children = sorted(
+            (i, c)
+            for (i, c), pool in m.pools.items()
+            if pool.pending
+            and i in m.assets
+            and any(p.asset_id == asset_id for p in m.assets[i].parents)
+        )
+        if children and data.draw(st.booleans(), label="flow"):
+            child, currency = data.draw(st.sampled_from(children), label="child")
+            self.act(
+                sender,
+                w.vault,
+                abi.FLOW_UPSTREAM.data(child, currency),
+                0,
+                lambda: m.flow_upstream(child, currency),
+            )
+            return
+        currency = self.draw_currency(data)
+        amount = data.draw(st.integers(1, 10**6), label="amount")
+        value = amount if currency == ETH else 0
+        self.act(
+            sender,
+            w.vault,
+            abi.PAY.data(asset_id, currency, amount),
+            value,
+            lambda: m.pay(sender, asset_id, currency, amount, value),
+        )
+
+    def rule_dispute(self, data: st.DataObject, dispute_id: int, sender: str) -> None:
+        """The arbiter rules: a panel member votes (the vote reaching the threshold rules), or
+        anyone has the TestArbiter rule; now and then someone else calls the court's rule."""
+        m, w = self.m, self.world
+        upheld = data.draw(st.booleans(), label="upheld")
+        if rarely(data, "not the arbiter", 10):
+            self.court_act(
+                sender,
+                abi.RULE,
+                (dispute_id, upheld),
+                0,
+                lambda: m.court_rule(sender, dispute_id, upheld),
+            )
+            return
+        if not w.panel:
+            self.act(
+                sender,
+                w.arbiter,
+                abi.RULE_ON.data(w.court, dispute_id, upheld),
+                0,
+                lambda: m.rule_on(w.court, dispute_id, upheld),
+            )
+            return
+        case = m.arbiter.cases.get((w.court, dispute_id), PanelCase())
+        voters = [a for a in w.panel if a not in case.voted]
+        member = mostly(data, "member", voters, [*w.panel, self.a["alice"]])
+        self.act(
+            member,
+            w.arbiter,
+            abi.VOTE.data(w.court, dispute_id, upheld),
+            0,
+            lambda: m.vote(member, w.court, dispute_id, upheld),
+        )
+
+    def set_test_arbiter(self, data: st.DataObject, sender: str) -> None:
+        """Anyone changes the TestArbiter: its fee, whether it refuses cases, whether it rules
+        at once (and how), whether it runs out of gas (then no case can reach it: the court
+        reverts rather than take it as a refusal)."""
+        m, w = self.m, self.world
+        what = data.draw(
+            weighted(
+                (1 if m.arbiter.burn else 7, st.sampled_from(["fee", "refuse", "instant"])),
+                (3 if m.arbiter.burn else 1, st.just("burn")),
+            ),
+            label="setting",
+        )
+        if what == "fee":
+            fee = data.draw(weighted((2, st.just(0)), (3, st.integers(1, 10**4))), label="fee")
+            call, predict = abi.SET_FEE.data(fee), functools.partial(m.set_arbiter, fee=fee)
+        elif what == "refuse":
+            refuse = data.draw(st.booleans(), label="refuse")
+            call = abi.SET_REFUSE.data(refuse)
+            predict = functools.partial(m.set_arbiter, refuse=refuse)
+        elif what == "instant":
+            instant = data.draw(st.tuples(st.booleans(), st.booleans()), label="instant")
+            call = abi.SET_INSTANT.data(*instant)
+            predict = functools.partial(m.set_arbiter, instant=instant)
+        else:
+            burn = not m.arbiter.burn
+            call, predict = abi.SET_BURN.data(burn), functools.partial(m.set_arbiter, burn=burn)
+        self.act(sender, w.arbiter, call, 0, predict)
 
     # ---- time -----------------------------------------------------------------------------
 
@@ -1445,6 +2033,23 @@ class SuiteMachine(RuleBasedStateMachine):
                 for age in (m.deployment.min_commit_age, m.deployment.max_commit_age)
                 for d in (-1, 0, 1)
             },
+            "answer period": {
+                x.opened_at + m.deployment.answer_period + d
+                for x in m.disputes.values()
+                if x.state == OPEN
+                for d in (0, 1)
+            },
+            "ruling timeout": {
+                x.at_arbiter_at + m.deployment.ruling_timeout + d
+                for x in m.disputes.values()
+                if x.state == AT_ARBITER
+                for d in (0, 1)
+            },
+            "prior claims close": {
+                p.committed_at + 2 * m.deployment.max_commit_age + d
+                for _, p, _ in self.squats.values()
+                for d in (0, 1)
+            },
         }
         kinds = [k for k, ts in edges.items() if any(t > m.now for t in ts)]
         kind = data.draw(st.sampled_from(["forward", *kinds]), label="kind")
@@ -1460,12 +2065,15 @@ class SuiteMachine(RuleBasedStateMachine):
 
     @invariant()
     def conservation_per_contract_and_currency(self) -> None:
-        """Vault: balance = Σ(accrued − claimed) + Σ pending + fees (+ donated excess), with
-        the unclaimable dust of each pool < 1 wei per contributor; meter: totalHeld = Σ
-        channel reserves + Σ owed to assets + Σ operator earnings, to the wei, no reserve
-        negative, and balance = totalHeld + what was sent to it by mistake (never less: a
-        sweep cannot touch the book); the license contract and the registry hold only what
-        was sent to them by mistake. All from the chain's own numbers."""
+        """Vault (D1): held = fees + Σ(accrued − claimed + pending) + Σ escrowed, balance =
+        held (+ donated excess), with the unclaimable dust of each pool < 1 wei per
+        contributor; meter: totalHeld = Σ channel reserves + Σ owed to assets + Σ operator
+        earnings, to the wei, no reserve negative, and balance = totalHeld + what was sent to
+        it by mistake (never less: a sweep cannot touch the book); court: totalDeposits = Σ
+        withdrawable deposits + the bonds and fees of disputes not ended, its ETH balance =
+        totalDeposits + what was forced in; the license contract and the registry (and the
+        court, in tokens) hold only what was sent to them by mistake. All from the chain's own
+        numbers."""
         seen, w, m = self.observations(), self.world, self.m
         actual = {label: o.actual for label, o in seen.items()}
         for c in w.currencies:
@@ -1473,6 +2081,7 @@ class SuiteMachine(RuleBasedStateMachine):
             for a in m.assets.values():
                 accrued = actual[("vault.accrued", a.id, c)]
                 books += accrued + actual[("vault.pending", a.id, c)]
+                books += actual[("vault.escrowed", a.id, c)]
                 paid_or_owed = 0
                 for account in a.weights:
                     done = actual[("vault.claimed", a.id, c, account)]
@@ -1498,6 +2107,25 @@ class SuiteMachine(RuleBasedStateMachine):
             for holds_nothing in (w.license, w.registry):  # only what was sent by mistake
                 expected = m.balances.of(c, holds_nothing)
                 assert actual[("balance", c, holds_nothing)] == expected, (holds_nothing, c)
+            if c != ETH:
+                expected = m.balances.of(c, w.court)
+                assert actual[("balance", c, w.court)] == expected, ("court", c)
+        bond = m.deployment.dispute_bond
+        live = 0
+        for i in m.disputes:
+            view = actual[("court.dispute", i)]
+            state, contested, fee = view[3], view[5], view[10]
+            if state == OPEN:  # the claimant's bond and fee
+                live += bond + fee
+            elif state == AT_ARBITER:  # the bonds posted (the fee went with the case)
+                live += bond * (1 + contested)
+        accounts = dict.fromkeys([*w.actors.values(), w.copier])
+        deposits = sum(actual[("court.deposits", x)] for x in accounts)
+        total = actual[("court.total",)]
+        assert total == deposits + live, f"court owes {total}, deposits {deposits} + live {live}"
+        forced = m.balances.of(ETH, w.court) - m.total_deposits  # sent by mistake
+        balance = actual[("balance", ETH, w.court)]
+        assert balance == total + forced >= total, f"court holds {balance}, owes {total}"
 
     @invariant()
     def model_and_chain_agree_on_every_balance_and_answer(self) -> None:
@@ -1521,17 +2149,48 @@ class SuiteMachine(RuleBasedStateMachine):
         assert not problems, problems
 
     @invariant()
-    def the_copier_never_gets_an_asset_and_totals_are_the_trees(self) -> None:
-        """Whatever the copier sent, every asset is its registrant's (the chain's owners,
-        which the model says are never the copier), and each registered total (chain) is the
-        sum of the tree its contributors root names."""
+    def the_copier_takes_only_squats_and_totals_are_the_trees(self) -> None:
+        """Whatever the copier sent, it owns (chain) only assets it squatted: revealed from a
+        commitment of its own while an older commitment of the same root, by someone else,
+        was held back; the victim can take each of them down (claimPriorCommitment succeeds,
+        eth_call) until 2 × MAX_COMMIT_AGE after it committed. Each registered total (chain)
+        is the sum of the tree its contributors root names."""
         seen = self.observations()
         copier = self.world.copier
         for a in self.m.assets.values():
             view = seen[("registry.asset", a.id)].actual
-            assert view[0] != copier, f"the copier owns asset {a.id}"
+            if view[0] == copier:
+                assert a.id in self.squats, f"the copier owns asset {a.id}"
+                victim, pending, index = self.squats[a.id]
+                assert pending.items[index].content == view[2] and victim != copier
+                assert pending.committed_at < view[7] - view[10], f"asset {a.id} is no squat"
             assert view[4] == sum(a.weights.values()), f"asset {a.id} total {view[4]}"
             assert view[3] == self.trees[a.id].root
+
+    @invariant()
+    def disputes_hold_only_what_comes_after_their_open(self) -> None:
+        """D2, on the chain's numbers: while an asset is disputed or taken down its pools get
+        nothing but an earlier dispute's unreleased escrow, the asset's own (accrued stays what
+        it was when the hold began, or that plus the escrow's split; pending only flows up),
+        every other credit going to escrow or the beneficiary; accrued never falls below what
+        it was at an open; and claims, which never read the hold, keep paying what was
+        accrued (the live probes: a claim with something owed goes through whatever the
+        status)."""
+        seen, m = self.observations(), self.m
+        for asset_id, frozen in m.frozen.items():
+            asset = m.assets[asset_id]
+            status = seen[("registry.asset", asset_id)].actual[11]
+            for c in self.world.currencies:
+                accrued, pending, left = frozen.get(c, (0, 0, 0))
+                pool = Pool(
+                    seen[("vault.accrued", asset_id, c)].actual,
+                    seen[("vault.pending", asset_id, c)].actual,
+                )
+                assert pool.accrued >= accrued, f"D2: asset {asset_id} lost accrued {c}"
+                if status:
+                    assert held_only(asset, accrued, pending, left, pool), (
+                        f"D2: disputed asset {asset_id} was credited in {c}: {pool}"
+                    )
 
     @invariant()
     def sold_license_terms_never_change(self) -> None:
@@ -1540,13 +2199,16 @@ class SuiteMachine(RuleBasedStateMachine):
             assert seen[("license.view", license_id)].actual[2] == terms, license_id
 
     @invariant()
-    def delisting_or_pausing_never_blocks_claims_or_withdrawals(self) -> None:
-        """Every claim with something owed and every ready withdrawal succeeds (eth_call),
-        paying what the model says, whatever the listing and offer statuses are."""
+    def delisting_pausing_or_disputes_never_block_claims_or_withdrawals(self) -> None:
+        """Every claim with something owed, every ready withdrawal, every escrow of an ended
+        dispute, every court deposit and every squatted asset's takedown by its victim
+        succeeds (eth_call), for what the model says, whatever the listing, offer and
+        dispute statuses are."""
         blocked = [o for o in self.observations().values() if o.label[0] == "live" and not o.ok]
         context = {
             "delisted": [a.id for a in self.m.assets.values() if a.delisted],
             "not active": [i for i, o in self.m.offers.items() if o.status != 1],
+            "disputed": [a.id for a in self.m.assets.values() if a.status],
         }
         assert not blocked, (
             f"blocked: {[(o.label, o.actual, o.expected) for o in blocked]} {context}"

@@ -21,6 +21,19 @@ new asset's floor is the largest ceil(required × 10,000 / share); a DERIVE lice
 one derivative. `violations()` checks the money rules and the lineage guarantee L3 in exact
 fractions.
 
+The court (AssetCourt) opens disputes against assets: subjective claims (bonded, decided by the
+deployment's arbiter, never by default), duplicate-content claims (one file, proven in an
+earlier asset and a later one, at least MIN_DUPLICATE_SIZE bytes; answered by a lineage path, or
+contested, or upheld when unanswered) and prior-commitment claims (an older commitment of the
+asset's content root, upheld in the same call). An open dispute sets the asset's status
+(disputed: no sales, no new derivatives) and the vault's hold: every credit to the asset goes
+whole into escrow, before the upstream split; an upheld one redirects every credit (and the
+escrow, when released) to the beneficiary's pool, one hop only, or to the fee book. Bonds and
+ruling fees are the court's book, paid out only by `withdraw_deposits`. The arbiter is a
+PanelArbiter (members voting to a threshold) or the TestArbiter (a settable fee, refusals,
+instant rulings, `ruleOn` for anyone). Assets carry their content tree's files, so duplicate
+claims are checked against them.
+
 Simplifications, on purpose: ERC-721 approvals are not modelled (only owners act on their
 tokens), EOAs accept ETH and the suite's contracts refuse plain ETH, voucher and claim signers
 are accounts (no ERC-1271 wallets) and signatures are reduced to "who signed for this meter
@@ -32,7 +45,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import astuple, dataclass, field
 from fractions import Fraction
 from typing import Any, TypeVar
@@ -58,6 +71,13 @@ MAX_DURATION = 100 * 365 * 24 * 3600  # LicenseToken.MAX_DURATION: expiries fit 
 DERIVE = 16
 USAGE_SCOPES = 1 | 2 | 4  # ACCESS | TRAIN | INFER: what metered use needs
 NONE, ACTIVE, PAUSED, RETIRED = 0, 1, 2, 3  # ILicenseToken.OfferStatus
+UINT96_MAX = 2**96 - 1
+SUBJECTIVE, DUPLICATE, PRIOR_COMMITMENT = 0, 1, 2  # IAssetCourt.Kind
+OPEN, AT_ARBITER, UPHELD, DISMISSED, LAPSED = 1, 2, 3, 4, 5  # IAssetCourt.State (0: none)
+DISPUTED, TAKEN_DOWN = 1, 2  # the registry's asset status (0: none)
+HELD, REDIRECTED = 1, 2  # the vault's hold (0: none)
+REASON_MAX = 3  # subjective reasons 1..3
+MAX_LINEAGE_HOPS = 8
 
 T = TypeVar("T")
 
@@ -147,6 +167,41 @@ def root_of_top(top: Sequence[SumNode]) -> tuple[bytes, int]:
     return root, total
 
 
+File = tuple[str, bytes, int]  # (path, sha256, size): one leaf of a content tree
+
+
+def file_leaf(path: str, sha256: bytes, size: int) -> bytes:
+    """keccak(0x00 ‖ keccak(path) ‖ sha256 ‖ uint64 size)."""
+    return keccak(b"\x00" + keccak(path.encode()) + sha256 + size.to_bytes(8, "big"))
+
+
+def content_tree(files: Collection[File]) -> tuple[bytes, dict[File, list[bytes]]]:
+    """The content root the tooling builds over `files` (leaves by path bytes, pairs (0,1),
+    (2,3) …, an odd last node promoted; a node hashes its children sorted) and each file's
+    proof, sibling hashes bottom-up."""
+    if not files:
+        raise ValueError("a content tree needs at least one file")
+    ordered = sorted(files, key=lambda f: f[0].encode())
+    level = [file_leaf(*f) for f in ordered]
+    members = [[i] for i in range(len(level))]  # the leaves below each node
+    proofs: dict[int, list[bytes]] = {i: [] for i in range(len(level))}
+    while len(level) > 1:
+        above, below = [], []
+        for i in range(0, len(level) - 1, 2):
+            a, b = level[i], level[i + 1]
+            for leaf in members[i]:
+                proofs[leaf].append(b)
+            for leaf in members[i + 1]:
+                proofs[leaf].append(a)
+            above.append(keccak(b"\x01" + min(a, b) + max(a, b)))
+            below.append(members[i] + members[i + 1])
+        if len(level) % 2:
+            above.append(level[-1])
+            below.append(members[-1])
+        level, members = above, below
+    return level[0], {f: proofs[i] for i, f in enumerate(ordered)}
+
+
 def registration_leaf(committer: str, content_root: bytes, salt: bytes) -> bytes:
     """keccak(0x02 ‖ committer ‖ contentRoot ‖ salt): what a commitment holds for one
     registration. The committer is inside, so a copy of a public commitment made from
@@ -157,6 +212,17 @@ def registration_leaf(committer: str, content_root: bytes, salt: bytes) -> bytes
 def commitment_of(leaves: Sequence[bytes]) -> bytes:
     """keccak of one leaf (a single registration) or of several packed (a batch)."""
     return keccak(b"".join(leaves))
+
+
+def held_only(asset: Any, accrued: int, pending: int, left: int, pool: Any) -> bool:
+    """D2 for one pool of a held asset: since its hold began, its accrued and pending are what
+    they were (pending may have flowed up), or that plus the split of `left`, the escrow an
+    earlier dispute left unreleased (the asset's own, credited as if just paid)."""
+    to_upstream = left * asset.upstream_bps // BPS
+    for a, p in ((accrued, pending), (accrued + left - to_upstream, pending + to_upstream)):
+        if pool.accrued == a and pool.pending <= p:
+            return True
+    return False
 
 
 # -- currencies ---------------------------------------------------------------------------------
@@ -258,6 +324,14 @@ class Asset:
     floor_bps: int = 0  # the least share a derivative must pass it (every ancestor's minimum)
     commit_lag: int = 0  # how much older the registration's commitment was (0: none needed)
     required: tuple[int, ...] = ()  # per parent: what the edge had to pass, in bps
+    files: frozenset[File] = frozenset()  # what the content tree holds (file proofs can show)
+    status: int = 0  # the court's: 0 none, DISPUTED, TAKEN_DOWN (final)
+
+    @property
+    def committed_at(self) -> int:
+        """When its registration was committed (R3: the earlier asset is the one committed
+        first, then the lower id)."""
+        return self.created_at - self.commit_lag
 
     def view(self) -> tuple[Any, ...]:
         """IAssetRegistry.AssetView, field for field."""
@@ -273,6 +347,7 @@ class Asset:
             self.delisted,
             self.floor_bps,
             self.commit_lag,
+            self.status,
         )
 
 
@@ -383,6 +458,101 @@ class Deployment:
     withdrawal_delay: int = 2 * 24 * 3600
     grace_period: int = 24 * 3600
     withdrawal_window: int = 3 * 24 * 3600
+    court: str = ZERO_ADDRESS
+    arbiter: str = ZERO_ADDRESS
+    dispute_bond: int = 10**17
+    answer_period: int = 7 * 24 * 3600
+    ruling_timeout: int = 60 * 24 * 3600
+    min_duplicate_size: int = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FileClaim:
+    """A FileProof as the court takes it: the file, and the content root of the tree its proof
+    was built from (None: a proof of no tree, e.g. another file's siblings)."""
+
+    path: str
+    sha256: bytes
+    size: int
+    proof_of: bytes | None
+
+    @property
+    def file(self) -> File:
+        return (self.path, self.sha256, self.size)
+
+
+@dataclass
+class Dispute:
+    asset_id: int
+    beneficiary: int
+    kind: int
+    state: int
+    reason: int
+    opened_at: int
+    claimant: str
+    fee: int
+    evidence: bytes
+    contested: bool = False
+    at_arbiter_at: int = 0
+    defendant: str = ZERO_ADDRESS
+    refused: bool = False  # the arbiter refused the case: it can only lapse
+
+    def view(self) -> tuple[Any, ...]:
+        """IAssetCourt.DisputeView, field for field."""
+        return (
+            self.asset_id,
+            self.beneficiary,
+            self.kind,
+            self.state,
+            self.reason,
+            self.contested,
+            self.opened_at,
+            self.at_arbiter_at,
+            self.claimant,
+            self.defendant,
+            self.fee,
+            self.evidence,
+        )
+
+
+@dataclass
+class PanelCase:
+    """PanelArbiter.Case, and who voted."""
+
+    open: bool = False
+    decided: bool = False
+    yes: int = 0
+    no: int = 0
+    voted: set[str] = field(default_factory=set)
+
+    def view(self) -> tuple[bool, bool, int, int]:
+        return (self.open, self.decided, self.yes, self.no)
+
+
+@dataclass
+class Arbiter:
+    """The court's arbiter: a PanelArbiter (`members` deciding by `threshold`, free) or, with no
+    members, the TestArbiter (a fee anyone sets, switches to refuse cases, to rule from inside
+    requestRuling and to run out of gas there, and `ruleOn` that anyone may call)."""
+
+    address: str
+    members: tuple[str, ...] = ()
+    threshold: int = 1
+    fee: int = 0
+    refuse: bool = False
+    instant: bool = False
+    verdict: bool = False
+    burn: bool = False  # requestRuling spins until out of gas
+    received: int = 0
+    requested: list[int] = field(default_factory=list)
+    cases: dict[tuple[str, int], PanelCase] = field(default_factory=dict)  # (court, dispute)
+
+    @property
+    def panel(self) -> bool:
+        return bool(self.members)
+
+    def ruling_fee(self) -> int:
+        return 0 if self.panel else self.fee
 
 
 @dataclass(frozen=True)
@@ -478,6 +648,22 @@ class Protocol:
     next_asset_id: int = 1
     next_offer_id: int = 1
     next_license_id: int = 1
+    arbiter: Arbiter | None = None  # None: a TestArbiter at deployment.arbiter, fee 0
+    disputes: dict[int, Dispute] = field(default_factory=dict)
+    dispute_of: dict[int, int] = field(default_factory=dict)  # asset → its latest dispute
+    deposits: dict[str, int] = field(default_factory=dict)  # withdrawable by each account
+    total_deposits: int = 0  # the court's book: live bonds and fees, and deposits
+    holds: dict[int, tuple[int, int]] = field(default_factory=dict)  # asset → (state, beneficiary)
+    rounds: dict[int, int] = field(default_factory=dict)  # asset → escrow holds entered so far
+    escrowed: dict[tuple[int, str], int] = field(default_factory=dict)
+    escrow_rounds: dict[tuple[int, str], int] = field(default_factory=dict)  # the round it holds
+    # D2: per disputed asset and currency, (accrued, pending, escrow an earlier round left) when
+    # its hold began.
+    frozen: dict[int, dict[str, tuple[int, int, int]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.arbiter is None:
+            self.arbiter = Arbiter(self.deployment.arbiter)
 
     # ---- registry ----
 
@@ -491,10 +677,12 @@ class Protocol:
         weights: Mapping[str, int],
         links: Sequence[Link] = (),
         salt: bytes = ZERO32,
+        files: Collection[File] = (),
     ) -> int:
         """`top` is the contributors root's preimage; `weights` the leaves of the tree it
-        names (what claims can prove)."""
-        return self._register(sender, kind, content_root, top, weights, links, salt)
+        names (what claims can prove); `files` those of the content tree `content_root` names
+        (what file proofs can show)."""
+        return self._register(sender, kind, content_root, top, weights, links, salt, files)
 
     def _register(
         self,
@@ -505,6 +693,7 @@ class Protocol:
         weights: Mapping[str, int],
         links: Sequence[Link],
         salt: bytes,
+        files: Collection[File] = (),
     ) -> int:
         if content_root == ZERO32:
             raise Revert("AssetRegistryEmptyContentRoot")
@@ -520,6 +709,8 @@ class Protocol:
         asset_id = self.next_asset_id
         for i, link in enumerate(links):
             parent = self.asset(link.asset_id)
+            if parent.status:  # disputed or taken down: no new derivatives
+                raise Revert("AssetRegistryParentDisputed", link.asset_id, parent.status)
             if link.share_bps == 0:
                 raise Revert("AssetRegistryZeroShare", link.asset_id)
             if any(earlier.asset_id == link.asset_id for earlier in links[:i]):
@@ -557,6 +748,7 @@ class Protocol:
             floor_bps=floor,
             commit_lag=lag,
             required=tuple(required),
+            files=frozenset(files),
         )
         self.by_root[content_root] = asset_id
         return asset_id
@@ -577,7 +769,7 @@ class Protocol:
     @_atomic
     def multicall(self, sender: str, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         """`calls`: ("openCommitment", (leaves,)) or ("register", (kind, content_root, top,
-        weights, links, salt)), in order; one failing call reverts them all with its error.
+        weights, links, salt[, files])), in order; one failing call reverts them all with its error.
         Leaves opened by `openCommitment` stay open until the transaction ends."""
         try:
             results: list[Any] = []
@@ -651,6 +843,17 @@ class Protocol:
             raise Revert("ERC721IncorrectOwner", src, asset_id, asset.owner)
         asset.owner = dst
 
+    def is_listed(self, asset_id: int) -> bool:
+        """Licenses sell: not delisted by the owner, and no dispute open or upheld."""
+        asset = self.asset(asset_id)
+        return not asset.delisted and asset.status == 0
+
+    def verify_file(self, asset_id: int, claim: FileClaim) -> bool:
+        """The registry's verifyFile: the file is in the asset's tree, and the proof is from
+        that tree."""
+        asset = self.asset(asset_id)
+        return claim.proof_of == asset.content_root and claim.file in asset.files
+
     def asset(self, asset_id: int) -> Asset:
         if asset_id not in self.assets:
             raise Revert("AssetRegistryUnknownAsset", asset_id)
@@ -681,7 +884,7 @@ class Protocol:
                 raise Revert("RoyaltyVaultNothingArrived", currency, amount)
         fee = received * self.deployment.fee_bps // BPS
         self.fees[currency] = self.fees.get(currency, 0) + fee
-        self._credit(asset_id, currency, received - fee, upstream)
+        self._receive(asset_id, currency, received - fee, upstream)
         self.held[currency] = self.held.get(currency, 0) + received
         return received
 
@@ -699,8 +902,73 @@ class Protocol:
             # The last-listed parent takes the rounding remainder.
             share = rest if last else moved * parent.share_bps // asset.upstream_bps
             rest -= share
-            self._credit(parent.asset_id, currency, share, parent.upstream_bps)
+            self._receive(parent.asset_id, currency, share, parent.upstream_bps)
         return moved
+
+    @_atomic
+    def release(self, asset_id: int, currency: str) -> int:
+        """Anyone moves an asset's escrow where it belongs: its own pool, split as if just paid
+        (the dispute was dismissed or lapsed, or it is an earlier dispute's escrow, left while
+        a later one holds the asset), or the beneficiary (upheld)."""
+        state, beneficiary = self.hold(asset_id)
+        key = (asset_id, currency)
+        amount = self.escrowed.get(key, 0)
+        earlier = amount != 0 and self.escrow_rounds.get(key, 0) != self.rounds.get(asset_id, 0)
+        if state == HELD and not earlier:
+            raise Revert("RoyaltyVaultStillHeld", asset_id)
+        if amount == 0:
+            raise Revert("RoyaltyVaultNothingToRelease", asset_id, currency)
+        self.escrowed[key] = 0
+        self.escrow_rounds[key] = 0
+        if earlier or state == 0:
+            self._credit(asset_id, currency, amount, self.assets[asset_id].upstream_bps)
+        else:
+            self._redirect(beneficiary, currency, amount)
+        return amount
+
+    def hold(self, asset_id: int) -> tuple[int, int]:
+        """(state, beneficiary): 0 none, HELD (escrow), REDIRECTED (to the beneficiary)."""
+        return self.holds.get(asset_id, (0, 0))
+
+    def set_hold(self, asset_id: int, state: int, beneficiary: int) -> None:
+        """The court's hook. Each entry into escrow starts a new round (one per dispute)."""
+        if state == HELD and self.hold(asset_id)[0] != HELD:
+            self.rounds[asset_id] = self.rounds.get(asset_id, 0) + 1
+        self.holds[asset_id] = (state, beneficiary)
+
+    def _receive(self, asset_id: int, currency: str, amount: int, upstream_bps: int) -> None:
+        """A credit to the asset, unless the court holds it: then all of it goes to escrow, or
+        to the beneficiary, before the upstream split."""
+        state, beneficiary = self.hold(asset_id)
+        if state == 0:
+            self._credit(asset_id, currency, amount, upstream_bps)
+        elif state == HELD:
+            self._escrow(asset_id, currency, amount)
+        else:
+            self._redirect(beneficiary, currency, amount)
+
+    def _escrow(self, asset_id: int, currency: str, amount: int) -> None:
+        """Into the escrow of the asset's current round; what an earlier round left there
+        (nobody released it) is first credited to the asset's own pool, as `release` would."""
+        key, now = (asset_id, currency), self.rounds.get(asset_id, 0)
+        if self.escrow_rounds.get(key, 0) != now:
+            if self.escrowed.get(key, 0):
+                left = self.escrowed[key]
+                self._credit(asset_id, currency, left, self.assets[asset_id].upstream_bps)
+            self.escrowed[key] = 0
+        self.escrowed[key] = self.escrowed.get(key, 0) + amount
+        self.escrow_rounds[key] = now
+
+    def _redirect(self, to: int, currency: str, amount: int) -> None:
+        """One hop: the beneficiary's pool (its own split), its escrow when it is held itself,
+        the fee book when there is none or it is redirected itself."""
+        state = REDIRECTED if to == 0 else self.hold(to)[0]
+        if state == 0:
+            self._credit(to, currency, amount, self.assets[to].upstream_bps)
+        elif state == HELD:
+            self._escrow(to, currency, amount)
+        else:
+            self.fees[currency] = self.fees.get(currency, 0) + amount
 
     @_atomic
     def claim(
@@ -893,7 +1161,7 @@ class Protocol:
             raise Revert("LicenseTokenSoldOut", offer_id, t.supply_cap)
         if t.price > max_price:
             raise Revert("LicenseTokenPriceAboveMax", offer_id, t.price, max_price)
-        if self.asset(t.asset_id).delisted:
+        if not self.is_listed(t.asset_id):
             raise Revert("LicenseTokenAssetDelisted", t.asset_id)
         expected = t.price if t.currency == ETH else 0
         if value != expected:
@@ -1416,19 +1684,497 @@ class Protocol:
             o = self.owed.setdefault((c.asset_id, c.currency), [0, 0])
             o[0] += c.amount - c.share
 
+    # ---- court ----
+
+    @_atomic
+    def open_subjective(
+        self, sender: str, asset_id: int, reason: int, evidence: bytes, beneficiary: int, value: int
+    ) -> int:
+        """A bonded claim for the arbiter, sent with BOND + its ruling fee."""
+        if reason == 0 or reason > REASON_MAX:
+            raise Revert("AssetCourtBadReason", reason)
+        if evidence == ZERO32:
+            raise Revert("AssetCourtNoEvidence")
+        self._require_openable(asset_id)
+        if beneficiary == asset_id:
+            raise Revert("AssetCourtBadBeneficiary", beneficiary)
+        if beneficiary:
+            self.asset(beneficiary)
+        fee = self._take_bond_and_fee(sender, value)
+        return self._open_dispute(sender, SUBJECTIVE, asset_id, beneficiary, reason, evidence, fee)
+
+    @_atomic
+    def open_duplicate(
+        self,
+        sender: str,
+        earlier: int,
+        later: int,
+        earlier_file: FileClaim,
+        later_file: FileClaim,
+        value: int,
+    ) -> int:
+        """One file proven in both assets: `later` is disputed, `earlier` the beneficiary."""
+        d = self.deployment
+        if (earlier_file.sha256, earlier_file.size) != (later_file.sha256, later_file.size):
+            raise Revert("AssetCourtNotTheSameFile")
+        if earlier_file.size < d.min_duplicate_size:
+            raise Revert("AssetCourtFileTooSmall", earlier_file.size, d.min_duplicate_size)
+        for asset_id, claim in ((earlier, earlier_file), (later, later_file)):
+            if not self.verify_file(asset_id, claim):
+                raise Revert("AssetCourtBadFileProof", asset_id)
+        a = self.asset(earlier)
+        b = self._require_openable(later)
+        if a.committed_at > b.committed_at or (
+            a.committed_at == b.committed_at and earlier >= later
+        ):
+            raise Revert("AssetCourtNotEarlier", earlier, later)
+        if a.owner == b.owner:
+            raise Revert("AssetCourtSameOwner", earlier, later)
+        if a.status:
+            raise Revert("AssetCourtAlreadyDisputed", earlier, a.status)
+        if any(p.asset_id == earlier for p in b.parents):
+            raise Revert("AssetCourtIsParent", earlier, later)
+        fee = self._take_bond_and_fee(sender, value)
+        return self._open_dispute(sender, DUPLICATE, later, earlier, 0, earlier_file.sha256, fee)
+
+    @_atomic
+    def claim_prior_commitment(
+        self,
+        sender: str,
+        asset_id: int,
+        leaves: Sequence[bytes],
+        index: int,
+        salt: bytes,
+        beneficiary: int,
+    ) -> int:
+        """The sender's own older commitment of the asset's root takes it down at once; a
+        dispute running on the asset ends as if lapsed (every deposit back), so a squatter's
+        friend cannot shield it past the claim's window."""
+        commitment = self._check_prior(sender, asset_id, leaves, index, salt, beneficiary)
+        if self.assets[asset_id].status == DISPUTED:
+            self._supersede(self.dispute_of[asset_id])
+        dispute_id = self._open_dispute(
+            sender, PRIOR_COMMITMENT, asset_id, beneficiary, 0, commitment, 0
+        )
+        self._finish(dispute_id, UPHELD)
+        return dispute_id
+
+    def quote_prior_commitment(
+        self,
+        sender: str,
+        asset_id: int,
+        leaves: Sequence[bytes],
+        index: int,
+        salt: bytes,
+        beneficiary: int,
+    ) -> int:
+        """The dispute id `claim_prior_commitment` would open now (or its Revert), changing
+        nothing."""
+        self._check_prior(sender, asset_id, leaves, index, salt, beneficiary)
+        return len(self.disputes) + 1
+
+    def _check_prior(
+        self,
+        sender: str,
+        asset_id: int,
+        leaves: Sequence[bytes],
+        index: int,
+        salt: bytes,
+        beneficiary: int,
+    ) -> bytes:
+        b = self.asset(asset_id)
+        if b.status == TAKEN_DOWN:  # a running dispute does not shield a squat: see below
+            raise Revert("AssetCourtAlreadyDisputed", asset_id, b.status)
+        if index >= len(leaves) or leaves[index] != registration_leaf(sender, b.content_root, salt):
+            raise Revert("AssetCourtNotYourLeaf", index)
+        commitment = commitment_of(leaves)
+        at = self.committed_at(sender, commitment)
+        if at == 0:
+            raise Revert("AssetCourtNotCommitted", commitment)
+        if at >= b.committed_at:
+            raise Revert("AssetCourtNotOlder", at, b.committed_at)
+        window = self.deployment.max_commit_age
+        if b.created_at > at + window:  # it expired before the asset came: no squat
+            raise Revert("AssetCourtCommitmentExpired", at + window, b.created_at)
+        if self.now > at + 2 * window:
+            raise Revert("AssetCourtClaimTooLate", at + 2 * window)
+        if beneficiary == asset_id:
+            raise Revert("AssetCourtBadBeneficiary", beneficiary)
+        if beneficiary and self.asset(beneficiary).owner != sender:
+            raise Revert("AssetCourtBadBeneficiary", beneficiary)
+        return commitment
+
+    @_atomic
+    def answer_lineage(self, sender: str, dispute_id: int, path: Sequence[int]) -> None:
+        """Anyone shows parent indices from the later asset to the earlier one: dismissed, the
+        claimant's bond to the owner it froze, the unspent fee back to the claimant."""
+        d = self._in_state(dispute_id, OPEN)
+        if d.kind != DUPLICATE:
+            raise Revert("AssetCourtNotDuplicate", dispute_id)
+        self._before_deadline(dispute_id, d)
+        if not path or len(path) > MAX_LINEAGE_HOPS:
+            raise Revert("AssetCourtBadLineage", dispute_id)
+        at = d.asset_id
+        for i in path:
+            parents = self.assets[at].parents
+            if i >= len(parents):
+                raise Revert("AssetCourtBadLineage", dispute_id)
+            at = parents[i].asset_id
+        if at != d.beneficiary:
+            raise Revert("AssetCourtBadLineage", dispute_id)
+        owner = self.assets[d.asset_id].owner
+        d.defendant = owner
+        self._owe(owner, self.deployment.dispute_bond)
+        self._owe(d.claimant, d.fee)
+        d.fee = 0
+        self._finish(dispute_id, DISMISSED)
+
+    @_atomic
+    def contest(self, sender: str, dispute_id: int, value: int) -> None:
+        """The owner posts BOND within the answer period: the case goes to the arbiter."""
+        d = self._in_state(dispute_id, OPEN)
+        self._before_deadline(dispute_id, d)
+        if self.assets[d.asset_id].owner != sender:
+            raise Revert("AssetCourtNotDefendant", dispute_id, sender)
+        bond = self.deployment.dispute_bond
+        if value != bond:
+            raise Revert("AssetCourtWrongDeposit", value, bond)
+        self.balances.transfer(ETH, sender, self.deployment.court, value)
+        self.total_deposits += value
+        d.contested = True
+        d.defendant = sender
+        self._request_ruling(dispute_id, d)
+
+    @_atomic
+    def resolve(self, dispute_id: int) -> None:
+        """After an unanswered answer period: a duplicate claim against an asset without
+        parents is upheld; a subjective one, or a duplicate claim against an asset with
+        parents, goes to the arbiter (never won by default)."""
+        d = self._in_state(dispute_id, OPEN)
+        deadline = d.opened_at + self.deployment.answer_period
+        if self.now <= deadline:
+            raise Revert("AssetCourtAnswerPeriodRunning", dispute_id, deadline)
+        asset = self.assets[d.asset_id]
+        if d.kind == DUPLICATE and not asset.parents:
+            self._owe(d.claimant, self.deployment.dispute_bond + d.fee)
+            d.fee = 0
+            self._finish(dispute_id, UPHELD)
+        else:  # nor is one against an asset with parents, who could not answer it
+            d.defendant = asset.owner
+            self._request_ruling(dispute_id, d)
+
+    @_atomic
+    def court_rule(self, sender: str, dispute_id: int, upheld: bool) -> None:
+        """The court's `rule`, sent by `sender` (only the arbiter may)."""
+        self._rule(sender, dispute_id, upheld)
+
+    @_atomic
+    def lapse(self, dispute_id: int) -> None:
+        """RULING_TIMEOUT after the case went to the arbiter without a ruling: bonds back."""
+        d = self._in_state(dispute_id, AT_ARBITER)
+        deadline = d.at_arbiter_at + self.deployment.ruling_timeout
+        if self.now <= deadline:
+            raise Revert("AssetCourtRulingPending", dispute_id, deadline)
+        bond = self.deployment.dispute_bond
+        self._owe(d.claimant, bond)
+        if d.contested:
+            self._owe(d.defendant, bond)
+        self._finish(dispute_id, LAPSED)
+
+    @_atomic
+    def withdraw_deposits(self, sender: str) -> int:
+        amount = self.deposits.get(sender, 0)
+        if amount == 0:
+            raise Revert("AssetCourtNoDeposit", sender)
+        self.deposits[sender] = 0
+        self.total_deposits -= amount
+        self.balances.transfer(ETH, self.deployment.court, sender, amount)
+        return amount
+
+    @_atomic
+    def court_sweep_excess(self, currency: str) -> int:
+        """The court holds ETH deposits only: anything above them goes to the treasury."""
+        court = self.deployment.court
+        book = self.total_deposits if currency == ETH else 0
+        balance = self.balances.of(currency, court)
+        if balance <= book:
+            raise Revert("AssetCourtNoExcess", currency, balance, book)
+        self.balances.transfer(currency, court, self.deployment.treasury, balance - book)
+        return balance - book
+
+    # -- the arbiters --
+
+    @_atomic
+    def set_arbiter(
+        self,
+        fee: int | None = None,
+        refuse: bool | None = None,
+        instant: tuple[bool, bool] | None = None,
+        burn: bool | None = None,
+    ) -> None:
+        """TestArbiter's setFee, setRefuse, setInstant(instant, verdict), setBurn: anyone, no
+        checks."""
+        arb = self._arbiter()
+        if arb.panel:
+            raise ValueError("a PanelArbiter has no settings")
+        if fee is not None:
+            arb.fee = fee
+        if refuse is not None:
+            arb.refuse = refuse
+        if instant is not None:
+            arb.instant, arb.verdict = instant
+        if burn is not None:
+            arb.burn = burn
+
+    @_atomic
+    def rule_on(self, court: str, dispute_id: int, upheld: bool) -> None:
+        """TestArbiter.ruleOn, which anyone may call: the arbiter rules."""
+        arb = self._arbiter()
+        if arb.panel or court != self.deployment.court:
+            raise ValueError("ruleOn is the TestArbiter's, on this court")
+        self._rule(arb.address, dispute_id, upheld)
+
+    @_atomic
+    def vote(self, sender: str, court: str, dispute_id: int, upheld: bool) -> None:
+        """PanelArbiter.vote: the vote that reaches THRESHOLD on one side rules (and the whole
+        vote reverts with the court's error if the court refuses the ruling)."""
+        arb = self._arbiter()
+        if not arb.panel:
+            raise ValueError("vote is the PanelArbiter's")
+        if sender not in arb.members:
+            raise Revert("PanelArbiterNotMember", sender)
+        case = arb.cases.get((court, dispute_id))
+        if case is None or not case.open or case.decided:
+            raise Revert("PanelArbiterNoCase", court, dispute_id)
+        if sender in case.voted:
+            raise Revert("PanelArbiterAlreadyVoted", sender)
+        case.voted.add(sender)
+        if upheld:
+            case.yes += 1
+        else:
+            case.no += 1
+        if (case.yes if upheld else case.no) >= arb.threshold:
+            case.decided = True
+            self._rule(arb.address, dispute_id, upheld)
+
+    # -- court views --
+
+    def dispute_view(self, dispute_id: int) -> tuple[Any, ...]:
+        if dispute_id not in self.disputes:
+            raise Revert("AssetCourtUnknownDispute", dispute_id)
+        return self.disputes[dispute_id].view()
+
+    def live_bonds(self) -> int:
+        """What the court holds for disputes not ended: an open claim's BOND and fee; at the
+        arbiter, the bonds posted (the fee went to the arbiter, or back to the claimant)."""
+        bond = self.deployment.dispute_bond
+        live = 0
+        for d in self.disputes.values():
+            if d.state == OPEN:
+                live += bond + d.fee
+            elif d.state == AT_ARBITER:
+                live += bond * (1 + d.contested)
+        return live
+
+    def lineage_path(self, later: int, earlier: int) -> list[int] | None:
+        """Parent indices from `later` up to `earlier`, shortest first (None: not an ancestor
+        within MAX_LINEAGE_HOPS)."""
+        frontier: list[tuple[int, list[int]]] = [(later, [])]
+        for _ in range(MAX_LINEAGE_HOPS):
+            step = []
+            for at, path in frontier:
+                for i, p in enumerate(self.assets[at].parents):
+                    if p.asset_id == earlier:
+                        return [*path, i]
+                    step.append((p.asset_id, [*path, i]))
+            frontier = step
+        return None
+
+    # -- court internals --
+
+    def _arbiter(self) -> Arbiter:
+        assert self.arbiter is not None
+        return self.arbiter
+
+    def _require_openable(self, asset_id: int) -> Asset:
+        asset = self.asset(asset_id)
+        if asset.status:
+            raise Revert("AssetCourtAlreadyDisputed", asset_id, asset.status)
+        return asset
+
+    def _take_bond_and_fee(self, sender: str, value: int) -> int:
+        fee = self._arbiter().ruling_fee()
+        if fee > UINT96_MAX:
+            raise Revert("AssetCourtWrongDeposit", value, fee)
+        need = self.deployment.dispute_bond + fee
+        if value != need:
+            raise Revert("AssetCourtWrongDeposit", value, need)
+        self.balances.transfer(ETH, sender, self.deployment.court, value)
+        self.total_deposits += value
+        return fee
+
+    def _open_dispute(
+        self,
+        sender: str,
+        kind: int,
+        asset_id: int,
+        beneficiary: int,
+        reason: int,
+        evidence: bytes,
+        fee: int,
+    ) -> int:
+        dispute_id = len(self.disputes) + 1
+        self.disputes[dispute_id] = Dispute(
+            asset_id, beneficiary, kind, OPEN, reason, self.now, sender, fee, evidence
+        )
+        self.dispute_of[asset_id] = dispute_id
+        self.assets[asset_id].status = DISPUTED
+        if self.hold(asset_id)[0] != HELD:  # a new hold (not one a prior claim takes over)
+            left = {c: v for (a, c), v in self.escrowed.items() if a == asset_id and v}
+            self.frozen[asset_id] = {
+                c: (pool.accrued, pool.pending, left.pop(c, 0))
+                for (a, c), pool in self.pools.items()
+                if a == asset_id
+            } | {c: (0, 0, v) for c, v in left.items()}
+        self.set_hold(asset_id, HELD, 0)
+        return dispute_id
+
+    def _finish(self, dispute_id: int, outcome: int) -> None:
+        d = self.disputes[dispute_id]
+        d.state = outcome
+        asset = self.assets[d.asset_id]
+        if outcome == UPHELD:
+            asset.status = TAKEN_DOWN
+            self.set_hold(d.asset_id, REDIRECTED, d.beneficiary)
+        else:
+            asset.status = 0
+            self.set_hold(d.asset_id, 0, 0)
+
+    def _request_ruling(self, dispute_id: int, d: Dispute) -> None:
+        """The fee goes with the case; an arbiter that refuses it returns it to the claimant
+        (the case can then only lapse). One that runs out of gas reverts the whole call: a
+        sender must not make it refuse by starving it."""
+        arb = self._arbiter()
+        if not arb.panel and arb.burn and not arb.refuse:
+            raise Revert("AssetCourtArbiterOutOfGas")
+        d.state = AT_ARBITER
+        d.at_arbiter_at = self.now
+        fee = d.fee
+        self.total_deposits -= fee
+        if (fee == 0) if arb.panel else not arb.refuse:
+            self.balances.transfer(ETH, self.deployment.court, arb.address, fee)
+            if arb.panel:
+                arb.cases.setdefault((self.deployment.court, dispute_id), PanelCase()).open = True
+            else:
+                arb.received += fee
+                arb.requested.append(dispute_id)
+                if arb.instant:  # it rules from inside requestRuling
+                    self._rule(arb.address, dispute_id, arb.verdict)
+        else:
+            d.refused = True
+            self.total_deposits += fee
+            self._owe(d.claimant, fee)
+        d.fee = 0
+
+    def _supersede(self, dispute_id: int) -> None:
+        """A running dispute a prior-commitment claim takes over: bonds and any unspent fee
+        back, as a lapse; the asset stays held."""
+        d = self.disputes[dispute_id]
+        self._owe(d.claimant, self.deployment.dispute_bond + d.fee)
+        d.fee = 0
+        if d.contested:
+            self._owe(d.defendant, self.deployment.dispute_bond)
+        d.state = LAPSED
+
+    def _rule(self, sender: str, dispute_id: int, upheld: bool) -> None:
+        if sender != self._arbiter().address:
+            raise Revert("AssetCourtNotArbiter", sender)
+        d = self._in_state(dispute_id, AT_ARBITER)
+        if d.refused:
+            raise Revert("AssetCourtCaseRefused", dispute_id)
+        bond = self.deployment.dispute_bond
+        winner = d.claimant if upheld else d.defendant
+        self._owe(winner, bond)
+        if d.contested:
+            self._owe(winner, bond)
+        self._finish(dispute_id, UPHELD if upheld else DISMISSED)
+
+    def _in_state(self, dispute_id: int, want: int) -> Dispute:
+        d = self.disputes.get(dispute_id)
+        if d is None:
+            raise Revert("AssetCourtUnknownDispute", dispute_id)
+        if d.state != want:
+            raise Revert("AssetCourtWrongState", dispute_id, d.state)
+        return d
+
+    def _before_deadline(self, dispute_id: int, d: Dispute) -> None:
+        deadline = d.opened_at + self.deployment.answer_period
+        if self.now > deadline:
+            raise Revert("AssetCourtAnswerPeriodOver", dispute_id, deadline)
+
+    def _owe(self, account: str, amount: int) -> None:
+        """Part of the court's book becomes `account`'s to withdraw (the book is unchanged)."""
+        if amount:
+            self.deposits[account] = self.deposits.get(account, 0) + amount
+
     # ---- audits: the money invariants, over the model's own history ----
 
     def currencies(self) -> set[str]:
-        return {c for (_, c) in self.pools} | set(self.held) | set(self.total_held)
+        pools = {c for (_, c) in self.pools} | {c for (_, c) in self.escrowed}
+        return pools | set(self.held) | set(self.total_held)
 
     def books(self, currency: str) -> int:
-        """Σ (accrued − Σ claimed) + Σ pending + fees: what the vault owes in `currency`."""
+        """D1: fees + Σ (accrued − claimed + pending) + Σ escrowed, what the vault owes in
+        `currency`."""
         owed = self.fees.get(currency, 0)
         for (_, c), pool in self.pools.items():
             if c == currency:
                 owed += pool.accrued + pool.pending
         owed -= sum(v for (_, c, _), v in self.claimed.items() if c == currency)
+        owed += sum(v for (_, c), v in self.escrowed.items() if c == currency)
         return owed
+
+    def court_books(self) -> tuple[int, int]:
+        """(Σ withdrawable deposits, live bonds and fees): what the court owes, in ETH."""
+        return sum(self.deposits.values()), self.live_bonds()
+
+    def court_violations(self) -> list[str]:
+        """The court's book (totalDeposits = Σ deposits + live bonds and fees, its balance never
+        below it), the hooks (an asset's status is its hold's state, its beneficiary the
+        upheld dispute's; a disputed asset's latest dispute is open or at the arbiter), and D2:
+        while an asset is held its pools get nothing but what an earlier dispute's escrow
+        returns to them (`held_only`), and accrued never falls below what it was at the open."""
+        out: list[str] = []
+        deposits, live = self.court_books()
+        if self.total_deposits != deposits + live:
+            out.append(f"court: totalDeposits {self.total_deposits} != {deposits} + {live}")
+        if any(v < 0 for v in self.deposits.values()):
+            out.append("court: a deposit is negative")
+        court_balance = self.balances.of(ETH, self.deployment.court)
+        if court_balance < self.total_deposits:
+            out.append(f"the court holds {court_balance}, owes {self.total_deposits}")
+        for asset in self.assets.values():
+            state, beneficiary = self.hold(asset.id)
+            latest = self.disputes.get(self.dispute_of.get(asset.id, 0))
+            if state != asset.status:
+                out.append(f"asset {asset.id}: status {asset.status}, hold {state}")
+            if asset.status == DISPUTED and (latest is None or latest.state not in (1, 2)):
+                out.append(f"asset {asset.id} is disputed without a live dispute")
+            if asset.status == TAKEN_DOWN and (
+                latest is None or latest.state != UPHELD or beneficiary != latest.beneficiary
+            ):
+                out.append(f"asset {asset.id} is taken down without its upheld dispute")
+            for c, (accrued, pending, left) in self.frozen.get(asset.id, {}).items():
+                pool = self.pool(asset.id, c)
+                if pool.accrued < accrued:
+                    out.append(f"D2: asset {asset.id} accrued {pool.accrued} < {accrued} at open")
+                if state and not held_only(asset, accrued, pending, left, pool):
+                    out.append(f"D2: held asset {asset.id} was credited in {c}")
+            if state:
+                credited = {c for (a, c), p in self.pools.items() if a == asset.id and p.accrued}
+                if credited - set(self.frozen.get(asset.id, {})):
+                    out.append(f"D2: held asset {asset.id} gained a pool")
+        return out
 
     def dust(self, asset_id: int, currency: str) -> int:
         """What floor division leaves unclaimable once everyone has claimed. Bound: each
@@ -1484,10 +2230,10 @@ class Protocol:
 
     def violations(self) -> list[str]:
         """Every broken invariant of the model's state (empty when sound): the money books
-        (conservation, exact entitlements, dust), C1 (each total is its tree's sum), C4 (no
-        contract holds less than it owes), L2 (a DERIVE license registered at most one
-        derivative) and L3 (along every path, each ancestor gets at least what its edge
-        required, in exact fractions)."""
+        (conservation with escrow, D1; exact entitlements, dust), C1 (each total is its tree's
+        sum), C4 (no contract holds less than it owes), L2 (a DERIVE license registered at
+        most one derivative), L3 (along every path, each ancestor gets at least what its edge
+        required, in exact fractions) and the court's (`court_violations`, D2 among them)."""
         out: list[str] = []
         for currency in self.currencies():
             if self.books(currency) != self.held.get(currency, 0):
@@ -1530,4 +2276,4 @@ class Protocol:
         for license_id, children in self.derivatives.items():
             if len(children) > 1 or not self.licenses[license_id].derived:
                 out.append(f"license {license_id} registered derivatives {children}")
-        return out
+        return out + self.court_violations()
