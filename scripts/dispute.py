@@ -312,8 +312,9 @@ def contest(account, dispute_id, as_json):
 
 @_dispute_command(
     "resolve",
-    "After the answer period of an unanswered claim (anyone): a duplicate-content claim is "
-    "upheld, a subjective one goes to the arbiter (never won by default).",
+    "After the answer period of an unanswered claim (anyone): a duplicate-content claim "
+    "against an asset without parents is upheld; one against an asset with parents, and a "
+    "subjective one, go to the arbiter (never won by default).",
 )
 def resolve(account, dispute_id, as_json):
     from seedbed.cli.output import Out
