@@ -40,6 +40,7 @@ CONTRACTS = (
     "UsageMeter",
     "AssetCourt",
     "PanelArbiter",
+    "PrivateData",
 )
 TOKEN_PATHS = "the ERC-20 token, through pay, buy, deposit, completeWithdrawal"
 TOKEN_TYPE = "MockERC20"  # an OpenZeppelin ERC20: the source of the ERC-6093 token errors

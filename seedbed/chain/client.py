@@ -20,6 +20,7 @@ class Suite:
     meter: Any
     record: dict[str, Any]
     court: Any = None
+    private: Any = None  # PrivateData: seals, key services, key grants
 
     @property
     def chain_id(self) -> int:
@@ -51,6 +52,7 @@ class Suite:
             meter=project.UsageMeter.at(contracts["UsageMeter"]["address"]),
             record=record,
             court=project.AssetCourt.at(contracts["AssetCourt"]["address"]),
+            private=project.PrivateData.at(contracts["PrivateData"]["address"]),
         )
 
     @classmethod

@@ -21,6 +21,7 @@ NAMES = (
     "UsageMeter",
     "AssetCourt",
     "PanelArbiter",
+    "PrivateData",
 )
 
 

@@ -2,9 +2,11 @@
 
 The proxy at PROXY (present on anvil and most chains) deploys `init code` at
 `keccak(0xff ‖ proxy ‖ salt ‖ keccak(init code))[12:]`. The contracts are deployed in an
-order without cycles (registry → vault → license → meter → arbiter → court), each one's address
-computed from the previous ones, then wired once by the `wirer` (the deploying account). Same
-salt, same parameters and same wirer: same addresses on every chain.
+order without cycles (registry → vault → license → meter → arbiter → court → private data),
+each one's address computed from the previous ones, then wired once by the `wirer` (the
+deploying account). Same salt, same parameters and same wirer: same addresses on every chain.
+PrivateData only reads the registry and the license token: nothing calls it, so it needs no
+wiring.
 
 The arbiter that decides subjective disputes is a PanelArbiter of `arbiter_members` (the wirer
 alone by default) deciding by `arbiter_threshold`, or, with `arbiter` set, any contract
@@ -36,7 +38,14 @@ from seedbed.core.keccak import keccak
 
 PROXY = "0x4e59b44847b379578588920cA78FbF26c0B4956C"
 DEFAULT_SALT = "0x" + keccak(b"seedbed.v1").hex()
-ORDER = ("AssetRegistry", "RoyaltyVault", "LicenseToken", "UsageMeter", "AssetCourt")
+ORDER = (
+    "AssetRegistry",
+    "RoyaltyVault",
+    "LicenseToken",
+    "UsageMeter",
+    "AssetCourt",
+    "PrivateData",
+)
 ARBITER = "PanelArbiter"  # deployed before the court unless Params.arbiter names another
 MAX_PANEL = 16
 LOCAL_CHAIN_ID = 31337  # anvil's: the only chain where commitments may be off
@@ -187,6 +196,7 @@ def plan(project: Any, params: Params) -> list[Planned]:
         params.ruling_timeout,
         params.min_duplicate_size,
     )
+    add("PrivateData", addr["AssetRegistry"], addr["LicenseToken"])
     return out
 
 

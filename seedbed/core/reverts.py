@@ -213,6 +213,27 @@ _EXPLAIN: dict[str, str] = {
     "AssetCourtNoDeposit": "{account} has no deposits in the court",
     "AssetCourtNoExcess": "the court holds {balance} of {currency} and owes {deposits}: nothing "
     "was sent to it by mistake",
+    # PrivateData: seals, key services and key grants
+    "PrivateDataNotAssetOwner": "only asset {assetId}'s owner {owner} seals it and names its "
+    "key services, not {caller}",
+    "PrivateDataAlreadySealed": "asset {assetId} is sealed already (seal root {sealRoot}): an "
+    "asset is sealed once",
+    "PrivateDataEmptySeal": "a seal needs a non-zero seal root and key check (given {sealRoot} "
+    "and {keyCheck})",
+    "PrivateDataZeroGranter": "the zero address cannot be a key service of asset {assetId}",
+    "PrivateDataGranterUnchanged": "{granter} is already {allowed} as a key service of asset "
+    "{assetId} (True: named, False: not named)",
+    "PrivateDataBadWrappedKey": "the wrapped key has {length} bytes; it must have {min} to {max}",
+    "PrivateDataUnknownLicense": "license {licenseId} does not exist",
+    "PrivateDataNotGranter": "{caller} is neither asset {assetId}'s owner nor a key service its "
+    "owner named",
+    "PrivateDataNotSealed": "asset {assetId} is not sealed: there is no key to grant",
+    "PrivateDataLicenseExpired": "license {licenseId} expired at {expiresAt}: no key is granted "
+    "on it",
+    "PrivateDataNoAccessScope": "license {licenseId}'s scopes ({scopes}) lack ACCESS (1), which "
+    "a key to keep needs",
+    "PrivateDataAssetNotListed": "asset {assetId} is not listed (delisted: {delisted}, dispute "
+    "status {status}: 1 disputed, 2 taken down): its key goes to no one meanwhile",
 }
 
 

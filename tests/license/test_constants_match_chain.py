@@ -1,6 +1,6 @@
 """The protocol constants Python keeps (seedbed.core.constants) are the deployed contracts'.
 
-Every public UPPER_CASE getter of the five contracts is either mirrored in Python, and must
+Every public UPPER_CASE getter of the six contracts is either mirrored in Python, and must
 equal it, or listed below with the reason it is not; a getter in neither table fails, so a
 constant added to a contract cannot drift from Python unnoticed.
 """
@@ -12,7 +12,7 @@ import pytest
 from eth_utils import keccak
 from license_helpers import raw_terms
 
-from seedbed.core import constants
+from seedbed.core import access, constants, ecies
 from seedbed.core.claim_to import CLAIM_TO_TYPE
 from seedbed.core.errors import InputError
 from seedbed.core.vouchers import VOUCHER_TYPEHASH
@@ -25,6 +25,7 @@ CONTRACTS = {
     "LicenseToken": "license",
     "UsageMeter": "meter",
     "AssetCourt": "court",
+    "PrivateData": "private",
 }
 
 MIRRORED = {
@@ -47,6 +48,10 @@ MIRRORED = {
     ("RoyaltyVault", "CLAIM_TO_TYPEHASH"): keccak(text=CLAIM_TO_TYPE),
     ("RoyaltyVault", "SIGNATURE_GAS"): constants.SIGNATURE_GAS,  # the ERC-1271 cap, as the meter
     ("AssetCourt", "MAX_LINEAGE_HOPS"): constants.MAX_LINEAGE_HOPS,
+    # The signed release request (seedbed.core.access) and the smallest ECIES blob
+    # (seedbed.core.ecies: a 33-byte ephemeral key and a 16-byte tag around nothing).
+    ("PrivateData", "RELEASE_TYPEHASH"): access.RELEASE_TYPEHASH,
+    ("PrivateData", "MIN_WRAPPED_KEY"): ecies.OVERHEAD,
 }
 
 _DEPLOYED = "set at deployment (seedbed.chain.deploy.Params), not a protocol constant"
@@ -80,13 +85,19 @@ NOT_MIRRORED = {
     ("AssetCourt", "ANSWER_PERIOD"): _DEPLOYED,
     ("AssetCourt", "RULING_TIMEOUT"): _DEPLOYED,
     ("AssetCourt", "MIN_DUPLICATE_SIZE"): _DEPLOYED,
+    ("PrivateData", "REGISTRY"): _SUITE,
+    ("PrivateData", "LICENSE"): _SUITE,
+    (
+        "PrivateData",
+        "MAX_WRAPPED_KEY",
+    ): "a bound against oversized logs only; the tooling wraps a 32-byte key (81 bytes)",
 }
 
 _CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
 def constant_getters(suite):
-    """(contract name, getter name) of every no-argument UPPER_CASE view of the five."""
+    """(contract name, getter name) of every no-argument UPPER_CASE view of the six."""
     found = set()
     for name, attribute in CONTRACTS.items():
         contract = getattr(suite, attribute)

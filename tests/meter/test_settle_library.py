@@ -280,13 +280,16 @@ def test_tuple_arguments_use_their_canonical_signature():
     assert ErrorDecoder([abi]).decode(data) == DecodedError("Bad", {"v": ((1, True),)})
 
 
-def test_every_meter_error_has_an_explanation_over_its_own_values(meter, license_token, court):
-    """One sentence per UsageMeter and AssetCourt error, and none for an error the contracts no
-    longer have; each sentence names only values the error carries."""
+def test_every_meter_error_has_an_explanation_over_its_own_values(
+    meter, license_token, court, suite
+):
+    """One sentence per UsageMeter, AssetCourt and PrivateData error, and none for an error the
+    contracts no longer have; each sentence names only values the error carries."""
     errors = {e.name: [i.name for i in e.inputs] for e in meter.contract_type.errors}
     errors |= {e.name: [i.name for i in e.inputs] for e in license_token.contract_type.errors}
     errors |= {e.name: [i.name for i in e.inputs] for e in court.contract_type.errors}
-    ours = {n for n in errors if n.startswith(("UsageMeter", "AssetCourt"))}
+    errors |= {e.name: [i.name for i in e.inputs] for e in suite.private.contract_type.errors}
+    ours = {n for n in errors if n.startswith(("UsageMeter", "AssetCourt", "PrivateData"))}
     assert ours <= _EXPLAIN.keys()
     assert _EXPLAIN.keys() <= errors.keys(), _EXPLAIN.keys() - errors.keys()
     for name, template in _EXPLAIN.items():

@@ -1,5 +1,5 @@
-"""Who may call what: every state-changing function of the suite's six contracts (registry,
-vault, license token, meter, court and its PanelArbiter), by every role.
+"""Who may call what: every state-changing function of the suite's seven contracts (registry,
+vault, license token, meter, court and its PanelArbiter, private data), by every role.
 
 The table below is the access policy. A cell is OK (the call succeeds) or the exact custom
 error with its values; `caller`, `asset`, `license` ... in an error name the values of the
@@ -19,7 +19,9 @@ account or treasury entitled. onLicenseTransfer is the license contract's alone,
 the registry's, setStatus and setHold the court's, rule the arbiter's, vote the panel
 members'; a commitment opens for, and is evidence of, its committer only; claimTo pays the
 caller's own share; only the disputed asset's owner contests; anyone may open a claim (with
-its bond), resolve, lapse or answer with a lineage.
+its bond), resolve, lapse or answer with a lineage. Private data: A is sealed and the
+publisher named the gateway its key service; only an asset's owner seals it (a fresh asset of
+the publisher here) and names key services; the owner and its key service grant keys.
 """
 
 from __future__ import annotations
@@ -84,6 +86,9 @@ ARBITER = E("AssetCourtNotArbiter", "caller")
 MEMBER = E("PanelArbiterNotMember", "caller")
 NOTMINE = E("AssetCourtNotYourLeaf", "zero")  # the publisher's leaf: the caller's is another
 NODEP = E("AssetCourtNoDeposit", "caller")
+P_OWNER_S = E("PrivateDataNotAssetOwner", "to seal", "caller", "publisher")
+P_OWNER = E("PrivateDataNotAssetOwner", "asset", "caller", "publisher")
+P_GRANTER = E("PrivateDataNotGranter", "asset", "caller")
 
 # fmt: off
 MATRIX = {
@@ -146,6 +151,9 @@ MATRIX = {
     "court sweepExcess":    (OK,       OK,       OK,       OK,       OK),
     "requestRuling":        (OK,       OK,       OK,       OK,       OK),
     "vote":                 (OK,       MEMBER,   MEMBER,   MEMBER,   MEMBER),
+    "seal":                 (P_OWNER_S, OK,      P_OWNER_S, P_OWNER_S, P_OWNER_S),
+    "setGranter":           (P_OWNER,  OK,       P_OWNER,  P_OWNER,  P_OWNER),
+    "grantKey":             (P_GRANTER, OK,      P_GRANTER, P_GRANTER, OK),
 }
 # fmt: on
 
@@ -170,6 +178,7 @@ class Scene:
     leaves: list[bytes]  # the publisher's batch commitment
     signed_claim: tuple[Any, ...]  # claimToSigned's arguments: the buyer's share of A, to it
     court: CourtScene
+    to_seal: int = 0  # a publisher asset not sealed yet (A is sealed, the gateway its granter)
 
 
 @dataclass
@@ -306,6 +315,9 @@ def scene(
     weight, proof = people.proof(alice)
     signed = sign_claim(claim_to, chain.chain_id, suite.vault.address, alice.private_key)
     signed_claim = claim_to_args(claim_to, weight, proof, signed)
+    suite.private.seal(asset, keccak(text="seal"), keccak(text="key check"), sender=publisher)
+    suite.private.setGranter(asset, gateway, True, sender=publisher)
+    to_seal = register_asset(publisher, {publisher.address: 1})[0]
     return Scene(
         suite,
         token,
@@ -319,6 +331,7 @@ def scene(
         leaves,
         signed_claim,
         court,
+        to_seal=to_seal,
     )
 
 
@@ -346,6 +359,8 @@ def resolve(name: str, w: Scene, caller: Any) -> Any:
         "one": 1,
         "court contract": w.suite.court.address,
         "open claim": w.court.to_contest,
+        "to seal": w.to_seal,
+        "publisher": w.roles["publisher"].address,
     }[name]
 
 
@@ -432,6 +447,9 @@ def call(function: str, w: Scene, caller: Any) -> Any:
         "court sweepExcess": lambda: court.sweepExcess(w.token, **tx),
         "requestRuling": lambda: c.panel.requestRuling(c.to_contest, fresh, **tx),
         "vote": lambda: c.panel.vote(court, c.at_arbiter, True, **tx),
+        "seal": lambda: s.private.seal(w.to_seal, fresh, fresh, **tx),
+        "setGranter": lambda: s.private.setGranter(w.asset, w.roles["stranger"], True, **tx),
+        "grantKey": lambda: s.private.grantKey(w.license, b"\x01" * 81, **tx),
     }
     return calls[function]()
 
@@ -465,12 +483,13 @@ def test_access_matrix_cell(scene, function, role, expected, capfd):
 
 
 def test_access_matrix_covers_every_state_changing_function(scene):
-    """A new external function on any of the six contracts must get a row here (a row is
+    """A new external function on any of the seven contracts must get a row here (a row is
     named by its last word: "registry sweep" and "license sweep" are both `sweep`)."""
     rows = {name.split()[-1] for name in MATRIX}
     mutating: set[str] = set()
     s = scene.suite
-    for contract in (s.registry, s.vault, s.license, s.meter, s.court, scene.court.panel):
+    contracts = (s.registry, s.vault, s.license, s.meter, s.court, scene.court.panel, s.private)
+    for contract in contracts:
         for abi in contract.contract_type.abi:
             if abi.type == "function" and abi.stateMutability in ("nonpayable", "payable"):
                 mutating.add(abi.name)

@@ -16,13 +16,14 @@ from eth_abi import decode as abi_decode
 
 from seedbed.core.keccak import keccak
 
-ROLES = ("registry", "vault", "license", "meter", "court")
+ROLES = ("registry", "vault", "license", "meter", "court", "private")
 CONTRACT_NAMES = {
     "registry": "AssetRegistry",
     "vault": "RoyaltyVault",
     "license": "LicenseToken",
     "meter": "UsageMeter",
     "court": "AssetCourt",
+    "private": "PrivateData",
 }
 
 _WORD = 64  # hex digits in a 32-byte word
@@ -129,7 +130,7 @@ def specs_from_abi(role: str, events: Iterable[Any]) -> list[EventSpec]:
 
 
 def project_specs(project: Any) -> dict[str, list[EventSpec]]:
-    """Every event of the five contracts, by role, read from the ape project's ABIs."""
+    """Every event of the six contracts, by role, read from the ape project's ABIs."""
     return {
         role: specs_from_abi(role, getattr(project, name).contract_type.events)
         for role, name in CONTRACT_NAMES.items()

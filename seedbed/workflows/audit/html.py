@@ -524,6 +524,7 @@ def render_html(result: AuditResult, data: dict[str, Any]) -> str:
             )
         )
     out += _dispute_sections(result, data)
+    out += _private_sections(result, data)
     out += _integrity_sections(result, data)
     out.append("</body></html>\n")
     return "".join(out)
@@ -648,6 +649,66 @@ def _dispute_sections(result: AuditResult, data: dict[str, Any]) -> list[str]:
                     ]
                     for r in court["depositors"]
                 ],
+            )
+        )
+    return out
+
+
+def _private_sections(result: AuditResult, data: dict[str, Any]) -> list[str]:
+    """Sealed assets and every dataset key granted: who received which asset's key, under
+    which license, from whom."""
+    private, seals, grants = data["private"], data["seals"], data["key_grants"]
+    if private is None or not (seals or grants):
+        return []
+    out = [
+        "<h2>Private data</h2>",
+        '<p class="note">A sealed asset\'s files are encrypted; its seal root and key check are '
+        "on chain. Its owner, or a key service the owner named, records each dataset key handed "
+        "to a license holder: the key, wrapped for that holder, is in the KeyGranted log, so "
+        "every recipient below has it for good. No money moves here.</p>",
+    ]
+    if seals:
+        out.append(
+            _table(
+                ["asset", "seal root", "key check", "sealed by", "sealed", "key services"]
+                + ["grants", "holders"],
+                [
+                    [
+                        asset_label(result, r["asset"]),
+                        _short(r["seal_root"]),
+                        _short(r["key_check"]),
+                        _short(r["sealer"]),
+                        _date(r["sealed_at"]),
+                        ", ".join(_short(g) for g in r["key_services"]) or "–",
+                        r["grants"],
+                        r["holders"],
+                    ]
+                    for r in seals
+                ],
+                left=6,
+            )
+        )
+    if grants:
+        out.append(
+            _table(
+                ["#", "asset", "license", "key to", "granted by", "granted", "still holds"]
+                + ["license expires", "wrapped key", "tx"],
+                [
+                    [
+                        r["grant"],
+                        asset_label(result, r["asset"]),
+                        r["license"],
+                        r["holder"],
+                        ("owner " if r["by_owner"] else "key service ") + _short(r["granter"]),
+                        _date(r["granted_at"]),
+                        "yes" if r["still_holds"] else "no (transferred since)",
+                        _date(r["expires_at"]) if r["expires_at"] else "perpetual",
+                        f"{r['wrapped_size']} bytes, keccak {_short(r['wrapped_hash'])}",
+                        _short(r["tx"]),
+                    ]
+                    for r in grants
+                ],
+                left=5,
             )
         )
     return out

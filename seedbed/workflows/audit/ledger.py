@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from seedbed.core.constants import BPS, DERIVE, ETH
+from seedbed.core.constants import ACCESS, BPS, DERIVE, ETH
 from seedbed.core.keccak import keccak
 from seedbed.workflows.audit.findings import Findings
 
@@ -22,7 +22,8 @@ ZERO = ETH
 # 3: lineage floors, DERIVE uses, redirected claims, sweeps, commitments, failed claims.
 # 4: disputes: the court's book, holds (with their escrow rounds), escrow and redirected
 #    credits, prior-commitment takeovers.
-LEDGER_VERSION = 4
+# 5: private data: seals, key services and key grants.
+LEDGER_VERSION = 5
 
 # The vault's holds, the registry's dispute status and the court's kinds and states
 # (IRoyaltyVault.setHold, IAssetRegistry.setStatus, IAssetCourt.Kind and State).
@@ -352,6 +353,47 @@ class Dispute:
 
 
 @dataclass(slots=True)
+class Seal:
+    """An asset's seal (PrivateData Sealed): the root of its encrypted files and its key
+    check, and who sealed it; `seals` above 1 is a contract bug (an asset is sealed once)."""
+
+    asset: int
+    seal_root: str
+    key_check: str
+    sealer: str
+    sealed_at: int
+    block: int = 0
+    tx: str = ""
+    seals: int = 0
+
+
+@dataclass(slots=True)
+class Granter:
+    """A key service an owner named for an asset (PrivateData GranterChanged), keyed by
+    (asset, owner, granter): a granter serves the owner who named it."""
+
+    allowed: bool = False
+    changes: int = 0
+
+
+@dataclass(slots=True)
+class KeyGrant:
+    """A dataset key handed to a license holder (PrivateData KeyGranted), in chain order. The
+    wrapped key itself stays in the log; its size and keccak identify it."""
+
+    license: int
+    asset: int
+    holder: str
+    granter: str
+    wrapped_size: int
+    wrapped_hash: str
+    granted_at: int
+    block: int = 0
+    tx: str = ""
+    by_owner: bool = False  # the granter owned the asset then (else one of its key services)
+
+
+@dataclass(slots=True)
 class Depositor:
     """An account's withdrawable deposits at the court."""
 
@@ -409,6 +451,10 @@ class Ledger:
         # the arbiter took, withdrawals out.
         self.court_totals: dict[str, int] = defaultdict(int)
         self.court_wired: dict[str, str] = {}  # role -> the court its CourtWired named
+        # PrivateData: no money moves, so none of this enters the conservation checks.
+        self.seals: dict[int, Seal] = {}
+        self.granters: dict[tuple[int, str, str], Granter] = defaultdict(Granter)
+        self.key_grants: dict[int, KeyGrant] = {}  # 1, 2, … in chain order
         # Per currency, what the meter holds for others by its running events (deposits in,
         # withdrawals, asset payments and earnings out): Σ reserves + Σ owed + Σ earnings.
         self.meter_held: dict[str, int] = defaultdict(int)
@@ -481,6 +527,9 @@ class Ledger:
             ("court", "DepositCredited"): self._deposit_credited,
             ("court", "DepositsWithdrawn"): self._deposits_withdrawn,
             ("court", "ExcessSwept"): self._sweep_of("court"),
+            ("private", "Sealed"): self._sealed,
+            ("private", "GranterChanged"): self._granter_changed,
+            ("private", "KeyGranted"): self._key_granted,
         }
         self._emptied: set[str] = set()  # channels a withdrawal emptied in this transaction
 
@@ -2033,6 +2082,113 @@ class Ledger:
         e.withdrawn += amount
         self.meter_held[cur] -= amount
 
+    # -- private data ------------------------------------------------------------------------
+    # Each event is checked against the rules PrivateData enforces, from the registry's and the
+    # license token's events: a violation is a contract bug (the contract refuses them).
+
+    def _sealed(self, a: list[Any], stamp: int, tx: str) -> None:
+        asset_id, seal_root, key_check, sealer = a
+        problems = []
+        asset = self.assets.get(asset_id)
+        if asset is None:
+            problems.append("the asset was never registered")
+        elif sealer != asset.owner:
+            problems.append(f"the sealer {sealer} is not its owner {asset.owner}")
+        old = self.seals.get(asset_id)
+        if old is not None:
+            problems.append(f"it was sealed already (root {old.seal_root}, transaction {old.tx})")
+        if int(seal_root, 16) == 0 or int(key_check, 16) == 0:
+            problems.append("its seal root or key check is zero")
+        self._report(
+            "seals follow the rules",
+            problems,
+            f"Asset {asset_id} was sealed by {sealer}",
+            {"asset": asset_id, "account": sealer, "tx": tx},
+        )
+        if old is not None:
+            old.seals += 1  # the first seal is the one the contract keeps
+            return
+        self.seals[asset_id] = Seal(
+            asset_id, seal_root, key_check, sealer, stamp, self._block, tx, seals=1
+        )
+
+    def _granter_changed(self, a: list[Any], stamp: int, tx: str) -> None:
+        asset_id, owner, granter, allowed = a
+        asset = self.assets.get(asset_id)
+        g = self.granters[asset_id, owner, granter]
+        problems = []
+        if asset is None or owner != asset.owner:
+            now = asset.owner if asset is not None else "nobody (never registered)"
+            problems.append(f"{owner} named it, but the asset's owner was {now}")
+        if bool(allowed) == g.allowed:
+            problems.append(f"it was already {'named' if g.allowed else 'not named'}")
+        self._report(
+            "key services named by the owner",
+            problems,
+            f"Asset {asset_id}'s key service {granter} was {'named' if allowed else 'removed'}",
+            {"asset": asset_id, "account": owner, "tx": tx},
+        )
+        g.allowed = bool(allowed)
+        g.changes += 1
+
+    def _key_granted(self, a: list[Any], stamp: int, tx: str) -> None:
+        license_id, asset_id, holder, granter, wrapped = a
+        raw = bytes.fromhex(str(wrapped).removeprefix("0x"))
+        grant = KeyGrant(
+            license_id,
+            asset_id,
+            holder,
+            granter,
+            len(raw),
+            "0x" + keccak(raw).hex(),
+            stamp,
+            self._block,
+            tx,
+        )
+        asset = self.assets.get(asset_id)
+        grant.by_owner = asset is not None and granter == asset.owner
+        self.key_grants[len(self.key_grants) + 1] = grant
+        self._report(
+            "key grants follow the rules",
+            self._grant_problems(grant),
+            f"The key of asset {asset_id} was granted to {holder} under license {license_id} "
+            f"by {granter}",
+            {"asset": asset_id, "account": holder, "tx": tx},
+        )
+
+    def _grant_problems(self, g: KeyGrant) -> list[str]:
+        problems = []
+        if g.asset not in self.seals:
+            problems.append("the asset was not sealed")
+        asset = self.assets.get(g.asset)
+        if asset is None:
+            problems.append("the asset was never registered")
+        else:
+            named = self.granters.get((g.asset, asset.owner, g.granter))
+            if g.granter != asset.owner and not (named is not None and named.allowed):
+                problems.append(
+                    f"{g.granter} is neither the asset's owner {asset.owner} nor a key service "
+                    "it named"
+                )
+            if asset.delisted or asset.status != STATUS_NONE:
+                problems.append(
+                    f"the asset was not listed (delisted {asset.delisted}, status {asset.status})"
+                )
+        lic = self.licenses.get(g.license)
+        if lic is None:
+            problems.append("the license was never sold")
+            return problems
+        if lic.asset != g.asset:
+            problems.append(f"the license is for asset {lic.asset}")
+        if lic.holder != g.holder:
+            problems.append(f"the license's holder was {lic.holder}")
+        if lic.expires_at and g.granted_at >= lic.expires_at:
+            problems.append(f"the license had expired at {lic.expires_at}")
+        offer = self.offers.get(lic.offer)
+        if offer is not None and not offer.scopes & ACCESS:
+            problems.append(f"the license's scopes ({offer.scopes}) lack ACCESS")
+        return problems
+
     # -- totals the checks compare with the chain ---------------------------------------------
 
     def meter_books(self, currency: str) -> tuple[int, int, int]:
@@ -2075,6 +2231,9 @@ _TABLES: dict[str, type] = {
     "diversions": Diversion,
     "disputes": Dispute,
     "depositors": Depositor,
+    "seals": Seal,
+    "granters": Granter,
+    "key_grants": KeyGrant,
 }
 
 

@@ -465,6 +465,80 @@ def court_data(result: AuditResult) -> dict[str, Any] | None:
     }
 
 
+def seal_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """Every sealed asset: its roots, who sealed it, and how many keys went to how many
+    holders."""
+    ledger = result.ledger
+    rows = []
+    for asset_id, s in sorted(ledger.seals.items()):
+        if not _wanted(result, asset_id):
+            continue
+        grants = [g for g in ledger.key_grants.values() if g.asset == asset_id]
+        asset = ledger.assets.get(asset_id)
+        services = sorted(
+            granter
+            for (a, owner, granter), g in ledger.granters.items()
+            if a == asset_id and g.allowed and asset is not None and owner == asset.owner
+        )
+        rows.append(
+            {
+                "asset": asset_id,
+                "seal_root": s.seal_root,
+                "key_check": s.key_check,
+                "sealer": addr(s.sealer),
+                "sealed_at": s.sealed_at,
+                "key_services": [addr(g) for g in services],
+                "grants": len(grants),
+                "holders": len({g.holder for g in grants}),
+                "tx": s.tx,
+            }
+        )
+    return rows
+
+
+def grant_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """Every key grant in chain order: who received the key of which asset under which
+    license, from whom (the owner or one of its key services), and whether the recipient
+    still holds the license."""
+    ledger = result.ledger
+    rows = []
+    for n, g in sorted(ledger.key_grants.items()):
+        if not _wanted(result, g.asset):
+            continue
+        lic = ledger.licenses.get(g.license)
+        rows.append(
+            {
+                "grant": n,
+                "license": g.license,
+                "asset": g.asset,
+                "holder": addr(g.holder),
+                "granter": addr(g.granter),
+                "by_owner": g.by_owner,
+                "granted_at": g.granted_at,
+                "still_holds": lic is not None and lic.holder == g.holder,
+                "expires_at": lic.expires_at if lic is not None else 0,
+                "wrapped_size": g.wrapped_size,
+                "wrapped_hash": g.wrapped_hash,
+                "tx": g.tx,
+            }
+        )
+    return rows
+
+
+def private_data(result: AuditResult) -> dict[str, Any] | None:
+    """The contract, its seals and its key grants (None: no PrivateData audited)."""
+    address = result.addresses.get("private")
+    if address is None:
+        return None
+    seals, grants = seal_rows(result), grant_rows(result)
+    return {
+        "address": addr(address),
+        "sealed": len(seals),
+        "grants": len(grants),
+        "recipients": len({g["holder"] for g in grants}),
+    }
+
+
 def registration_data(result: AuditResult) -> dict[str, Any]:
     reg = result.registration
     commitments = result.ledger.commitments
@@ -523,6 +597,9 @@ def report_data(result: AuditResult) -> dict[str, Any]:
         "court": court_data(result),
         "disputes": dispute_rows(result),
         "escrow": escrow_rows(result),
+        "private": private_data(result),
+        "seals": seal_rows(result),
+        "key_grants": grant_rows(result),
         "checks": check_rows(result),
         "findings": finding_rows(result),
         "ingest": {
@@ -592,6 +669,8 @@ _CSV_FILES = {
     "derives": "derives",
     "disputes": "disputes",
     "escrow": "escrow",
+    "seals": "seals",
+    "key_grants": "key_grants",
     "currencies": "currencies",
     "checks": "checks",
     "findings": "findings",
@@ -727,6 +806,7 @@ def print_summary(result: AuditResult, console: Console) -> None:
             )
         console.print(back)
     _print_disputes(result, console)
+    _print_key_grants(result, console)
     reg = registration_data(result)
     if reg["min_commit_age"] is not None:
         console.print(
@@ -743,6 +823,27 @@ def print_summary(result: AuditResult, console: Console) -> None:
             row["check"], str(row["checked"]), str(row["failed"]), str(row["warnings"]), style=style
         )
     console.print(checks)
+
+
+def _print_key_grants(result: AuditResult, console: Console) -> None:
+    """Who received which asset's dataset key (the listing is whole in audit.json)."""
+    from rich.table import Table
+
+    grants = grant_rows(result)
+    if not grants:
+        return
+    table = Table(title="Dataset keys granted (PrivateData)")
+    for column in ("asset", "license", "key to", "granted by", "still holds"):
+        table.add_column(column, justify="right" if column in ("asset", "license") else "left")
+    for row in grants[:200]:
+        table.add_row(
+            str(row["asset"]),
+            str(row["license"]),
+            row["holder"],
+            ("owner " if row["by_owner"] else "key service ") + row["granter"],
+            "yes" if row["still_holds"] else "no",
+        )
+    console.print(table)
 
 
 def _print_disputes(result: AuditResult, console: Console) -> None:

@@ -40,6 +40,7 @@ from seedbed.workflows.audit.integrity import (
     check_sweeps,
 )
 from seedbed.workflows.audit.ledger import LEDGER_VERSION, Ledger, Params
+from seedbed.workflows.audit.private import check_private
 from seedbed.workflows.audit.store import EventStore
 from seedbed.workflows.audit.transfers import investigate
 
@@ -65,7 +66,7 @@ class AuditResult:
 
 def audit_addresses(rpc: Rpc, suite: Any, vault: str | None = None) -> dict[str, str]:
     """Role -> lower-case address; `vault` audits another vault wired to the same registry.
-    The court is audited when the deployment has one."""
+    The court and PrivateData are audited when the deployment has them."""
     known = suite.addresses
     out = {role: known[name].lower() for role, name in CONTRACT_NAMES.items() if name in known}
     if vault is not None:
@@ -254,6 +255,8 @@ def run_audit(
         if "court" in addresses:
             court = check_court(ledger, reader, addresses["court"], findings, now)
         check_holds(ledger, reader, addresses["vault"], addresses["registry"], findings, wanted)
+        if "private" in addresses:
+            check_private(ledger, reader, addresses["private"], findings, wanted)
         check_overdue(ledger, court, findings, wanted)
         registration = check_commit_age(
             reader, addresses["registry"], _chain_id(rpc, chain), findings
