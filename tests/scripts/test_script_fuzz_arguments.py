@@ -561,6 +561,55 @@ def b_dispute(draw, w, f):
 _REASONS = {"infringement", "licence-breach", "bad-data"}
 
 
+def b_custodian(draw, w, f, tmp):
+    # `serve` is only ever given an unusable configuration (it would serve until stopped);
+    # every `split` has a bad argument (the world's asset is unsealed: a split of it succeeds).
+    if draw(st.booleans()):
+        config = tmp / "custodian.toml"
+        kind = draw(st.sampled_from(["missing", "folder", "toml", "empty", "nokey", "junk"]))
+        if kind == "folder":
+            config = tmp
+        elif kind == "toml":
+            config.write_text("[custodian\n")
+        elif kind == "empty":
+            config.write_text("")
+        elif kind == "nokey":  # no identity key in the environment, no share file
+            config.write_text(
+                '[custodian]\nrpc = "http://127.0.0.1:1"\nchain_id = 1\nkey_env = "SEEDBED_NONE"'
+                f'\nprivate_data = "{w.token}"\n[[shares]]\nasset = 1\nfile = "s.json"\n'
+            )
+        elif kind == "junk":
+            config.write_text(draw(st.text(max_size=40)) + "\n[[[")
+        args = ["serve", "--config", str(config)]
+        if maybe(draw):
+            args += opt("--port", draw(st.one_of(s.junk(), st.just("70000"))))
+        return args, None, [tmp]
+    from seedbed.core.sealed import new_key, write_key_file
+
+    key = tmp / "dataset.key"
+    write_key_file(key, new_key())
+    bad = corrupt(draw, ["key", "threshold", "count", "asset", "out"])
+    if "key" in bad:
+        (tmp / "junk.key").write_text(draw(st.text(max_size=40)))
+        key = draw(st.sampled_from([tmp / "none.key", tmp, tmp / "junk.key", w.manifest]))
+    counts = st.one_of(not_counts(), s.negative(), st.sampled_from(["0", "1", "256"]))
+    args = ["split", *opt("--key", str(key))]
+    args += opt("--threshold", draw(st.one_of(counts, st.just("6"))) if "threshold" in bad else "3")
+    args += opt("--count", draw(counts) if "count" in bad else "5")
+    args += opt("--asset", draw(s.bad_ids(f.assets)) if "asset" in bad else str(w.asset))
+    out = tmp / "shares"
+    if "out" in bad:
+        (tmp / "taken").mkdir(exist_ok=True)
+        (tmp / "taken" / "share-1.json").write_text("{}")
+        out = draw(st.sampled_from([key if key.is_file() else tmp / "junk.key", tmp / "taken"]))
+        if not out.exists():
+            out.write_text("x")
+    args += opt("--out", str(out))
+    if maybe(draw):
+        args.append("--json")
+    return args, None, [tmp]
+
+
 def _bps_ok(text: str) -> bool:
     t = text.strip()
     if t.endswith("%"):
@@ -570,10 +619,93 @@ def _bps_ok(text: str) -> bool:
     return bool(s.re.fullmatch(r"\d+", c, s.re.ASCII)) and int(c) <= 10_000
 
 
+def _dataset(tmp, text):
+    folder = tmp / "plain"
+    folder.mkdir(exist_ok=True)
+    (folder / "a.txt").write_text(text)
+    return folder
+
+
+def b_seal(draw, w, f, tmp):
+    # Every bad path is refused before the folder is hashed; the world's asset holds other
+    # content than the fresh folder, so --asset with it is refused before anything is written.
+    folder = _dataset(tmp, draw(st.text(max_size=20)))
+    (tmp / "file.txt").write_text("x")
+    bad = corrupt(draw, ["folder", "out", "key", "asset"])
+    args = [
+        draw(st.sampled_from([str(tmp / "nope"), str(tmp / "file.txt")]))
+        if "folder" in bad
+        else str(folder)
+    ]
+    out = tmp / "sealed"
+    args += opt("--out", str(tmp / "file.txt") if "out" in bad else str(out))
+    if "key" in bad:
+        junk = tmp / "junk.json"
+        junk.write_bytes(draw(st.binary(max_size=64)))
+        key = draw(st.sampled_from([tmp, junk, folder / "k.json", out / "k.json",
+                                    tmp / "no" / "k.json"]))  # fmt: skip
+    else:
+        key = tmp / "key.json"
+    args += opt("--key-file", str(key))
+    account = 1
+    if "asset" in bad:
+        args += opt("--asset", draw(st.one_of(s.bad_ids(f.assets), st.just(str(w.asset)))))
+        account = draw(st.sampled_from([1, 5, None]))
+    return args, account, [tmp]
+
+
+def _key_file(tmp):
+    from seedbed.core.sealed import new_key, write_key_file
+
+    path = tmp / "key.json"
+    if not path.exists():
+        write_key_file(path, new_key())
+    return path
+
+
+def b_grant(draw, w, f, tmp):
+    # The world's license is train,infer on an unsealed asset: a grant for it is refused too.
+    bad = corrupt(draw, ["license", "key", "public"])
+    args = [draw(st.one_of(int_junk_ok(f.licenses), st.just(str(w.license))))
+            if "license" in bad else str(w.license)]  # fmt: skip
+    if "key" in bad:
+        junk = tmp / "junk.json"
+        junk.write_bytes(draw(st.binary(max_size=64)))
+        args += opt("--key-file", str(draw(st.sampled_from([tmp / "none.json", junk, tmp]))))
+    else:
+        args += opt("--key-file", str(_key_file(tmp)))
+    if "public" in bad:
+        args += opt("--public-key", draw(s.junk(140)))
+    return args, draw(st.sampled_from([1, 5])), [tmp]
+
+
+def b_unseal(draw, w, f, tmp):
+    # Nothing in the world is sealed: every sealed folder is refused, good or not.
+    bad = corrupt(draw, ["license", "sealed", "out", "custodians", "threshold"])
+    args = opt("--license", draw(int_junk_ok(f.licenses)) if "license" in bad else str(w.license))
+    sealed = tmp / "sealed"
+    sealed.mkdir(exist_ok=True)
+    (sealed / "seal.json").write_bytes(draw(st.binary(max_size=64)))
+    (tmp / "file.txt").write_text("x")
+    if "sealed" in bad:
+        sealed = draw(st.sampled_from([tmp / "gone", tmp / "file.txt", tmp]))
+    args += opt("--sealed", str(sealed))
+    args += opt("--out", str(tmp / "file.txt" if "out" in bad else tmp / "plain"))
+    if "custodians" in bad:
+        args += opt("--custodians", draw(st.one_of(s.junk(), st.just("ftp://127.0.0.1:1"))))
+        args += opt("--threshold", "1")
+    if "threshold" in bad:
+        args += opt("--custodians", "http://127.0.0.1:1,http://127.0.0.1:2")
+        count = st.one_of(s.junk(), st.sampled_from(["0", "3", "-1", "١"]))
+        args += opt("--threshold", draw(count))
+    return args, 2, [tmp]
+
+
 WITH_TMP = {
     "claim": b_claim, "claimable": b_claimable, "sign_voucher": b_sign_voucher,
     "settle": b_settle, "deploy": b_deploy, "register": b_register, "verify": b_verify,
-    "proof": b_proof, "metadata": b_metadata, "audit": b_audit,
+    "proof": b_proof, "metadata": b_metadata, "audit": b_audit, "custodian": b_custodian,
+    "seal": b_seal, "grant": b_grant, "unseal": b_unseal,
 }  # fmt: skip
 PLAIN = {
     "pay": b_pay, "deposit": b_deposit, "withdraw": b_withdraw, "flow": b_flow, "buy": b_buy,

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from script_fuzzkit import ALL, assert_clean, assert_refused, examples
 
 # Scripts whose signer is optional or absent: a bad key may not matter to them.
-NO_SIGNER = {"offers", "usage", "verify", "proof", "assets", "audit"}
+NO_SIGNER = {"offers", "usage", "verify", "proof", "assets", "audit", "custodian"}
 OPTIONAL_SIGNER = {"claimable", "licenses", "dispute"}  # dispute show reads only
 # Scripts whose valid arguments are alice's (TEST::2): the holder of the world's license.
-ALICE_SIGNS = {"sign_voucher", "deposit", "open_channel", "withdraw", "change_signer"}
+ALICE_SIGNS = {"sign_voucher", "deposit", "open_channel", "withdraw", "change_signer", "unseal"}
 # Scripts that would send a transaction with these arguments and a funded signer.
 SENDERS = ["pay", "deposit", "buy", "register", "deploy", "offer", "delist", "metadata", "flow"]
 
@@ -25,6 +25,18 @@ def valid_args(name, w, tmp):
         (folder / "f.txt").write_text(str(tmp))
     if name == "settle":
         (tmp / "empty.json").write_text("[]")
+    key = tmp / "dataset.key"
+    if name == "custodian":  # split: serve would run until stopped
+        from seedbed.core.sealed import new_key, write_key_file
+
+        write_key_file(key, new_key())
+    if name in ("seal", "grant"):  # seal: a fresh folder; grant: a real dataset key file
+        from seedbed.core.sealed import new_key, write_key_file
+
+        folder.mkdir(exist_ok=True)
+        (folder / "f.txt").write_text(str(tmp))
+        write_key_file(tmp / "grant.key", new_key())
+    split = ["split", "--key", key, "--threshold", "2", "--count", "3", "--out", tmp / "shares"]
     return {
         "pay": [w.asset, "0.001"],
         "deposit": [w.license, "0.001", "--operator", w.operator],
@@ -52,6 +64,10 @@ def valid_args(name, w, tmp):
         "audit": ["--out", tmp / "report"],
         "offer": [w.asset, "--scopes", "train"],
         "dispute": ["show", "--asset", w.asset],
+        "custodian": [*split, "--asset", w.asset],
+        "seal": [folder, "--out", tmp / "sealed", "--key-file", tmp / "seal.key"],
+        "grant": [w.license, "--key-file", tmp / "grant.key"],
+        "unseal": ["--license", w.license, "--sealed", tmp / "sealed", "--out", tmp / "plain"],
     }.get(name)
 
 
@@ -64,7 +80,7 @@ def _known(names):
 KNOWN = {"pay", "deposit", "withdraw", "flow", "buy", "claim", "claimable", "licenses", "offers",
          "usage", "sign_voucher", "settle", "deploy", "register", "verify", "proof", "metadata",
          "delist", "relist", "assets", "audit", "offer", "open_channel", "change_signer",
-         "earnings", "dispute"}  # fmt: skip
+         "earnings", "dispute", "custodian", "seal", "grant", "unseal"}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", list(_known(ALL)))
