@@ -6,15 +6,22 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import httpx
 
 from seedbed.client.errors import VerificationError
-from seedbed.client.verify import FileFacts, check_proof, check_range, check_whole
+from seedbed.client.verify import (
+    FileFacts,
+    check_proof,
+    check_range,
+    check_whole,
+    manifest_root,
+)
 from seedbed.core.errors import InputError
 
 DEFAULT_CHUNK = 8 * 1024 * 1024
@@ -152,3 +159,42 @@ class Assembly:
                 f"the assembled {self.path!r} ({self.offset} bytes) does not hash to "
                 f"{self.facts.sha256.hex()}."
             )
+
+
+def fetch_dataset(
+    document: Any,
+    dest: Path,
+    root: bytes,
+    fetch_one: Callable[[str, Path], Path],
+) -> Path:
+    """Every file a (checked) manifest lists, fetched by `fetch_one(path, target)` into
+    `dest`, then all of them re-hashed to `root`. A file already there whose hash is right
+    is kept, so a re-run after a failure resumes."""
+    files = document.get("files") if isinstance(document, dict) else None
+    if not isinstance(files, list) or not files:
+        raise VerificationError("the manifest lists no files.")
+    dest.mkdir(parents=True, exist_ok=True)
+    facts = []
+    for row in files:
+        path, sha, size = str(row["path"]), str(row["sha256"]), int(row["size"])
+        file_route(0, path)  # refuses an absolute path or one climbing out of `dest`
+        target = dest / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        kept = target.is_file() and target.stat().st_size == size
+        if not (kept and _sha256_of(target) == sha.removeprefix("0x")):
+            fetch_one(path, target)
+        facts.append({"path": path, "sha256": _sha256_of(target), "size": target.stat().st_size})
+    built = manifest_root(facts)
+    if built != root:
+        raise VerificationError(
+            f"the files written to {dest} build the root 0x{built.hex()}, not 0x{root.hex()}."
+        )
+    return dest
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -35,12 +35,13 @@ from typing import Any
 
 import httpx
 
-from seedbed.client.errors import GatewayError, PaymentRefused
+from seedbed.client.errors import GatewayError, PaymentRefused, VerificationError
 from seedbed.client.files import (
     DEFAULT_CHUNK,
     Assembly,
     AtomicFile,
     ByteRange,
+    fetch_dataset,
     file_headers,
     file_route,
     target_path,
@@ -53,10 +54,12 @@ from seedbed.client.payments import (
     PaidCall,
     VoucherSigner,
 )
+from seedbed.client.private import PrivateAccess, aligned, check_chunks
 from seedbed.client.streams import AsyncChatStream, ChatStream, StreamState
 from seedbed.client.verify import ContentRoots, check_manifest
 from seedbed.core import x402
 from seedbed.core.errors import InputError
+from seedbed.core.sealed import SealedFile, SealIndex
 from seedbed.core.vouchers import SignedVoucher
 
 RETRY_STATUSES = frozenset({502, 503})  # no answer from behind; nothing charged
@@ -83,6 +86,8 @@ class _Base:
         max_units: int | None = None,
         retries: int = 2,
         backoff: float = 0.25,
+        holder_key: bytes | str | None = None,
+        private_data_address: str | None = None,
     ) -> None:
         if private_key is not None and api_key is not None:
             raise InputError("pass either private_key (sign vouchers) or api_key, not both.")
@@ -117,6 +122,18 @@ class _Base:
         self._retries = retries
         self._backoff = backoff
         self._last_channel: Channel | None = None
+        # private datasets: the license holder signs the release (by default the voucher key)
+        holder = holder_key if holder_key is not None else private_key
+        self._private = (
+            PrivateAccess(
+                holder,
+                license_id,
+                rpc=self._roots.rpc,
+                private_data=private_data_address,
+            )
+            if holder is not None
+            else None
+        )
 
     # -- state ------------------------------------------------------------------------------
 
@@ -183,6 +200,24 @@ class _Base:
         value = x402.encode(x402.payment_payload(signed, accepted))
         return f"/v1/channels/{channel[0]}/{channel[1]}/receipts", {x402.PAYMENT_SIGNATURE: value}
 
+    def _access_headers(self, key: Any) -> dict[str, str]:
+        if self._private is None or not (isinstance(key, tuple) and key[0] == "file"):
+            return {}
+        return self._private.headers(int(key[1]))
+
+    def _wants_access(self, key: Any, response: httpx.Response) -> bool:
+        if self._private is None or not (isinstance(key, tuple) and key[0] == "file"):
+            return False
+        return self._private.wants_access(response.status_code, response.content)
+
+    def _private_range(self, asset_id: int, byte_range: ByteRange | None) -> bool:
+        """Whether a read is a range of a private file (checked chunk by chunk)."""
+        return (
+            byte_range is not None
+            and self._private is not None
+            and self._private.seal_root(asset_id) is not None
+        )
+
     def _channel_path(self, license_id: int | None, payer: str | None) -> str:
         license_id = license_id if license_id is not None else self._license_id
         if license_id is None and self._last_channel is not None:
@@ -225,6 +260,13 @@ def _json(response: httpx.Response) -> Any:
         raise GatewayError(
             response.status_code, "invalid_response", "the gateway's answer is not JSON."
         ) from None
+
+
+def _seal_entry(index: SealIndex, path: str) -> SealedFile:
+    try:
+        return index.file(path)
+    except InputError:
+        raise VerificationError(f"the seal names no file {path!r}.") from None
 
 
 def _error(response: httpx.Response) -> GatewayError:
@@ -310,12 +352,60 @@ class GatewayClient(_Base):
         content_root: bytes | str | None = None,
     ) -> bytes:
         """GET one dataset file, or bytes range[0]..range[1] (inclusive) of it, verified
-        against the asset's content root (VerificationError if anything disagrees)."""
+        against the asset's content root (VerificationError if anything disagrees). A range
+        of a private file is checked chunk by chunk against the seal PrivateData records."""
         root = self._roots.trusted(asset_id, content_root)
+        if range is not None and self._private_range(asset_id, range):
+            return self._private_file(asset_id, path, range, root)
         response, _ = self._paid(
             "GET", file_route(asset_id, path), ("file", asset_id), headers=file_headers(range)
         )
         return verified_file(asset_id, path, root, response, range)[1]
+
+    def seal(self, asset_id: int, *, content_root: bytes | str | None = None) -> SealIndex:
+        """GET /v1/assets/{id}/seal (free): a private dataset's seal index, checked against
+        the seal root PrivateData records and the registered content root."""
+        assert self._private is not None, "a private dataset needs holder_key or private_key"
+        cached = self._private.cached_seal(asset_id)
+        if cached is not None:
+            return cached
+        root = self._roots.trusted(asset_id, content_root)
+        document = _json(self._free("GET", f"/v1/assets/{int(asset_id)}/seal"))
+        return self._private.adopt_seal(asset_id, document, root)
+
+    def _private_file(self, asset_id: int, path: str, want: ByteRange, root: bytes) -> bytes:
+        index = self.seal(asset_id, content_root=root)
+        entry = _seal_entry(index, path)
+        first, last = aligned(want[0], want[1], entry.size, index.chunk_size)
+        response, _ = self._paid(
+            "GET",
+            file_route(asset_id, path),
+            ("file", asset_id),
+            headers=file_headers((first, last)),
+        )
+        body = verified_file(asset_id, path, root, response, (first, last))[1]
+        check_chunks(entry, index.chunk_size, first, body)
+        end = entry.size - 1 if want[1] is None else min(want[1], entry.size - 1)
+        return body[want[0] - first : end - first + 1]
+
+    def download_dataset(
+        self,
+        asset_id: int,
+        dest: str | os.PathLike[str],
+        *,
+        content_root: bytes | str | None = None,
+    ) -> Path:
+        """Every file of the dataset into the folder `dest`, each checked as it arrives, and
+        then the whole folder re-hashed to the content root: a verified local copy. Files
+        already there with the right hash are kept (a re-run resumes)."""
+        root = self._roots.trusted(asset_id, content_root)
+        document = self.manifest(asset_id, content_root=root)
+        return fetch_dataset(
+            document,
+            Path(dest),
+            root,
+            lambda f, t: self.download(asset_id, f, t, content_root=root),
+        )
 
     def download(
         self,
@@ -397,8 +487,14 @@ class GatewayClient(_Base):
         url = self._url(path)
         call = self._new_call(key, url)
         attempt = call.headers()
+        released = False
         while True:
-            response = self._send(method, url, {**(headers or {}), **attempt}, json_body, stream)
+            sent = {**(headers or {}), **attempt, **self._access_headers(key)}
+            response = self._send(method, url, sent, json_body, stream)
+            if not released and self._wants_access(key, response):
+                self._release(int(key[1]))  # one signed release per refusal, then retry
+                released = True
+                continue
             if response.status_code != 402:
                 break
             attempt = call.on_402(response.headers.get(x402.PAYMENT_REQUIRED), response.content)
@@ -441,6 +537,18 @@ class GatewayClient(_Base):
                     response.close()
             return response
         raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _release(self, asset_id: int) -> None:
+        """Answer a private dataset's challenge with a signed release; keep the token."""
+        assert self._private is not None
+        challenge = _json(self._free("POST", "/v1/challenge"))
+        body = self._private.release_body(challenge)
+        response = self._send(
+            "POST", self._url(f"/v1/assets/{int(asset_id)}/access"), {}, body, stream=False
+        )
+        if response.status_code >= 400:
+            raise _error(response)
+        self._private.take_token(asset_id, _json(response))
 
     def close(self) -> None:
         self._http.close()
@@ -516,10 +624,37 @@ class AsyncGatewayClient(_Base):
         content_root: bytes | str | None = None,
     ) -> bytes:
         root = await self._trusted(asset_id, content_root)
+        if range is not None and await asyncio.to_thread(self._private_range, asset_id, range):
+            return await self._private_file(asset_id, path, range, root)
         response, _ = await self._paid(
             "GET", file_route(asset_id, path), ("file", asset_id), headers=file_headers(range)
         )
         return verified_file(asset_id, path, root, response, range)[1]
+
+    async def seal(self, asset_id: int, *, content_root: bytes | str | None = None) -> SealIndex:
+        """GatewayClient.seal, awaited."""
+        assert self._private is not None, "a private dataset needs holder_key or private_key"
+        cached = self._private.cached_seal(asset_id)
+        if cached is not None:
+            return cached
+        root = await self._trusted(asset_id, content_root)
+        document = _json(await self._free("GET", f"/v1/assets/{int(asset_id)}/seal"))
+        return await asyncio.to_thread(self._private.adopt_seal, asset_id, document, root)
+
+    async def _private_file(self, asset_id: int, path: str, want: ByteRange, root: bytes) -> bytes:
+        index = await self.seal(asset_id, content_root=root)
+        entry = _seal_entry(index, path)
+        first, last = aligned(want[0], want[1], entry.size, index.chunk_size)
+        response, _ = await self._paid(
+            "GET",
+            file_route(asset_id, path),
+            ("file", asset_id),
+            headers=file_headers((first, last)),
+        )
+        body = verified_file(asset_id, path, root, response, (first, last))[1]
+        check_chunks(entry, index.chunk_size, first, body)
+        end = entry.size - 1 if want[1] is None else min(want[1], entry.size - 1)
+        return body[want[0] - first : end - first + 1]
 
     async def download(
         self,
@@ -601,10 +736,14 @@ class AsyncGatewayClient(_Base):
         url = self._url(path)
         call = self._new_call(key, url)
         attempt = call.headers()
+        released = False
         while True:
-            response = await self._send(
-                method, url, {**(headers or {}), **attempt}, json_body, stream
-            )
+            sent = {**(headers or {}), **attempt, **self._access_headers(key)}
+            response = await self._send(method, url, sent, json_body, stream)
+            if not released and self._wants_access(key, response):
+                await self._release(int(key[1]))
+                released = True
+                continue
             if response.status_code != 402:
                 break
             attempt = call.on_402(response.headers.get(x402.PAYMENT_REQUIRED), response.content)
@@ -646,6 +785,17 @@ class AsyncGatewayClient(_Base):
                     await response.aclose()
             return response
         raise AssertionError("unreachable")
+
+    async def _release(self, asset_id: int) -> None:
+        assert self._private is not None
+        challenge = _json(await self._free("POST", "/v1/challenge"))
+        body = self._private.release_body(challenge)
+        response = await self._send(
+            "POST", self._url(f"/v1/assets/{int(asset_id)}/access"), {}, body, stream=False
+        )
+        if response.status_code >= 400:
+            raise _error(response)
+        self._private.take_token(asset_id, _json(response))
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -241,6 +241,10 @@ class ContentRoots:
     def on_chain(self) -> bool:
         return self._rpc is not None
 
+    @property
+    def rpc(self) -> Rpc | None:
+        return self._rpc
+
     def trusted(self, asset_id: int, override: bytes | str | None = None) -> bytes:
         """The root to check asset `asset_id` against, or VerificationError if there is none."""
         if override is not None:

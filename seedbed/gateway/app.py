@@ -6,6 +6,10 @@ Routes (docs/gateway.md has the request and answer of each):
     POST /v1/assets/{id}/invoke          paid  any JSON (or bytes) to the asset's upstream
     GET  /v1/assets/{id}/files/{path}    paid  a dataset file, Range and Merkle proof
     GET  /v1/assets/{id}/manifest        free  the files and the content root
+    POST /v1/challenge                   free  a one-time nonce to sign (private datasets)
+    POST /v1/assets/{id}/access          free  a signed release request -> a session token
+    GET  /v1/assets/{id}/seal            free  a private dataset's seal index (no key)
+    GET  /v1/assets/{id}/sealed/{path}   free  a private file's ciphertext, Range
     GET  /v1/assets                      free  what is served, at what price
     GET  /v1/channels/{license}/{payer}  free  served, settled and the last voucher
     GET  /healthz, GET /metrics          free
@@ -17,6 +21,7 @@ import contextlib
 import gc
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +30,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from seedbed.core import access
 from seedbed.core.errors import InputError
 from seedbed.core.vouchers import checksum_address
 from seedbed.gateway.chainstate import ChainView
@@ -33,6 +39,7 @@ from seedbed.gateway.datasets import Dataset, RangeError, byte_range
 from seedbed.gateway.datasets import load as load_dataset
 from seedbed.gateway.metering import Metering, Served
 from seedbed.gateway.metrics import Metrics
+from seedbed.gateway.private import ACCESS_HEADER, SealedDataset, Sessions, load_sealed, refusal
 from seedbed.gateway.store import Store
 from seedbed.gateway.upstream import Upstreams
 
@@ -53,6 +60,8 @@ class Services:
     settler: Any = None  # seedbed.gateway.settlement.Settler, or None (not settling)
     payments: bool = True  # False: the same routes unpaid (the benchmark's baseline)
     datasets: dict[int, Dataset] = field(default_factory=dict)
+    sessions: Sessions = field(default_factory=Sessions)
+    challenges: access.Challenges = field(default_factory=access.Challenges)
 
 
 def create_app(services: Services) -> FastAPI:
@@ -74,14 +83,29 @@ def create_app(services: Services) -> FastAPI:
         services.chain.on_channel = _on_channel
         for asset in config.assets:
             if asset.kind == "dataset":
-                assert asset.folder is not None
                 state = await services.chain.asset(asset.asset_id)
-                dataset = load_dataset(asset.asset_id, asset.folder, state.content_root)
+                dataset: Dataset
+                if asset.private:
+                    assert asset.sealed is not None and asset.key is not None
+                    seal = await services.chain.seal(asset.asset_id)
+                    dataset = load_sealed(
+                        asset.asset_id, asset.sealed, asset.key, state.content_root, seal
+                    )
+                    if not dataset.seal_matches:
+                        log.error(
+                            "asset %s: the seal at %s or its key is not the one PrivateData "
+                            "records; not served",
+                            asset.asset_id,
+                            asset.sealed,
+                        )
+                else:
+                    assert asset.folder is not None
+                    dataset = load_dataset(asset.asset_id, asset.folder, state.content_root)
                 if not dataset.matches_chain:
                     log.error(
                         "asset %s: %s does not hash to the registered content root; not served",
                         asset.asset_id,
-                        asset.folder,
+                        asset.folder or asset.sealed,
                     )
                 services.datasets[asset.asset_id] = dataset
         if services.settler is not None:
@@ -183,7 +207,54 @@ def create_app(services: Services) -> FastAPI:
                 f"the files of asset {asset_id} do not hash to its "
                 "registered content root: the gateway does not serve them.",
             )
+        if isinstance(dataset, SealedDataset) and not dataset.seal_matches:
+            return _error(
+                503,
+                "seal_mismatch",
+                f"the sealed files or key of asset {asset_id} are not the seal PrivateData "
+                "records for it: the gateway does not serve them.",
+            )
         return dataset
+
+    def _sealed(asset_id: int) -> SealedDataset | Response:
+        dataset = _dataset(asset_id)
+        if isinstance(dataset, Response):
+            return dataset
+        if not isinstance(dataset, SealedDataset):
+            return _error(404, "not_private", f"dataset {asset_id} is public: it has no seal.")
+        return dataset
+
+    async def _access_refusal(request: Request, asset_id: int) -> Response | None:
+        """None when the request's session may read private asset `asset_id` now."""
+        token = request.headers.get(ACCESS_HEADER)
+        if not token:
+            return _error(
+                401,
+                "access_required",
+                f"asset {asset_id} is private: POST /v1/challenge, sign the Release with the "
+                f"license holder's key, POST it to /v1/assets/{asset_id}/access and send the "
+                f"token in {ACCESS_HEADER}.",
+            )
+        session = services.sessions.get(token)
+        if session is None:
+            return _error(401, "access_expired", "the access token is unknown or has expired.")
+        if session.asset_id != asset_id:
+            return _error(
+                403,
+                "access_denied",
+                f"the access token is for asset {session.asset_id}, not {asset_id}.",
+            )
+        return await _license_refusal(session.license_id, session.holder, asset_id)
+
+    async def _license_refusal(license_id: int, holder: str, asset_id: int) -> Response | None:
+        chain = services.chain
+        try:
+            terms = await chain.license(license_id)
+            state = await chain.asset(asset_id)
+        except InputError as err:
+            return _error(403, "access_denied", err.message)
+        why = refusal(terms, holder, asset_id, state, chain.now())
+        return None if why is None else _error(403, "access_denied", why)
 
     @app.get("/v1/assets/{asset_id}/manifest")
     async def manifest(asset_id: int) -> Response:
@@ -192,11 +263,111 @@ def create_app(services: Services) -> FastAPI:
             return dataset
         return JSONResponse(dataset.manifest_json())
 
+    @app.post("/v1/challenge")
+    async def challenge() -> Response:
+        private = getattr(services.chain.suite, "private", None)
+        if private is None:
+            return _error(404, "not_private", "this gateway serves no private data.")
+        nonce, deadline = services.challenges.issue()
+        return JSONResponse(
+            {
+                "nonce": "0x" + nonce.hex(),
+                "deadline": str(deadline),
+                "audience": services.operator,
+                "chainId": services.chain.suite.chain_id,
+                "privateData": private.address,
+            }
+        )
+
+    @app.post("/v1/assets/{asset_id}/access")
+    async def open_access(asset_id: int, request: Request) -> Response:
+        dataset = _sealed(asset_id)
+        if isinstance(dataset, Response):
+            return dataset
+        body = await _json(request)
+        if isinstance(body, Response):
+            return body
+        suite = services.chain.suite
+        try:
+            signed = access.SignedRelease.from_json(body)
+            release, signature = signed.release, signed.signature
+            if release.audience != services.operator:
+                return _error(
+                    403,
+                    "wrong_audience",
+                    f"the release is addressed to {release.audience}, not to this gateway "
+                    f"({services.operator}).",
+                )
+            if release.deadline <= int(time.time()):
+                return _error(401, "challenge_expired", "the release's deadline has passed.")
+            holder, _ = access.recover(release, suite.chain_id, suite.private.address, signature)
+        except InputError as err:
+            return _error(400, "invalid_request", err.message)
+        if not services.challenges.consume(release.nonce, int(time.time())):
+            return _error(
+                401,
+                "challenge_used",
+                "the challenge is unknown, used or expired: ask POST /v1/challenge for a new one.",
+            )
+        refused = await _license_refusal(release.license_id, holder, asset_id)
+        if refused is not None:
+            return refused
+        token, expires = services.sessions.open(release.license_id, holder, asset_id)
+        return JSONResponse(
+            {
+                "token": token,
+                "header": ACCESS_HEADER,
+                "expiresAt": expires,
+                "licenseId": str(release.license_id),
+                "holder": holder,
+                "assetId": str(asset_id),
+            }
+        )
+
+    @app.get("/v1/assets/{asset_id}/seal")
+    async def seal(asset_id: int) -> Response:
+        dataset = _sealed(asset_id)
+        if isinstance(dataset, Response):
+            return dataset
+        return JSONResponse(dataset.index.to_json())
+
+    @app.get("/v1/assets/{asset_id}/sealed/{path:path}")
+    async def ciphertext(asset_id: int, path: str, request: Request) -> Response:
+        dataset = _sealed(asset_id)
+        if isinstance(dataset, Response):
+            return dataset
+        entry = dataset.cipher_entry(path)
+        if entry is None:
+            return _error(404, "unknown_file", f"asset {asset_id} has no file {path!r}.")
+        size, sha = entry
+        try:
+            wanted = byte_range(request.headers.get("range"), size)
+        except RangeError as err:
+            return JSONResponse(
+                {"error": "range_not_satisfiable", "message": err.message},
+                416,
+                headers={"Content-Range": f"bytes */{size}"},
+            )
+        start, end = wanted if wanted else (0, size - 1)
+        headers = {"Seedbed-Cipher-Sha256": sha, "ETag": f'"{sha}"', "Accept-Ranges": "bytes"}
+        if wanted is not None:
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        return Response(
+            dataset.read_cipher(path, start, end),
+            206 if wanted else 200,
+            media_type="application/octet-stream",
+            headers=headers,
+        )
+
     @app.get("/v1/assets/{asset_id}/files/{path:path}")
     async def file(asset_id: int, path: str, request: Request) -> Response:
         dataset = _dataset(asset_id)
         if isinstance(dataset, Response):
             return dataset
+        if isinstance(dataset, SealedDataset):
+            refused = await _access_refusal(request, asset_id)
+            if refused is not None:
+                return refused
         entry = dataset.entry(path)
         if entry is None:
             return _error(404, "unknown_file", f"asset {asset_id} has no file {path!r}.")
@@ -215,7 +386,12 @@ def create_app(services: Services) -> FastAPI:
 
         async def handler() -> Served:
             start, end = wanted if wanted else (0, size - 1)
-            data = dataset.read(path, start, end) if size else b""
+            try:
+                data = dataset.read(path, start, end) if size else b""
+            except InputError as err:  # a sealed chunk failed its tag or hash: no bytes
+                log.error("asset %s %s: %s", asset_id, path, err.message)
+                body = {"error": "corrupt_ciphertext", "message": err.message}
+                return Served(503, json.dumps(body).encode())
             if wanted is not None:
                 headers["Content-Range"] = f"bytes {start}-{end}/{size}"
             return Served(200, data, "application/octet-stream", headers)
@@ -242,6 +418,7 @@ def create_app(services: Services) -> FastAPI:
                         "pricing": a.pricing,
                         "units": a.units,
                         "description": a.description,
+                        "private": a.private,
                     }
                     for a in config.assets
                 ],

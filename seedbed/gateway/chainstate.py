@@ -35,6 +35,7 @@ log = logging.getLogger("seedbed.gateway")
 
 TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
 LISTING_CHANGED = "0x" + keccak(text="ListingChanged(uint256,bool)").hex()
+STATUS_CHANGED = "0x" + keccak(text="StatusChanged(uint256,uint8)").hex()  # a dispute opened/ended
 _BY_LICENSE_AND_PAYER = {
     "0x" + keccak(text=sig).hex()
     for sig in (
@@ -50,6 +51,7 @@ class AssetState:
     asset_id: int
     content_root: bytes
     delisted: bool
+    status: int = 0  # 0 none, 1 disputed, 2 upheld (AssetRegistry.Record.status)
 
 
 class ChainView:
@@ -105,7 +107,17 @@ class ChainView:
             view = self.suite.registry.asset(asset_id)
         except Exception:  # noqa: BLE001 - the registry reverts for an unknown asset
             raise InputError(f"asset {asset_id} is not registered on this chain.") from None
-        return AssetState(asset_id, bytes(view.contentRoot), bool(view.delisted))
+        return AssetState(asset_id, bytes(view.contentRoot), bool(view.delisted), int(view.status))
+
+    async def seal(self, asset_id: int) -> tuple[bytes, bytes]:
+        """(sealRoot, keyCheck) PrivateData records for a private asset (zeros: unsealed)."""
+        private = getattr(self.suite, "private", None)
+        if private is None:
+            raise InputError(
+                "this deployment has no PrivateData contract: it serves no private data."
+            )
+        root, check = await self._run(private.sealOf, asset_id)
+        return bytes(root), bytes(check)
 
     async def channel(self, channel: Channel) -> ChannelState:
         """Read a channel's state from the chain (and remember its id for the poller)."""
@@ -201,7 +213,10 @@ class ChainView:
             lic = int(topics[3], 16)
             self._licenses.pop(lic, None)
             return {c for c in self._channel_ids.values() if c[0] == lic}
-        if address == self.suite.registry.address.lower() and topics[0] == LISTING_CHANGED:
+        if address == self.suite.registry.address.lower() and topics[0] in (
+            LISTING_CHANGED,
+            STATUS_CHANGED,
+        ):
             self._assets.pop(int(topics[1], 16), None)
             return set()
         if address != self.suite.meter.address.lower():

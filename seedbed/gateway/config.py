@@ -32,6 +32,13 @@
     folder = "examples/datasets/city-trees"
     units = 1
 
+    [[assets]]                    # a private dataset: ciphertext at rest, decrypted per range
+    id = 4                        # for a caller holding an ACCESS or TRAIN license
+    kind = "dataset"
+    sealed = "sealed/clinic-notes"   # `ape run seal`'s output folder (seal.json, files/)
+    key_file = "keys/clinic-notes.key"   # the dataset key (or key_env = "VAR")
+    units = 1
+
     [[api_keys]]                  # a backend with no wallet code: the gateway signs for it
     key_sha256 = "…"              # sha256 of the bearer key (the key itself is not stored)
     license = 2
@@ -44,6 +51,7 @@ Every refusal is an InputError naming the key and the file.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -68,6 +76,12 @@ class AssetConfig:
     folder: Path | None = None
     timeout_seconds: float = 30.0
     description: str = ""
+    sealed: Path | None = None  # a private dataset's sealed folder (then no `folder`)
+    key: bytes | None = field(default=None, repr=False)  # from key_file or key_env; never logged
+
+    @property
+    def private(self) -> bool:
+        return self.sealed is not None
 
 
 @dataclass(frozen=True)
@@ -129,8 +143,6 @@ def load(path: str | os.PathLike[str], env: dict[str, str] | None = None) -> Gat
 
 def read_record(path: Path, chain_id: int) -> dict[str, Any]:
     """The deployment record a configuration names, checked to be for the connected chain."""
-    import json
-
     try:
         record: dict[str, Any] = json.loads(path.read_text())
     except (OSError, ValueError) as err:
@@ -161,7 +173,8 @@ def parse(data: dict[str, Any], source: Path, env: Any) -> GatewayConfig:
     port = _int(gw.get("port", 8402), f"{where} gateway.port", 0, 65535)
     operator = gw.get("operator")
     assets = tuple(
-        _asset(a, base, f"{where} assets[{i}]") for i, a in enumerate(_list(data, "assets", where))
+        _asset(a, base, f"{where} assets[{i}]", env)
+        for i, a in enumerate(_list(data, "assets", where))
     )
     if not assets:
         raise InputError(f"{where} serves no [[assets]].")
@@ -195,7 +208,7 @@ def parse(data: dict[str, Any], source: Path, env: Any) -> GatewayConfig:
     )
 
 
-def _asset(raw: Any, base: Path, where: str) -> AssetConfig:
+def _asset(raw: Any, base: Path, where: str, env: Any) -> AssetConfig:
     if not isinstance(raw, dict):
         raise InputError(f"{where} is not a table.")
     _no_unknown(
@@ -210,6 +223,9 @@ def _asset(raw: Any, base: Path, where: str) -> AssetConfig:
             "folder",
             "timeout_seconds",
             "description",
+            "sealed",
+            "key_file",
+            "key_env",
         },
         where,
     )
@@ -231,15 +247,54 @@ def _asset(raw: Any, base: Path, where: str) -> AssetConfig:
         folder=(base / _str(raw["folder"], f"{where}.folder")) if "folder" in raw else None,
         timeout_seconds=_float(raw.get("timeout_seconds", 30), f"{where}.timeout_seconds", 0.1),
         description=_str(raw.get("description", ""), f"{where}.description"),
+        sealed=(base / _str(raw["sealed"], f"{where}.sealed")) if "sealed" in raw else None,
+        key=_dataset_key(raw, base, env, where),
     )
     if kind in ("model", "service") and asset.upstream is None:
         raise InputError(f"{where} is a {kind} and names no upstream URL.")
-    if kind == "dataset":
+    if asset.sealed is not None or asset.key is not None:
+        if kind != "dataset" or asset.folder is not None:
+            raise InputError(f"{where}: sealed is for a dataset, in place of folder.")
+        if asset.sealed is None or asset.key is None:
+            raise InputError(f"{where}: a private dataset names both sealed and its key.")
+        if not (asset.sealed / "seal.json").is_file():
+            raise InputError(f"{where}.sealed {asset.sealed} holds no seal.json.")
+    elif kind == "dataset":
         if asset.folder is None:
             raise InputError(f"{where} is a dataset and names no folder.")
         if not asset.folder.is_dir():
             raise InputError(f"{where}.folder {asset.folder} is not a folder.")
     return asset
+
+
+def _dataset_key(raw: dict[str, Any], base: Path, env: Any, where: str) -> bytes | None:
+    """The 32-byte dataset key of a private dataset: a key file (as `ape run seal` writes
+    it) or an environment variable holding the hex key."""
+    if "key_file" in raw and "key_env" in raw:
+        raise InputError(f"{where} names both key_file and key_env; keep one.")
+    if "key_file" in raw:
+        path = base / _str(raw["key_file"], f"{where}.key_file")
+        try:
+            text = json.loads(path.read_text()).get("key", "")
+        except (OSError, ValueError, AttributeError) as err:
+            raise InputError(
+                f"{where}.key_file {path} cannot be read as a key file: {err}."
+            ) from None
+        return _hex_key(text, f"{where}.key_file {path}")
+    if "key_env" in raw:
+        var = _str(raw["key_env"], f"{where}.key_env")
+        return _hex_key(env.get(var, ""), f"{where}: the environment variable {var}")
+    return None
+
+
+def _hex_key(text: Any, what: str) -> bytes:
+    try:
+        key = bytes.fromhex(str(text).strip().removeprefix("0x"))
+    except ValueError:
+        raise InputError(f"{what} holds no hex dataset key.") from None
+    if len(key) != 32:
+        raise InputError(f"{what} holds no 32-byte dataset key.")
+    return key
 
 
 def _api_key(raw: Any, env: Any, where: str) -> ApiKey:
