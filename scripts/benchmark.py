@@ -1,6 +1,6 @@
 """Benchmarks: `make bench` (= `ape run benchmark`). Writes bench/results.json and prints a table.
 
-ape run benchmark [--only gas|tooling|audit|script|gateway] ...
+ape run benchmark [--only gas|tooling|audit|script|gateway|private] ...
 """
 
 import sys
@@ -13,7 +13,7 @@ from seedbed.cli.command import command
 # bench/ is a folder of the project, not an installed package: make it importable.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-GROUPS = ("gas", "tooling", "script", "audit", "gateway")
+GROUPS = ("gas", "tooling", "script", "audit", "gateway", "private")
 
 
 @command()
@@ -60,6 +60,11 @@ def cli(only):
 
         print("gateway (real gateway processes under load, on an anvil of their own)")
         gateway_load.run(res, project)
+    if "private" in groups:
+        from bench import private as private_bench
+
+        print("private (sealing, streaming a sealed dataset, key release; an anvil of its own)")
+        private_bench.run(res, project)
     res.merge_into(RESULTS)
     print()
     print(table(res))
