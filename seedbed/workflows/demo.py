@@ -6,7 +6,9 @@ for the gateway that serves it; an app licenses the model (INFER), funds a chann
 gateway operator and makes 10,000 paid HTTP calls to a gateway process in front of the
 example model's server, each paid with a signed cumulative voucher the gateway checks
 locally; the gateway settles all of them in one transaction when its policy says so, pays the
-model's share into the vault and withdraws its own; revenue flows upstream; every
+model's share into the vault and withdraws its own; a private dataset is sealed, read and
+trained on by its licensee through the gateway and refused to everyone else
+(`demo_private`); revenue flows upstream; every
 contributor is paid; every wei is accounted for; the audit rebuilds every flow from the logs
 and checks it.
 """
@@ -73,6 +75,7 @@ class Demo:
         license_id = self.step_consumer()
         self.step_calls_and_settle(license_id)
         self.step_conservation()
+        self.step_private_data()
         self.step_flow_and_claims()
         return self.step_audit()
 
@@ -377,8 +380,14 @@ class Demo:
                 f"meter balance {balance}, totalHeld {held}"
             )
 
+    def step_private_data(self) -> None:
+        from seedbed.workflows import demo_private
+
+        self.private = demo_private.publish(self)
+        demo_private.use(self, self.private)
+
     def step_flow_and_claims(self) -> None:
-        self.say("6. Revenue flows upstream, and every contributor is paid")
+        self.say("7. Revenue flows upstream, and every contributor is paid")
         vault = self.suite.vault
         model = self.assets["sign-tree-model"]
         pending = vault.pendingUpstream(model.asset_id, ETH)
@@ -411,7 +420,7 @@ class Demo:
         )
 
     def step_audit(self) -> dict[str, Any]:
-        self.say("7. The audit rebuilds every flow from the chain's logs and checks it")
+        self.say("8. The audit rebuilds every flow from the chain's logs and checks it")
         from seedbed.workflows.audit.run import run_audit
 
         trees = {a.asset_id: a.tree_path for a in self.assets.values()}

@@ -71,6 +71,14 @@ def test_the_readme_walkthrough_and_api_example_run_as_written(project_copy):
     assert '{"label":"stop"' in out and '{"label":"yield"' in out
     assert "{'label': 'no entry'" in out and "served 1004" in out
     assert "verified out/walk/west.csv" in out
+    # The private dataset: sealed, registered, its key granted on chain to license 3's holder
+    # (the model maker), who decrypted a copy that re-hashes to the registered content root.
+    assert "granted the key of asset 3 to license 3's holder" in out
+    assert "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" in out  # account 2, the buyer
+    assert "unsealed asset 3 (license 3) into out/walk/inspections-copy: 3 files" in out
+    copy = work / "out" / "walk" / "inspections-copy" / "inspections" / "2025.csv"
+    original = ROOT / "examples/datasets/tree-inspections/inspections/2025.csv"
+    assert copy.read_bytes() == original.read_bytes()
     assert (work / "out/walk/west.csv").read_bytes() == (
         ROOT / "examples/datasets/city-trees/census/west.csv"
     ).read_bytes()
