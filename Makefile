@@ -28,11 +28,9 @@ compile: setup
 
 test: export SEEDBED_BROWSER := 1
 test: export SEEDBED_POSTGRES := 1
-# tests/scripts calls every script in-process, each entering ape network contexts of its own:
-# it runs in a session of its own so it can neither see nor leave another module's chain state.
+# Two shards at once, one per core (tools/test.sh says how they are split and why).
 test: compile
-	ape test tests -q -p no:cacheprovider --ignore=tests/scripts
-	ape test tests/scripts -q -p no:cacheprovider
+	@bash tools/test.sh
 
 node: compile
 	@bash tools/node.sh start
@@ -50,6 +48,7 @@ fuzz: compile
 	HYPOTHESIS_PROFILE=deep ape test tests/system -q -s -p no:cacheprovider
 	HYPOTHESIS_PROFILE=deep ape test tests/scripts -q -p no:cacheprovider
 	HYPOTHESIS_PROFILE=deep ape test tests/gateway/test_state_machine.py -q -s -p no:cacheprovider
+	HYPOTHESIS_PROFILE=deep ape test tests/meter/test_adversary.py -q -s -p no:cacheprovider
 
 slither: setup
 	bash tools/slither.sh
