@@ -249,7 +249,7 @@ class World:
     def after_answer_period(self, dispute_id: int) -> None:
         """Mines a block just after the answer period of `dispute_id`."""
         d = self.dispute(dispute_id)
-        self.at(int(d.openedAt) + int(self.court.ANSWER_PERIOD()) + 1)
+        self.at(self._after(int(d.openedAt) + int(self.court.ANSWER_PERIOD()) + 1))
         self.chain.mine()
 
     def to_arbiter(self, dispute_id: int, by: Any) -> Any:
@@ -271,8 +271,14 @@ class World:
 
     def after_ruling_timeout(self, dispute_id: int) -> None:
         d = self.dispute(dispute_id)
-        self.at(int(d.atArbiterAt) + int(self.court.RULING_TIMEOUT()) + 1)
+        self.at(self._after(int(d.atArbiterAt) + int(self.court.RULING_TIMEOUT()) + 1))
         self.chain.mine()
+
+    def _after(self, timestamp: int) -> int:
+        """`timestamp`, or the next second if the chain is already past it: a second dispute
+        opened a moment after the first is past its period once the first one's transactions
+        were mined (on a loaded machine, wall-clock seconds go by between them)."""
+        return max(timestamp, self.now + 1)
 
     # -- the books
 
