@@ -8,6 +8,10 @@
   a non-zero exit: bad values, bad keys, an unreachable or wrong node, a stale deployment, a
   revert (named by the project-wide decoder). Anything unexpected is one line too; set
   `SEEDBED_DEBUG=1` to see its traceback.
+
+`@command(offline=True)` (OfflineCommand) keeps the same error contract for a script that only
+reads and writes files: it never connects. `SeedbedGroup` is the group of subcommands whose own
+mistakes (no subcommand, an unknown one) are one `error:` line too.
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ class SeedbedCommand(ConnectedProviderCommand):  # type: ignore[misc]
             for key, value in list(ctx.params.items()):
                 if isinstance(value, Lazy):
                     ctx.params[key] = value.resolve()
-            return super().invoke(ctx)
+            return self.run_body(ctx)
         except (SystemExit, click.exceptions.Exit, click.Abort):
             raise
         except SeedbedError as err:
@@ -75,6 +79,66 @@ class SeedbedCommand(ConnectedProviderCommand):  # type: ignore[misc]
             exit_with(SeedbedError("Interrupted; re-running resumes where this run stopped."))
         except Exception as err:
             exit_with(_classify(err))
+        return None
+
+    def run_body(self, ctx: click.Context) -> Any:
+        """Connect (ape's ConnectedProviderCommand) and run the command's body."""
+        return super().invoke(ctx)
+
+
+class OfflineCommand(SeedbedCommand):
+    """A SeedbedCommand for a script that reads and writes files only: it never connects to a
+    node and has no signer. `--network` is accepted and ignored, so that a command line (or a
+    test harness) that passes it to every script still works; nothing is read from it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(
+            click.Option(["--network"], hidden=True, expose_value=False, help="Ignored.")
+        )
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Not ape's: it would add (and convert) its own --network option.
+        return click.Command.parse_args(self, ctx, args)  # type: ignore[no-any-return]
+
+    def run_body(self, ctx: click.Context) -> Any:
+        return click.Command.invoke(self, ctx)
+
+
+class SeedbedGroup(click.Group):
+    """A group of subcommands (each a SeedbedCommand or OfflineCommand); a mistake in the
+    group's own arguments (no subcommand, an unknown one) is one `error:` line too."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        own = {o for p in self.params for o in getattr(p, "opts", ())} | {"--help", "-h"}
+        if not args or (args[0].startswith("-") and args[0].split("=")[0] not in own):
+            exit_with(
+                InputError(
+                    f"Name a subcommand first: ape run {info_name or self.name} "
+                    f"{'|'.join(self.commands)} ... (--help for each)."
+                )
+            )
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException as err:
+            exit_with(InputError(" ".join(err.format_message().split())))
+        raise AssertionError("unreachable")
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (SystemExit, click.exceptions.Exit, click.Abort):
+            raise
+        except click.ClickException as err:
+            exit_with(InputError(" ".join(err.format_message().split())))
         return None
 
 
@@ -129,6 +193,7 @@ def _is_connection(err: BaseException) -> bool:
     return bool(names & {"ConnectionError", "MaxRetryError", "NewConnectionError", "Timeout"})
 
 
-def command(**kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
-    """`@command()` instead of `@click.command(cls=...)` for every Seedbed script."""
-    return click.command(cls=SeedbedCommand, **kwargs)
+def command(offline: bool = False, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
+    """`@command()` instead of `@click.command(cls=...)` for every Seedbed script;
+    `@command(offline=True)` for one that never touches a chain (OfflineCommand)."""
+    return click.command(cls=OfflineCommand if offline else SeedbedCommand, **kwargs)

@@ -701,11 +701,165 @@ def b_unseal(draw, w, f, tmp):
     return args, 2, [tmp]
 
 
+_HEX32_JUNK = st.one_of(
+    st.sampled_from(["", "0x", "0x12", "0x" + "zz" * 32, "0x" + "00" * 31, "0x" + "00" * 33]),
+    st.text(max_size=20),
+)
+
+
+def _gold_file(draw, tmp, bad):
+    gold = tmp / "gold.json"
+    if not bad:
+        gold.write_text('{"1": "cat", "2": "dog"}')
+        return gold
+    junk = ["", "[", "[1, 2]", "{}", '{"1": 3}', '{"1": ""}', "null", '"cat"']
+    kind = draw(st.sampled_from(["missing", "folder", *junk]))
+    if kind == "missing":
+        return tmp / "no-gold.json"
+    if kind == "folder":
+        return tmp
+    gold.write_text(kind)
+    return gold
+
+
+def b_labels(draw, w, f, tmp):
+    # commit prints only; score writes --out, which no bad example may create.
+    if draw(st.booleans()):
+        bad = corrupt(draw, ["gold", "salt"])
+        args = ["commit", *opt("--gold", str(_gold_file(draw, tmp, "gold" in bad)))]
+        if "salt" in bad:
+            args += opt("--salt", draw(_HEX32_JUNK))
+        if maybe(draw):
+            args.append("--json")
+        return args, None, [tmp]
+    people = [w.publisher, w.alice, w.bob]
+    export = tmp / "labels.csv"
+    export.write_text(
+        "item,annotator,label\n"
+        + "".join(f"{i},{p},{'cat' if i % 2 else 'dog'}\n" for i in range(4) for p in people)
+    )
+    bad = corrupt(draw, ["export", "format", "gold", "salt", "commitment", "addresses",
+                         "method", "out"])  # fmt: skip
+    if "export" in bad:
+        junk = tmp / "junk.csv"
+        junk.write_text("!" + draw(st.text(max_size=40)))
+        export = draw(st.sampled_from([tmp / "gone.csv", tmp, junk]))
+    args = ["score", str(export)]
+    if "format" in bad:
+        args += draw(st.sampled_from([[], ["--csv", "--label-studio"], ["--label-studio"]]))
+    else:
+        args.append("--csv")
+    # no --gold at times when only the salt is bad: --salt without --gold is refused too
+    with_gold = bool(bad & {"salt", "commitment"}) or maybe(draw)
+    if "gold" in bad or (with_gold and not ("salt" in bad and draw(st.booleans()))):
+        args += opt("--gold", str(_gold_file(draw, tmp, "gold" in bad)))
+    salt = "0x" + "5a" * 32
+    if "salt" in bad:
+        args += opt("--salt", draw(_HEX32_JUNK))
+    elif "commitment" in bad and draw(st.booleans()):
+        args += opt("--salt", salt)
+    if "commitment" in bad:
+        # a well-formed commitment the gold and salt do not open, junk, or no --salt at all
+        args += opt("--commitment", draw(st.one_of(_HEX32_JUNK, st.just("0x" + "00" * 32))))
+    if "addresses" in bad:
+        names = tmp / "names.csv"
+        names.write_text(draw(st.sampled_from(["", "who,what\n", "name,address\nx,0x12\n"])))
+        args += opt("--addresses", str(draw(st.sampled_from([names, tmp / "no.csv", tmp]))))
+    if "method" in bad:
+        args += opt(
+            "--method", draw(s.junk().filter(lambda t: t not in ("majority", "dawid_skene")))
+        )
+    out = tmp / "weights"
+    if "out" in bad:
+        out = tmp / "file.txt"
+        out.write_text("x")
+    args += opt("--out", str(out))
+    if maybe(draw):
+        args.append("--json")
+    return args, None, [tmp]
+
+
+def _arrays(tmp):
+    import numpy as np
+
+    x = np.array([[0.0, 0.0], [0.1, 0.2], [4.0, 4.0], [4.2, 3.9]])
+    y = np.array([0, 0, 1, 1])
+    paths = {}
+    for name, array in (("x", x), ("y", y), ("vx", x + 0.05), ("vy", y)):
+        paths[name] = tmp / f"{name}.npy"
+        np.save(paths[name], array)
+    return paths
+
+
+def _bad_npy(draw, tmp, name):
+    import numpy as np
+
+    path = tmp / f"bad-{name}.npy"
+    kind = draw(st.sampled_from(["missing", "folder", "text", "pickled", "npz", "shape", "nan"]))
+    if kind == "missing":
+        return tmp / "gone.npy"
+    if kind == "folder":
+        return tmp
+    if kind == "text":
+        path.write_bytes(draw(st.binary(max_size=40)))
+    elif kind == "pickled":
+        np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    elif kind == "npz":
+        path = tmp / f"bad-{name}.npz"
+        np.savez(path, a=np.zeros(2))
+    elif kind == "shape":
+        np.save(path, np.zeros((3, 3, 3) if name in ("x", "vx") else (7,)))
+    else:  # labels may be any values: NaN features only
+        np.save(path, np.full((4, 2), np.nan) if name in ("x", "vx") else np.zeros(5))
+    return path
+
+
+def b_value(draw, w, f, tmp):
+    paths = _arrays(tmp)
+    owners = tmp / "owners.csv"
+    owners.write_text("owner\n" + "".join(f"{a}\n" for a in (w.alice, w.alice, w.bob, w.bob)))
+    bad = corrupt(draw, ["x", "y", "vx", "vy", "owners", "hashes", "k", "out"])
+    for name in ("x", "y", "vx", "vy"):
+        if name in bad:
+            paths[name] = _bad_npy(draw, tmp, name)
+    if "owners" in bad:
+        rows = [
+            "",
+            f"{w.alice}\n",
+            f"owner\n{w.alice}\n",
+            "owner\nnobody\n" * 4,
+            "owner\n" + f"0x{'0' * 40}\n" * 4,
+            f"owner\n{w.alice}\n\n{w.bob}\n",
+        ]
+        owners.write_text(draw(st.sampled_from(rows)))  # fmt: skip
+    args = opt("--features", str(paths["x"])) + opt("--labels", str(paths["y"]))
+    args += opt("--val-features", str(paths["vx"])) + opt("--val-labels", str(paths["vy"]))
+    args += opt("--owners", str(owners))
+    hashes = tmp / "hashes.txt"
+    if "hashes" in bad:
+        hashes.write_text(draw(st.sampled_from(["", "ab\n", "zz\nzz\nzz\nzz\n",
+                                                 "ab\n\nab\nab\nab\n"])))  # fmt: skip
+        args += opt("--hashes", str(hashes))
+    elif maybe(draw):
+        hashes.write_text("aa\nbb\ncc\ndd\n")
+        args += opt("--hashes", str(hashes))
+    if "k" in bad:
+        args += opt("--k", draw(st.one_of(s.negative(), st.just("0"), s.junk().filter(
+            lambda t: not _positive_int(t)))))  # fmt: skip
+    out = tmp / "weights"
+    if "out" in bad:
+        out = owners
+    args += opt("--out", str(out))
+    if maybe(draw):
+        args.append("--json")
+    return args, None, [tmp]
+
+
 WITH_TMP = {
     "claim": b_claim, "claimable": b_claimable, "sign_voucher": b_sign_voucher,
     "settle": b_settle, "deploy": b_deploy, "register": b_register, "verify": b_verify,
     "proof": b_proof, "metadata": b_metadata, "audit": b_audit, "custodian": b_custodian,
-    "seal": b_seal, "grant": b_grant, "unseal": b_unseal,
+    "seal": b_seal, "grant": b_grant, "unseal": b_unseal, "labels": b_labels, "value": b_value,
 }  # fmt: skip
 PLAIN = {
     "pay": b_pay, "deposit": b_deposit, "withdraw": b_withdraw, "flow": b_flow, "buy": b_buy,

@@ -9,7 +9,10 @@ from hypothesis import given, settings
 from script_fuzzkit import ALL, assert_clean, assert_refused, examples
 
 # Scripts whose signer is optional or absent: a bad key may not matter to them.
-NO_SIGNER = {"offers", "usage", "verify", "proof", "assets", "audit", "custodian"}
+NO_SIGNER = {"offers", "usage", "verify", "proof", "assets", "audit", "custodian", "labels",
+             "value"}  # fmt: skip
+# Scripts that never connect (files in, files out): --network is accepted and ignored.
+OFFLINE = {"labels", "value"}
 OPTIONAL_SIGNER = {"claimable", "licenses", "dispute"}  # dispute show reads only
 # Scripts whose valid arguments are alice's (TEST::2): the holder of the world's license.
 ALICE_SIGNS = {"sign_voucher", "deposit", "open_channel", "withdraw", "change_signer", "unseal"}
@@ -36,7 +39,12 @@ def valid_args(name, w, tmp):
         folder.mkdir(exist_ok=True)
         (folder / "f.txt").write_text(str(tmp))
         write_key_file(tmp / "grant.key", new_key())
+    if name in OFFLINE:
+        _offline_inputs(name, w, tmp)
     split = ["split", "--key", key, "--threshold", "2", "--count", "3", "--out", tmp / "shares"]
+    value = ["--features", tmp / "x.npy", "--labels", tmp / "y.npy", "--owners", tmp / "owners.csv",
+             "--val-features", tmp / "x.npy", "--val-labels", tmp / "y.npy",
+             "--out", tmp / "weights"]  # fmt: skip
     return {
         "pay": [w.asset, "0.001"],
         "deposit": [w.license, "0.001", "--operator", w.operator],
@@ -68,7 +76,23 @@ def valid_args(name, w, tmp):
         "seal": [folder, "--out", tmp / "sealed", "--key-file", tmp / "seal.key"],
         "grant": [w.license, "--key-file", tmp / "grant.key"],
         "unseal": ["--license", w.license, "--sealed", tmp / "sealed", "--out", tmp / "plain"],
+        "labels": ["score", tmp / "labels.csv", "--csv", "--out", tmp / "weights"],
+        "value": value,
     }.get(name)
+
+
+def _offline_inputs(name, w, tmp):
+    """A four-item campaign (labels) or a four-item dataset of two owners (value)."""
+    if name == "labels":
+        people = [w.publisher, w.alice, w.bob]
+        rows = "".join(f"{i},{p},{'cat' if i % 2 else 'dog'}\n" for i in range(4) for p in people)
+        (tmp / "labels.csv").write_text("item,annotator,label\n" + rows)
+        return
+    import numpy as np
+
+    np.save(tmp / "x.npy", np.array([[0.0, 0.0], [0.1, 0.2], [4.0, 4.0], [4.2, 3.9]]))
+    np.save(tmp / "y.npy", np.array([0, 0, 1, 1]))
+    (tmp / "owners.csv").write_text(f"owner\n{w.alice}\n{w.alice}\n{w.bob}\n{w.bob}\n")
 
 
 def _known(names):
@@ -80,7 +104,8 @@ def _known(names):
 KNOWN = {"pay", "deposit", "withdraw", "flow", "buy", "claim", "claimable", "licenses", "offers",
          "usage", "sign_voucher", "settle", "deploy", "register", "verify", "proof", "metadata",
          "delist", "relist", "assets", "audit", "offer", "open_channel", "change_signer",
-         "earnings", "dispute", "custodian", "seal", "grant", "unseal"}  # fmt: skip
+         "earnings", "dispute", "custodian", "seal", "grant", "unseal", "labels",
+         "value"}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", list(_known(ALL)))
@@ -91,6 +116,10 @@ def test_an_unreachable_network_is_one_error_and_nothing_written(
 ):
     tmp = tmp_path_factory.mktemp(f"net-{name}")
     args = valid_args(name, world, tmp)
+    if name in OFFLINE:  # never connects: the node does not matter
+        outcome = runner(name, *args, account=None, network=network)
+        assert outcome.code == 0 and "Traceback" not in outcome.stderr, outcome.explain()
+        return
     account = 2 if name in ALICE_SIGNS else 0 if name == "deploy" else 1
     outcome = runner(name, *args, account=account, network=network, watch=[tmp, deployments_dir])
     assert_refused(outcome)
