@@ -1,6 +1,6 @@
 """Benchmarks: `make bench` (= `ape run benchmark`). Writes bench/results.json and prints a table.
 
-ape run benchmark [--only gas|tooling|audit|script|gateway|private] ...
+ape run benchmark [--only gas|tooling|audit|script|gateway|private|lifecycle] ...
 """
 
 import sys
@@ -13,7 +13,7 @@ from seedbed.cli.command import command
 # bench/ is a folder of the project, not an installed package: make it importable.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-GROUPS = ("gas", "tooling", "script", "audit", "gateway", "private")
+GROUPS = ("gas", "tooling", "script", "audit", "gateway", "private", "lifecycle")
 
 
 @command()
@@ -65,6 +65,10 @@ def cli(only):
 
         print("private (sealing, streaming a sealed dataset, key release; an anvil of its own)")
         private_bench.run(res, project)
+    if "lifecycle" in groups:
+        from bench import lifecycle
+
+        lifecycle.run(res)
     res.merge_into(RESULTS)
     print()
     print(table(res))

@@ -12,12 +12,12 @@ rm -rf "$logs" && mkdir -p "$logs"
 APE_TEST=(ape test -q -p no:cacheprovider)
 
 # Shard "b": the slow end-to-end folders (the README walkthrough, the installed package, the
-# metering adversary, the vault), then private data one module per session (a seal made in one
-# module's fixtures outlived ape's snapshot revert when the modules shared a session), then
-# the scripts.
+# metering adversary, the vault), then private data and the lifecycle scripts one module per
+# session (a seal made in one module's fixtures outlived ape's snapshot revert when the modules
+# shared a session), then the scripts.
 B_DIRS=(tests/docs tests/api tests/meter tests/vault)
 ignores=()
-for dir in "${B_DIRS[@]}" tests/private tests/scripts; do ignores+=(--ignore="$dir"); done
+for dir in "${B_DIRS[@]}" tests/private tests/lifecycle tests/scripts; do ignores+=(--ignore="$dir"); done
 
 shard() {  # shard NAME COMMAND... ; one line when it ends, its log, its status in NAME.rc
   local name=$1 rc=0
@@ -26,14 +26,16 @@ shard() {  # shard NAME COMMAND... ; one line when it ends, its log, its status 
   echo "$rc" >"$logs/$name.rc"
 }
 
-echo "test: two shards at once (logs in $logs/): a = the rest of tests/; b = ${B_DIRS[*]}, tests/private, tests/scripts"
+echo "test: two shards at once (logs in $logs/): a = the rest of tests/; b = ${B_DIRS[*]}, tests/private, tests/lifecycle, tests/scripts"
 start=$SECONDS
 shard a "${APE_TEST[@]}" tests "${ignores[@]}" &
 a=$!
 slow_then_scripts() {
   local rc=0 module
   "${APE_TEST[@]}" "${B_DIRS[@]}" || rc=1
-  for module in tests/private/test_*.py; do "${APE_TEST[@]}" "$module" || rc=1; done
+  for module in tests/private/test_*.py tests/lifecycle/test_*.py; do
+    "${APE_TEST[@]}" "$module" || rc=1
+  done
   "${APE_TEST[@]}" tests/scripts || rc=1
   return $rc
 }
