@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from seedbed.cli.command import command
+from seedbed.cli.types import BLOCK
 from seedbed.core.errors import InputError
 
 
@@ -36,7 +37,7 @@ def _parse_trees(values: tuple[str, ...]) -> dict[int, str]:
 @command()
 @click.option(
     "--from-block",
-    type=int,
+    type=BLOCK,
     default=None,
     help="First block to read (default: the deployment block). A later block is refused, "
     "not audited in part: every check compares totals since deployment, so a ledger that "

@@ -36,6 +36,7 @@ DURATION = _Parsed("DURATION", parse_duration)
 SCOPES = _Parsed("SCOPES", parse_scopes)
 SHARE = _Parsed("SHARE", parse_share)
 UNITS = _Parsed("UNITS", lambda t: parse_count(t, "a unit count", UINT64_MAX))
+BLOCK = _Parsed("N", lambda t: parse_count(t, "a block number", UINT64_MAX))
 
 
 def _salt(text: str) -> str:

@@ -117,7 +117,8 @@ def test_a_start_after_deployment_or_past_the_head_is_refused_and_writes_nothing
         (head, f"after the deployment block {deployed}"),
         (head + 1, f"--from-block {head + 1} is past the chain head (block {head})"),
         (head + 10**6, "is past the chain head"),
-        (-1, "must be 0 or more"),
+        (-1, "'-1' is not a block number"),
+        ("-0", "'-0' is not a block number"),  # ASCII digits only, as every script reads ids
     ]
     for start, message in cases:
         out = tmp_path / f"from-{start}"
