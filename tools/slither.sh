@@ -104,6 +104,7 @@ ACCEPTED = {
     ("incorrect-equality", "RoyaltyVault.claim"),
     ("incorrect-equality", "RoyaltyVault.claimBatch"),
     ("incorrect-equality", "RoyaltyVault.pay"),
+    ("incorrect-equality", "LabelCampaigns._pull"),
     ("uninitialized-local", "AssetRegistry.register"),
     ("uninitialized-local", "RoyaltyVault.pay"),
     ("unused-return", "LicenseToken._payVault"),
