@@ -18,8 +18,7 @@ from pathlib import Path
 import click
 from ape.cli.options import verbosity_option
 
-from seedbed.cli.command import SeedbedCommand
-from seedbed.cli.errors import exit_with
+from seedbed.cli.command import SeedbedCommand, SeedbedGroup
 from seedbed.cli.options import json_option
 from seedbed.cli.types import ASSET_ID
 from seedbed.core.errors import InputError
@@ -43,38 +42,7 @@ class Count(click.ParamType):
 COUNT = Count()
 
 
-class CustodianGroup(click.Group):
-    """The subcommands, each a SeedbedCommand; a mistake in the group's own arguments (no
-    subcommand, an unknown one) is one `error:` line too."""
-
-    def make_context(self, info_name, args, parent=None, **extra):
-        own = {o for p in self.params for o in getattr(p, "opts", ())} | {"--help", "-h"}
-        if not args or (args[0].startswith("-") and args[0].split("=")[0] not in own):
-            exit_with(
-                InputError(
-                    f"Name a subcommand first: ape run {info_name or 'custodian'} "
-                    f"{'|'.join(self.commands)} ... (--help for each)."
-                )
-            )
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.exceptions.Exit:
-            raise
-        except click.ClickException as err:
-            exit_with(InputError(" ".join(err.format_message().split())))
-        raise AssertionError("unreachable")
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except (SystemExit, click.exceptions.Exit, click.Abort):
-            raise
-        except click.ClickException as err:
-            exit_with(InputError(" ".join(err.format_message().split())))
-        return None
-
-
-@click.group(cls=CustodianGroup)
+@click.group(cls=SeedbedGroup, name="custodian")
 def cli():
     """Key custodians: split a dataset key k-of-n (split), run one custodian (serve)."""
 

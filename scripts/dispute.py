@@ -40,8 +40,7 @@ from pathlib import Path
 import click
 from ape.cli.options import verbosity_option
 
-from seedbed.cli.command import SeedbedCommand
-from seedbed.cli.errors import exit_with
+from seedbed.cli.command import SeedbedCommand, SeedbedGroup
 from seedbed.cli.options import json_option, signer_option
 from seedbed.cli.types import ASSET_ID
 from seedbed.core.errors import InputError
@@ -67,38 +66,7 @@ class DisputeId(click.ParamType):
 DISPUTE_ID = DisputeId()
 
 
-class DisputeGroup(click.Group):
-    """The subcommands, each a SeedbedCommand; a mistake in the group's own arguments (no
-    subcommand, an unknown one) is one `error:` line too."""
-
-    def make_context(self, info_name, args, parent=None, **extra):
-        own = {o for p in self.params for o in getattr(p, "opts", ())} | {"--help", "-h"}
-        if not args or (args[0].startswith("-") and args[0].split("=")[0] not in own):
-            exit_with(
-                InputError(
-                    f"Name a subcommand first: ape run {info_name or 'dispute'} "
-                    f"{'|'.join(self.commands)} ... (--help for each)."
-                )
-            )
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.exceptions.Exit:
-            raise
-        except click.ClickException as err:
-            exit_with(InputError(" ".join(err.format_message().split())))
-        raise AssertionError("unreachable")
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except (SystemExit, click.exceptions.Exit, click.Abort):
-            raise
-        except click.ClickException as err:
-            exit_with(InputError(" ".join(err.format_message().split())))
-        return None
-
-
-@click.group(cls=DisputeGroup)
+@click.group(cls=SeedbedGroup, name="dispute")
 def cli():
     """Disputes over assets: open, answer, contest, resolve, rule, lapse, release, withdraw,
     show (see each one's --help)."""
