@@ -27,7 +27,6 @@ import json
 import os
 import secrets
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -177,20 +176,7 @@ def read_key_file(path: str | os.PathLike[str]) -> bytes:
 
 
 def _write_private(target: Path, data: bytes) -> None:
-    # write_atomic makes files 0644; a key must never be readable by others, even briefly.
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as err:
-        raise InputError(f"Cannot write {target}: {err.strerror or err}.") from err
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, data, mode=0o600)  # a key is never readable by others, even briefly
 
 
 # -- the format --------------------------------------------------------------------------------

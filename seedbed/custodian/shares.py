@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from seedbed.core import shamir
+from seedbed.core.atomic import write_atomic
 from seedbed.core.errors import InputError
 from seedbed.core.sealed import key_check, read_key_file
 
@@ -162,23 +162,8 @@ def read_share(path: str | os.PathLike[str], *, private: bool = False) -> ShareF
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically with mode 0600 from the first byte (mkstemp's)."""
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise InputError(f"cannot write {path}: {err.strerror or err}.") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Write `data` to `path` atomically with mode 0600 from the first byte."""
+    write_atomic(path, data, mode=0o600)
 
 
 def _read_json(source: Path, what: str) -> Any:
