@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {IArbiter} from "../interfaces/IArbiter.sol";
 import {IAssetRegistry} from "../interfaces/IAssetRegistry.sol";
 import {ILabelCampaigns} from "../interfaces/ILabelCampaigns.sol";
 import {SeedbedMerkle} from "./libraries/SeedbedMerkle.sol";
@@ -15,8 +16,10 @@ import {SeedbedMerkle} from "./libraries/SeedbedMerkle.sol";
 /// the first post: every call is O(1), whatever the number of annotators.
 /// Conservation, per campaign: pool = Σ claims + refund, to the wei (each share rounds down;
 /// the dust, less than one wei per claimant, is in the refund); a bond is returned whole, or
-/// split challenger + requester with nothing left over.
-/// @dev No receive(): plain ETH transfers revert. No owner, no upgrade path.
+/// split challenger + requester with nothing left over; a dispute's two bonds go whole to
+/// one side (or back to each on a lapse).
+/// @dev No receive(): plain ETH transfers revert. No owner, no upgrade path; the arbiter is
+/// immutable, as the court's.
 contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -24,6 +27,7 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
     uint8 internal constant OPEN = 1;
     uint8 internal constant POSTED = 2;
     uint8 internal constant FINISHED = 3;
+    uint8 internal constant DISPUTED = 4;
 
     /// @notice The longest challenge or claim window, so no pool or bond is locked for years
     /// by a typo.
@@ -36,6 +40,13 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
     /// @notice Gas forwarded to the requester and the operator by `finish`, so neither can
     /// block the other's payout; a payout that fails is credited (withdrawCredit).
     uint256 public constant PAYOUT_GAS = 100_000;
+    /// @dev Gas kept beyond a capped call's cap × 64/63, for the bookkeeping after it.
+    uint256 internal constant GAS_MARGIN = 20_000;
+
+    /// @inheritdoc ILabelCampaigns
+    IArbiter public immutable ARBITER;
+    /// @inheritdoc ILabelCampaigns
+    uint32 public immutable RULING_TIMEOUT;
 
     /// @dev keccak(abi.encode(paramsHash, resultRoot)) and keccak(abi.encode(reportHash,
     /// goldRoot)) of the standing (or last) result. A claim checks its parameters and its
@@ -57,6 +68,14 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
     mapping(uint256 key => uint256 bits) internal _claimedBits;
     /// @inheritdoc ILabelCampaigns
     mapping(address account => mapping(address currency => uint256)) public credit;
+    mapping(uint256 id => bytes32) internal revealedGold;
+    mapping(uint256 id => DisputeCase) internal _cases;
+
+    constructor(IArbiter arbiter, uint32 rulingTimeout) {
+        if (address(arbiter) == address(0) || rulingTimeout == 0) revert CampaignBadDeployment();
+        ARBITER = arbiter;
+        RULING_TIMEOUT = rulingTimeout;
+    }
 
     /*//////////////////////////////////////////////////////////////
                                 LIFECYCLE
@@ -68,13 +87,28 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
         _checkTerms(params);
         // Interaction first, to measure what arrived (fee-on-transfer tokens); the guard keeps
         // the token from re-entering.
-        uint256 pool = _pull(params.currency, params.pool, type(uint112).max);
+        uint256 pool = _pull(params.currency, params.pool, type(uint112).max, 0);
         Campaign memory p = params;
         p.pool = pool;
         id = ++campaignCount;
         paramsHash[id] = keccak256(abi.encode(p));
-        _states[id] = State({status: OPEN, postedAt: 0, bond: 0, remaining: uint112(pool)});
+        _states[id] = State({status: OPEN, opensAt: 0, bond: 0, remaining: uint112(pool)});
         emit CampaignCreated(id, msg.sender, p.operator, p);
+    }
+
+    /// @inheritdoc ILabelCampaigns
+    function revealGold(uint256 id, Campaign calldata params, bytes32 goldSalt, bytes32 goldRoot)
+        external
+        nonReentrant
+    {
+        _checkParams(id, params);
+        _requireStatus(id, _states[id].status, OPEN);
+        bytes32 earlier = revealedGold[id];
+        if (earlier != bytes32(0)) revert CampaignGoldAlreadyRevealed(id, earlier, goldRoot);
+        if (goldRoot == bytes32(0)) revert CampaignBadParams(3, 0);
+        _checkGold(id, params, goldSalt, goldRoot);
+        revealedGold[id] = goldRoot;
+        emit GoldRevealed(id, msg.sender, goldRoot, goldSalt);
     }
 
     /// @inheritdoc ILabelCampaigns
@@ -91,11 +125,19 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
         if (msg.sender != params.operator) revert CampaignNotOperator(id, msg.sender, params.operator);
         if (s.status != OPEN) revert CampaignWrongStatus(id, s.status, OPEN);
         if (block.timestamp > params.postBy) revert CampaignPostDeadlinePassed(id, params.postBy, block.timestamp);
-        bytes32 revealed = keccak256(abi.encodePacked(goldSalt, goldRoot));
-        if (revealed != params.goldCommitment) revert CampaignGoldRevealMismatch(id, params.goldCommitment, revealed);
+        bytes32 earlier = revealedGold[id];
+        if (earlier != bytes32(0)) {
+            if (goldRoot != earlier) revert CampaignGoldAlreadyRevealed(id, earlier, goldRoot);
+            goldSalt = bytes32(0);
+        } else if (goldRoot != bytes32(0)) {
+            _checkGold(id, params, goldSalt, goldRoot);
+        } else {
+            goldSalt = bytes32(0); // no gold: scored without it, as the report must say
+        }
         (bytes32 root, uint96 total) = _rootOf(top);
-        uint256 bond = _pull(params.currency, params.bond, type(uint96).max);
-        _states[id] = State({status: POSTED, postedAt: uint40(block.timestamp), bond: uint96(bond), remaining: s.remaining});
+        uint256 bond = _pull(params.currency, params.bond, type(uint96).max, 0);
+        uint256 opensAt = block.timestamp + params.challengeWindow;
+        _states[id] = State({status: POSTED, opensAt: uint40(opensAt), bond: uint96(bond), remaining: s.remaining});
         _results[id] = Result(_key(h, root), _key(reportHash, goldRoot));
         emit ResultPosted(id, root, total, reportHash, goldRoot, goldSalt, bond);
     }
@@ -108,8 +150,7 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
         bytes32 h = _checkParams(id, params);
         State memory s = _states[id];
         _requireStatus(id, s.status, POSTED);
-        uint256 end = uint256(s.postedAt) + params.challengeWindow;
-        if (block.timestamp > end) revert CampaignChallengeWindowOver(id, end);
+        if (block.timestamp > s.opensAt) revert CampaignChallengeWindowOver(id, s.opensAt);
         if (report.length < 64) revert CampaignReportTooShort(report.length);
         bytes32 reportHash = keccak256(report);
         Result memory r = _results[id];
@@ -124,12 +165,75 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
         uint256 bond = s.bond;
         uint256 toChallenger = bond / 2;
         uint256 toRequester = bond - toChallenger;
-        _states[id] = State({status: OPEN, postedAt: 0, bond: 0, remaining: s.remaining});
+        _states[id] = State({status: OPEN, opensAt: 0, bond: 0, remaining: s.remaining});
         emit ResultSlashed(id, msg.sender, bond, toChallenger, toRequester);
         _credit(params.requester, params.currency, toRequester);
         if (toChallenger != 0 && !_send(params.currency, msg.sender, toChallenger, gasleft())) {
             revert CampaignTransferFailed(params.currency, msg.sender, toChallenger);
         }
+    }
+
+    /// @inheritdoc ILabelCampaigns
+    function dispute(uint256 id, Campaign calldata params, bytes32 evidenceHash) external payable nonReentrant {
+        _checkParams(id, params);
+        State memory s = _states[id];
+        _requireStatus(id, s.status, POSTED);
+        if (block.timestamp > s.opensAt) revert CampaignChallengeWindowOver(id, s.opensAt);
+        uint256 fee = ARBITER.rulingFee();
+        uint256 bond = _pull(params.currency, params.bond, type(uint96).max, fee);
+        _states[id].status = DISPUTED;
+        _cases[id] = DisputeCase({
+            claimant: msg.sender,
+            bond: uint96(bond),
+            operator: params.operator,
+            openedAt: uint40(block.timestamp),
+            currency: params.currency
+        });
+        emit ResultDisputed(id, msg.sender, bond, fee, evidenceHash);
+        // Effects first: an arbiter may rule from inside the call (`rule` is not behind the
+        // guard). One that refuses undoes the dispute; nothing is locked.
+        uint256 before = gasleft();
+        try ARBITER.requestRuling{value: fee}(id, evidenceHash) {}
+        catch {
+            // Starving the call of gas must not pass for a refusal (as the court's).
+            if (gasleft() <= before / 63) revert CampaignGasTooLow(before, gasleft());
+            revert CampaignArbiterRefused(id);
+        }
+    }
+
+    /// @inheritdoc ILabelCampaigns
+    /// @dev Not behind the guard, so an arbiter may rule inside requestRuling: it touches only
+    /// this campaign's state and credits, and makes no call.
+    function rule(uint256 id, bool upheld) external {
+        if (msg.sender != address(ARBITER)) revert CampaignNotArbiter(msg.sender, address(ARBITER));
+        State memory s = _states[id];
+        _requireStatus(id, s.status, DISPUTED);
+        DisputeCase memory c = _cases[id];
+        delete _cases[id];
+        if (upheld) {
+            // The result is void: the claimant takes both bonds, the operator may post again.
+            uint256 amount = uint256(c.bond) + s.bond;
+            _states[id] = State({status: OPEN, opensAt: 0, bond: 0, remaining: s.remaining});
+            emit DisputeRuled(id, true, c.claimant, amount);
+            _credit(c.claimant, c.currency, amount);
+        } else {
+            _states[id] = State({status: POSTED, opensAt: uint40(block.timestamp), bond: s.bond, remaining: s.remaining});
+            emit DisputeRuled(id, false, c.operator, c.bond);
+            _credit(c.operator, c.currency, c.bond);
+        }
+    }
+
+    /// @inheritdoc ILabelCampaigns
+    function lapse(uint256 id) external nonReentrant {
+        State memory s = _states[id];
+        _requireStatus(id, s.status, DISPUTED);
+        DisputeCase memory c = _cases[id];
+        uint256 at = uint256(c.openedAt) + RULING_TIMEOUT;
+        if (block.timestamp <= at) revert CampaignRulingPending(id, at + 1);
+        delete _cases[id];
+        _states[id] = State({status: POSTED, opensAt: uint40(block.timestamp), bond: s.bond, remaining: s.remaining});
+        emit DisputeLapsed(id, c.claimant, c.bond);
+        _credit(c.claimant, c.currency, c.bond);
     }
 
     /// @inheritdoc ILabelCampaigns
@@ -140,20 +244,24 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
         uint96 weight,
         IAssetRegistry.SumNode[] calldata proof
     ) external nonReentrant returns (uint256 amount) {
-        State storage st = _states[id];
-        State memory s = st;
-        amount = _share(id, params, s, account, weight, proof);
-        uint256 key = _bitsKey(id, account);
-        uint256 word = _claimedBits[key];
-        uint256 bit = 1 << (id & 0xff);
-        if (word & bit != 0) revert CampaignAlreadyClaimed(id, account);
-        if (amount == 0) revert CampaignNothingToClaim(id, account, weight);
-        _claimedBits[key] = word | bit;
-        st.remaining = uint112(s.remaining - amount); // Σ shares ≤ pool: never below 0
-        emit Claimed(id, account, amount, weight);
+        amount = _claim(id, params, account, weight, proof);
         if (!_send(params.currency, account, amount, gasleft())) {
             revert CampaignTransferFailed(params.currency, account, amount);
         }
+    }
+
+    /// @inheritdoc ILabelCampaigns
+    function claimTo(
+        uint256 id,
+        Campaign calldata params,
+        uint96 weight,
+        IAssetRegistry.SumNode[] calldata proof,
+        address to
+    ) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert CampaignZeroRecipient();
+        amount = _claim(id, params, msg.sender, weight, proof);
+        emit ClaimedTo(id, msg.sender, to, amount);
+        if (!_send(params.currency, to, amount, gasleft())) revert CampaignTransferFailed(params.currency, to, amount);
     }
 
     /// @inheritdoc ILabelCampaigns
@@ -175,6 +283,7 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
             _setClaimed(id, r.account, true);
             s.remaining = uint112(s.remaining - amount);
             _states[id].remaining = s.remaining;
+            _requireGas(BATCH_ETH_GAS);
             if (_send(currency, r.account, amount, BATCH_ETH_GAS)) {
                 amounts[i] = amount;
                 emit Claimed(id, r.account, amount, r.weight);
@@ -197,30 +306,29 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
         State memory s = _states[id];
         bool posted = s.status == POSTED;
         if (posted) {
-            uint256 end = uint256(s.postedAt) + params.challengeWindow + params.claimWindow;
+            uint256 end = uint256(s.opensAt) + params.claimWindow;
             if (block.timestamp <= end) revert CampaignNotOver(id, end + 1);
         } else if (s.status == OPEN) {
             if (block.timestamp <= params.postBy) revert CampaignNotOver(id, uint256(params.postBy) + 1);
         } else {
-            revert CampaignWrongStatus(id, s.status, POSTED);
+            revert CampaignWrongStatus(id, s.status, POSTED); // finished, or disputed
         }
         refund = s.remaining;
         bondReturned = s.bond; // 0 while open: a slashed bond was paid out then
-        _states[id] = State({status: FINISHED, postedAt: s.postedAt, bond: 0, remaining: 0});
+        _states[id] = State({status: FINISHED, opensAt: s.opensAt, bond: 0, remaining: 0});
         emit Finished(id, refund, bondReturned, posted);
         _payOut(params.currency, params.requester, refund);
         _payOut(params.currency, params.operator, bondReturned);
     }
 
     /// @inheritdoc ILabelCampaigns
-    function withdrawCredit(address currency) external nonReentrant returns (uint256 amount) {
+    function withdrawCredit(address currency, address to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert CampaignZeroRecipient();
         amount = credit[msg.sender][currency];
         if (amount == 0) revert CampaignNoCredit(msg.sender, currency);
         credit[msg.sender][currency] = 0;
-        emit CreditWithdrawn(msg.sender, currency, amount);
-        if (!_send(currency, msg.sender, amount, gasleft())) {
-            revert CampaignTransferFailed(currency, msg.sender, amount);
-        }
+        emit CreditWithdrawn(msg.sender, currency, amount, to);
+        if (!_send(currency, to, amount, gasleft())) revert CampaignTransferFailed(currency, to, amount);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -236,6 +344,7 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
     function state(uint256 id) external view returns (State memory) {
         return _states[id];
     }
+
 
     /// @inheritdoc ILabelCampaigns
     function claimed(uint256 id, address account) external view returns (bool) {
@@ -328,13 +437,49 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
         if (status != required) revert CampaignWrongStatus(id, status, required);
     }
 
+    /// @dev keccak256(goldSalt ‖ goldRoot) must be the commitment.
+    function _checkGold(uint256 id, Campaign calldata params, bytes32 goldSalt, bytes32 goldRoot) internal pure {
+        bytes32 revealed = keccak256(abi.encodePacked(goldSalt, goldRoot));
+        if (revealed != params.goldCommitment) revert CampaignGoldRevealMismatch(id, params.goldCommitment, revealed);
+    }
+
+    /// @dev Books `account`'s claim (flag, remaining) and returns its share, for the caller to send.
+    function _claim(
+        uint256 id,
+        Campaign calldata params,
+        address account,
+        uint96 weight,
+        IAssetRegistry.SumNode[] calldata proof
+    ) internal returns (uint256 amount) {
+        State storage st = _states[id];
+        State memory s = st;
+        amount = _share(id, params, s, account, weight, proof);
+        uint256 key = _bitsKey(id, account);
+        uint256 word = _claimedBits[key];
+        uint256 bit = 1 << (id & 0xff);
+        if (word & bit != 0) revert CampaignAlreadyClaimed(id, account);
+        if (amount == 0) revert CampaignNothingToClaim(id, account, weight);
+        _claimedBits[key] = word | bit;
+        st.remaining = uint112(s.remaining - amount); // Σ shares ≤ pool: never below 0
+        emit Claimed(id, account, amount, weight);
+    }
+
+    /// @dev A capped call gets at most 63/64 of what is left: refuse to start one that would
+    /// get less than its cap.
+    function _requireGas(uint256 cap) internal view {
+        uint256 needed = cap * 64 / 63 + GAS_MARGIN;
+        if (gasleft() < needed) revert CampaignGasTooLow(needed, gasleft());
+    }
+
     function _checkTerms(Campaign calldata p) internal view {
         if (p.operator == address(0)) revert CampaignBadParams(1, 0);
         if (p.itemsRoot == bytes32(0)) revert CampaignBadParams(2, 0);
         if (p.goldCommitment == bytes32(0)) revert CampaignBadParams(3, 0);
         if (p.pool == 0 || p.pool > type(uint112).max) revert CampaignBadParams(4, p.pool);
         if (p.bond == 0 || p.bond > type(uint96).max) revert CampaignBadParams(5, p.bond);
-        if (p.postBy <= block.timestamp) revert CampaignBadParams(6, p.postBy);
+        if (p.postBy <= block.timestamp || p.postBy > block.timestamp + MAX_WINDOW) {
+            revert CampaignBadParams(6, p.postBy);
+        }
         if (p.challengeWindow == 0 || p.challengeWindow > MAX_WINDOW) revert CampaignBadParams(7, p.challengeWindow);
         if (p.claimWindow == 0 || p.claimWindow > MAX_WINDOW) revert CampaignBadParams(8, p.claimWindow);
     }
@@ -360,7 +505,7 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
         // The parameters are the campaign's: uint40 + 2 × uint32 and pool (< 2^112) × weight
         // (< 2^96) cannot overflow.
         unchecked {
-            uint256 opens = uint256(s.postedAt) + params.challengeWindow;
+            uint256 opens = s.opensAt;
             if (block.timestamp <= opens) revert CampaignClaimsNotOpen(id, opens + 1);
             uint256 ends = opens + params.claimWindow;
             if (block.timestamp > ends) revert CampaignClaimsClosed(id, ends);
@@ -406,14 +551,14 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
         return (SeedbedMerkle.contributorLeaf(address(uint160(raw)), uint96(sum)), uint96(sum));
     }
 
-    /// @dev Takes `amount` from the caller: ETH must come as msg.value; an ERC-20 is pulled and
-    /// what arrived (1 .. max) is returned.
-    function _pull(address currency, uint256 amount, uint256 max) internal returns (uint256 received) {
+    /// @dev Takes `amount` from the caller, plus `ethFee` in ETH: ETH must come as msg.value; an
+    /// ERC-20 is pulled and what arrived (1 .. max) is returned.
+    function _pull(address currency, uint256 amount, uint256 max, uint256 ethFee) internal returns (uint256 received) {
         if (currency == ETH) {
-            if (msg.value != amount) revert CampaignWrongValue(msg.value, amount);
+            if (msg.value != amount + ethFee) revert CampaignWrongValue(msg.value, amount + ethFee);
             return amount;
         }
-        if (msg.value != 0) revert CampaignWrongValue(msg.value, 0);
+        if (msg.value != ethFee) revert CampaignWrongValue(msg.value, ethFee);
         IERC20 token = IERC20(currency);
         uint256 before = token.balanceOf(address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);
@@ -424,6 +569,7 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
     /// @dev Sends with a gas cap; what cannot be sent becomes the account's credit.
     function _payOut(address currency, address to, uint256 amount) internal {
         if (amount == 0) return;
+        _requireGas(PAYOUT_GAS);
         if (!_send(currency, to, amount, PAYOUT_GAS)) _credit(to, currency, amount);
     }
 

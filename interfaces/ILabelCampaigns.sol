@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IArbiter} from "./IArbiter.sol";
 import {IAssetRegistry} from "./IAssetRegistry.sol";
 
 /// @title Seedbed labeling campaigns
 /// @notice A requester escrows a reward pool (ETH, currency = address(0), or an ERC-20) for
 /// labeling a set of items and commits to salted gold answers. A bonded operator posts the
 /// result as a contributors Merkle-sum root (Seedbed's contributor-tree encoding, the
-/// registry's `top` preimage), revealing the gold root. During the challenge window anyone can
-/// prove that the published report contradicts the posted result (its 64-byte header names
-/// another root or gold root): the bond is slashed and the operator may post again before
-/// `postBy`. Then each annotator or reviewer claims `pool × weight / totalWeight` once, with the
-/// same proof as the vault; after the claim window `finish` returns the unspent pool to the
-/// requester and the bond to the operator.
+/// registry's `top` preimage) with the gold root, which anyone holding the salt (the requester,
+/// usually) may also reveal on chain beforehand (`revealGold`): the operator never needs the
+/// requester to post. During the challenge window anyone can prove that the published report
+/// contradicts the posted result (its 64-byte header names another root or gold root): the
+/// bond is slashed and the operator may post again before `postBy`; any other objection (the
+/// weights do not follow from the labels, the operator paid itself) is a `dispute`, bonded
+/// like the result and decided by the deployment's arbiter (IArbiter, as the court's). Then
+/// each annotator or reviewer claims `pool × weight / totalWeight` once, with the same proof as
+/// the vault; after the claim window `finish` returns the unspent pool to the requester and the
+/// bond to the operator.
 ///
 /// The report: the off-chain quality report is published as 64 bytes,
 /// `abi.encode(bytes32 resultRoot, bytes32 goldRoot)`, followed by its JSON; `reportHash` is
@@ -34,10 +39,12 @@ interface ILabelCampaigns {
     /// @param pool The reward pool: what arrived at creation (less than what was sent for a
     /// fee-on-transfer token; CampaignCreated logs it). At most 2^112 − 1.
     /// @param itemsRoot Merkle root of the item ids to label (not checked on chain).
-    /// @param goldCommitment keccak256(goldSalt ‖ goldRoot), revealed with the result.
+    /// @param goldCommitment keccak256(goldSalt ‖ goldRoot), revealed by revealGold or with the
+    /// result.
     /// @param operator The only account that may post the result.
     /// @param bond What the operator deposits with each result post. At most 2^96 − 1.
-    /// @param postBy The last unix time at which a result may be posted.
+    /// @param postBy The last unix time at which a result may be posted (within MAX_WINDOW of
+    /// creation).
     /// @param challengeWindow Seconds after a post during which it can be challenged.
     /// @param claimWindow Seconds after the challenge window during which shares are claimed.
     struct Campaign {
@@ -54,13 +61,16 @@ interface ILabelCampaigns {
     }
 
     /// @notice A campaign's stored state, in one slot.
-    /// @param status 0 = none, 1 = open (no result standing), 2 = posted, 3 = finished.
-    /// @param postedAt When the standing result was posted (0 while open).
+    /// @param status 0 = none, 1 = open (no result standing), 2 = posted, 3 = finished,
+    /// 4 = disputed (at the arbiter).
+    /// @param opensAt The end of the standing result's challenge window: claims open after it
+    /// (post time + challengeWindow; the time of the ruling or lapse that let a disputed result
+    /// stand). 0 while open.
     /// @param bond The bond held for the standing result (what arrived), 0 when none.
     /// @param remaining The pool not yet claimed (what `finish` returns).
     struct State {
         uint8 status;
-        uint40 postedAt;
+        uint40 opensAt;
         uint96 bond;
         uint112 remaining;
     }
@@ -72,12 +82,45 @@ interface ILabelCampaigns {
         IAssetRegistry.SumNode[] proof;
     }
 
+    /// @notice A standing result's dispute (status 4): who disputed, with what bond (what
+    /// arrived, in the campaign's currency), against which operator, since when.
+    struct DisputeCase {
+        address claimant;
+        uint96 bond;
+        address operator;
+        uint40 openedAt;
+        address currency;
+    }
+
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
     //////////////////////////////////////////////////////////////*/
 
     /// @notice No campaign has this id.
     error CampaignUnknown(uint256 id);
+
+    /// @notice The constructor's arbiter is address(0) or its ruling timeout 0.
+    error CampaignBadDeployment();
+
+    /// @notice The gold was revealed already (revealGold), or the post names another gold root
+    /// than the revealed one.
+    error CampaignGoldAlreadyRevealed(uint256 id, bytes32 revealed, bytes32 given);
+
+    /// @notice The arbiter refused the case (its requestRuling reverted): nothing changed.
+    error CampaignArbiterRefused(uint256 id);
+
+    /// @notice Only the deployment's arbiter rules.
+    error CampaignNotArbiter(address caller, address arbiter);
+
+    /// @notice The arbiter's ruling time has not run out yet: lapse from `at`.
+    error CampaignRulingPending(uint256 id, uint256 at);
+
+    /// @notice Too little gas left to give a capped payout its cap: a caller cannot make a
+    /// payout fail (and be credited or skipped) by starving it.
+    error CampaignGasTooLow(uint256 needed, uint256 left);
+
+    /// @notice `to` is address(0).
+    error CampaignZeroRecipient();
 
     /// @notice The parameters passed do not hash to the campaign's.
     /// @param id The campaign.
@@ -184,13 +227,18 @@ interface ILabelCampaigns {
         uint256 indexed id, address indexed requester, address indexed operator, Campaign params
     );
 
-    /// @notice The operator posted a result with its bond and revealed the gold root.
+    /// @notice The gold answers' root was revealed before the result (by anyone holding the
+    /// salt): every post must carry it.
+    event GoldRevealed(uint256 indexed id, address indexed by, bytes32 goldRoot, bytes32 goldSalt);
+
+    /// @notice The operator posted a result with its bond and the gold root (0 when the gold
+    /// was never revealed: the result was scored without it, as its report says).
     /// @param id The campaign.
     /// @param resultRoot Root of the contributors Merkle-sum tree of the result.
     /// @param totalWeight Its total weight (from its preimage).
     /// @param reportHash keccak256 of the published report (64-byte header ‖ JSON).
-    /// @param goldRoot The revealed gold root.
-    /// @param goldSalt The revealed salt: keccak256(goldSalt ‖ goldRoot) = goldCommitment.
+    /// @param goldRoot The gold root (0: none revealed).
+    /// @param goldSalt The salt, when revealed with this post; 0 when revealed before or none.
     /// @param bond What arrived as the bond.
     event ResultPosted(
         uint256 indexed id,
@@ -209,8 +257,25 @@ interface ILabelCampaigns {
         uint256 indexed id, address indexed challenger, uint256 bond, uint256 toChallenger, uint256 toRequester
     );
 
+    /// @notice A standing result was disputed: it is at the arbiter, claims wait.
+    event ResultDisputed(
+        uint256 indexed id, address indexed claimant, uint256 bond, uint256 fee, bytes32 evidenceHash
+    );
+
+    /// @notice The arbiter ruled. Upheld: the result is void and the campaign open again; the
+    /// claimant is credited its bond and the operator's. Dismissed: the result stands, claims
+    /// open from now, the operator is credited the claimant's bond.
+    event DisputeRuled(uint256 indexed id, bool upheld, address indexed credited, uint256 amount);
+
+    /// @notice The arbiter did not rule in time: the result stands, claims open from now, the
+    /// claimant's bond is credited back to it.
+    event DisputeLapsed(uint256 indexed id, address indexed claimant, uint256 bondReturned);
+
     /// @notice An annotator's (or reviewer's) share was paid.
     event Claimed(uint256 indexed id, address indexed account, uint256 amount, uint96 weight);
+
+    /// @notice An account's share was paid to another address of its choosing (claimTo).
+    event ClaimedTo(uint256 indexed id, address indexed account, address indexed to, uint256 amount);
 
     /// @notice A claim of a batch could not be sent; nothing was booked (the account may
     /// claim again alone).
@@ -220,12 +285,12 @@ interface ILabelCampaigns {
     /// (0 when no result stands). `posted` tells whether a result stood.
     event Finished(uint256 indexed id, uint256 refund, uint256 bondReturned, bool posted);
 
-    /// @notice A payout of `finish` or a slash could not be sent, or was the requester's half
-    /// of a bond: it is the account's to take with withdrawCredit.
+    /// @notice A payout of `finish` could not be sent, or was the requester's half of a
+    /// slashed bond, or a dispute's bonds: it is the account's to take with withdrawCredit.
     event Credited(address indexed account, address indexed currency, uint256 amount);
 
-    /// @notice An account took its credit.
-    event CreditWithdrawn(address indexed account, address indexed currency, uint256 amount);
+    /// @notice An account took its credit, sent to `to`.
+    event CreditWithdrawn(address indexed account, address indexed currency, uint256 amount, address to);
 
     /*//////////////////////////////////////////////////////////////
                                 MUTATIONS
@@ -237,8 +302,14 @@ interface ILabelCampaigns {
     /// @return id The new campaign's id, one above the previous one.
     function create(Campaign calldata params) external payable returns (uint256 id);
 
+    /// @notice Reveals the gold root (anyone holding the salt, while open), so that every post
+    /// must carry it.
+    function revealGold(uint256 id, Campaign calldata params, bytes32 goldSalt, bytes32 goldRoot) external;
+
     /// @notice Posts the result (the operator only, while open, by postBy) with the bond
-    /// (`msg.value == bond` for ETH, else pulled) and reveals the gold root.
+    /// (`msg.value == bond` for ETH, else pulled). The gold root: the revealed one if revealGold
+    /// was called (goldSalt is then ignored); else revealed here with its salt; else 0, a
+    /// result scored without gold (disputable like any other).
     /// @param top The result root's preimage, as the registry's `register` takes it: the
     /// root's two children, or for one contributor `(bytes32(uint160(account)), weight)`.
     function postResult(
@@ -258,6 +329,19 @@ interface ILabelCampaigns {
     function challengeReport(uint256 id, Campaign calldata params, bytes calldata report, bytes32 goldRoot)
         external;
 
+    /// @notice Disputes the standing result during its challenge window (anyone): deposits a
+    /// bond of `params.bond` in the campaign's currency (ETH: `msg.value == bond + fee`; an
+    /// ERC-20: pulled, `msg.value == fee`) and sends the case with the arbiter's `rulingFee()`
+    /// to the arbiter, which answers with `rule`. Claims wait for the ruling.
+    /// @param evidenceHash The claimant's evidence (e.g. keccak256 of its recomputed report).
+    function dispute(uint256 id, Campaign calldata params, bytes32 evidenceHash) external payable;
+
+    /// @notice The arbiter's answer to a dispute (the arbiter only, once).
+    function rule(uint256 id, bool upheld) external;
+
+    /// @notice Ends a dispute the arbiter left unanswered for RULING_TIMEOUT (anyone).
+    function lapse(uint256 id) external;
+
     /// @notice Pays `account` its share `pool × weight / totalWeight` (rounded down), once,
     /// after the challenge window and within the claim window. Anyone may send it.
     /// @return amount What was sent.
@@ -267,6 +351,16 @@ interface ILabelCampaigns {
         address account,
         uint96 weight,
         IAssetRegistry.SumNode[] calldata proof
+    ) external returns (uint256 amount);
+
+    /// @notice The caller's share, as `claim`, sent to `to` (a contract wallet that cannot
+    /// receive, a cold address).
+    function claimTo(
+        uint256 id,
+        Campaign calldata params,
+        uint96 weight,
+        IAssetRegistry.SumNode[] calldata proof,
+        address to
     ) external returns (uint256 amount);
 
     /// @notice Several claims of one campaign. An account that claimed already, or whose share
@@ -284,13 +378,25 @@ interface ILabelCampaigns {
     /// @return bondReturned What went to the operator.
     function finish(uint256 id, Campaign calldata params) external returns (uint256 refund, uint256 bondReturned);
 
-    /// @notice Sends the caller its credit in `currency`.
+    /// @notice Sends the caller's credit in `currency` to `to`.
     /// @return amount What was sent.
-    function withdrawCredit(address currency) external returns (uint256 amount);
+    function withdrawCredit(address currency, address to) external returns (uint256 amount);
 
     /*//////////////////////////////////////////////////////////////
                                   VIEWS
     //////////////////////////////////////////////////////////////*/
+
+    /// @notice The arbiter of disputes, fixed at deployment.
+    function ARBITER() external view returns (IArbiter);
+
+    /// @notice Seconds the arbiter has to rule before anyone may `lapse` a dispute.
+    function RULING_TIMEOUT() external view returns (uint32);
+
+    /// @notice The gold root revealed by revealGold (0: not revealed that way).
+
+
+    /// @notice A disputed result's case (zero when none is running).
+
 
     /// @notice The number of campaigns; ids run from 1 to it.
     function campaignCount() external view returns (uint256);

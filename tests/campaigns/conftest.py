@@ -12,9 +12,18 @@ from eth_utils import keccak
 MAX_UINT = 2**256 - 1
 
 
+RULING_TIMEOUT = 7 * 86_400
+
+
 @pytest.fixture(scope="session")
-def campaigns(project, deployer):
-    return deployer.deploy(project.LabelCampaigns)
+def arbiter(project, deployer):
+    """A TestArbiter (fee, refusal and instant-ruling switches), as the court tests use."""
+    return deployer.deploy(project.TestArbiter)
+
+
+@pytest.fixture(scope="session")
+def campaigns(project, deployer, arbiter):
+    return deployer.deploy(project.LabelCampaigns, arbiter, RULING_TIMEOUT)
 
 
 @pytest.fixture(scope="session")

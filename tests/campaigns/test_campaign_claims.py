@@ -349,18 +349,20 @@ def test_gas_with_a_million_annotators(
 ANNOTATORS = (2, 3, 5, 6, 8)  # never the requester (1), operator (4), challenger (7), sender (0)
 
 
-@settings(max_examples=10)
+@settings(max_examples=12)
 @given(data=st.data())
 def test_every_pool_is_conserved_to_the_wei(
-    campaigns, kit, funded, accounts, requester, operator, challenger, chain, data
+    campaigns, kit, funded, accounts, requester, operator, challenger, arbiter, chain, data
 ):
     """pool = Σ claims + refund, to the wei; each claim is ⌊pool × weight / total⌋; the dust
     (refund − the unclaimed shares) is below the number of annotators; a bond comes back
-    whole or is split challenger + requester; the contract ends holding what it held."""
+    whole, is split challenger + requester, or (a dispute) goes whole with the other side's to
+    the winner; the contract ends holding what it held once every credit is taken."""
     with isolated(chain):
         sender = accounts[0]
         kind = data.draw(st.sampled_from(["eth", "token", "fot"]), label="currency")
         currency = ETH if kind == "eth" else funded[kind]
+        cur = ETH if kind == "eth" else currency.address
         n = data.draw(st.integers(1, len(ANNOTATORS)), label="annotators")
         people = [accounts[i] for i in ANNOTATORS[:n]]
         weights = {
@@ -371,10 +373,14 @@ def test_every_pool_is_conserved_to_the_wei(
         if kind == "fot":
             pool = max(pool, 100)  # something must arrive
         bond = data.draw(st.integers(1, 10**18), label="bond")
-        slash = data.draw(st.booleans(), label="slash first")
+        first = data.draw(
+            st.sampled_from(["none", "slash", "upheld", "dismissed", "lapsed"]), label="first"
+        )
+        fee = data.draw(st.sampled_from([0, 7]), label="ruling fee")
         claimers = data.draw(st.sets(st.sampled_from(people)), label="claimers")
         batch = data.draw(st.booleans(), label="batch")
         held = balance_of(currency, campaigns)
+        arbiter.setFee(fee, sender=sender)
 
         salt, gold_root = os.urandom(32), os.urandom(32)
         cid, p = kit.created(
@@ -383,17 +389,35 @@ def test_every_pool_is_conserved_to_the_wei(
             )
         )
         tree = kit.contributors_of(weights)
-        slashed = 0
-        if slash:
+        parties = {a.address: a for a in (requester, operator, challenger)}
+        credits = dict.fromkeys(parties, 0)
+        if first == "slash":
             bad = report(os.urandom(32), gold_root)
             kit.post(cid, p, tree, gold_root, salt, bad)
             slashed = campaigns.state(cid).bond
             campaigns.challengeReport(cid, p.t(), bad, gold_root, sender=challenger)
+            credits[requester.address] += slashed - slashed // 2
         body = report(tree.root, gold_root)
+        if first == "upheld":  # a result the requester disputes and the arbiter voids
+            kit.post(cid, p, tree, gold_root, salt, report(os.urandom(32), gold_root))
+            op_bond = campaigns.state(cid).bond
+            got = _dispute(campaigns, p, cid, requester, currency, fee)
+            arbiter.ruleOn(campaigns, cid, True, sender=sender)
+            credits[requester.address] += op_bond + got
         receipt = kit.post(cid, p, tree, gold_root, salt, body)
         bond_in = campaigns.state(cid).bond
-        ts = chain.blocks[receipt.block_number].timestamp
-        at(chain, ts + p.challengeWindow + 1)
+        opens = chain.blocks[receipt.block_number].timestamp + p.challengeWindow
+        if first in ("dismissed", "lapsed"):  # disputed, and the result stands
+            got = _dispute(campaigns, p, cid, requester, currency, fee)
+            if first == "dismissed":
+                receipt = arbiter.ruleOn(campaigns, cid, False, sender=sender)
+                credits[operator.address] += got
+            else:
+                at(chain, chain.blocks.head.timestamp + campaigns.RULING_TIMEOUT() + 1)
+                receipt = campaigns.lapse(cid, sender=sender)
+                credits[requester.address] += got
+            opens = chain.blocks[receipt.block_number].timestamp
+        at(chain, opens + 1)
 
         share = {a: p.pool * weights[a.address] // tree.total for a in people}
         paying = [a for a in claimers if share[a] > 0]
@@ -414,7 +438,7 @@ def test_every_pool_is_conserved_to_the_wei(
                 paid += amount
         assert campaigns.state(cid).remaining == p.pool - paid
 
-        at(chain, ts + p.challengeWindow + p.claimWindow + 1)
+        at(chain, opens + p.claimWindow + 1)
         before = balance_of(currency, requester)
         event = kit.finish(cid, p, sender=sender).events.filter(campaigns.Finished)[0]
         refund = event.refund
@@ -424,16 +448,18 @@ def test_every_pool_is_conserved_to_the_wei(
         assert event.bondReturned == bond_in
         if currency == ETH:
             assert balance_of(ETH, requester) == before + refund
-        if slashed:
-            half = slashed // 2
-            assert (
-                campaigns.credit(requester, currency if currency == ETH else currency.address)
-                == slashed - half
-            )
-            campaigns.withdrawCredit(
-                currency if currency == ETH else currency.address, sender=requester
-            )
+        for account, expected in credits.items():
+            assert campaigns.credit(account, cur) == expected, (first, account)
+            if expected:
+                campaigns.withdrawCredit(cur, account, sender=parties[account])
         assert balance_of(currency, campaigns) == held  # nothing left behind, nothing missing
+
+
+def _dispute(campaigns, p, cid, claimant, currency, fee) -> int:
+    """`claimant` disputes the standing result; returns its bond as it arrived."""
+    value = p.bond + fee if currency == ETH else fee
+    receipt = campaigns.dispute(cid, p.t(), keccak(b"evidence"), value=value, sender=claimant)
+    return receipt.events.filter(campaigns.ResultDisputed)[0].bond
 
 
 def _as_posted(cid, p, tree):

@@ -180,7 +180,7 @@ def test_post_result_takes_the_bond_and_reveals_the_gold(
     assert keccak(bytes(event.goldSalt) + bytes(event.goldRoot)) == p.goldCommitment
     assert event.bond == p.bond
     ts = chain.blocks[receipt.block_number].timestamp
-    assert fields(campaigns.state(cid)) == (POSTED, ts, p.bond, p.pool)
+    assert fields(campaigns.state(cid)) == (POSTED, ts + p.challengeWindow, p.bond, p.pool)
     assert balance_of(ETH, campaigns) - before == p.bond
 
 
@@ -333,12 +333,12 @@ def test_a_report_that_contradicts_the_result_slashes_the_bond(
         campaigns.challengeReport(cid, p.t(), good, gold_root, sender=challenger)
     # The requester takes its half.
     before = requester.balance
-    receipt = campaigns.withdrawCredit(ETH, sender=requester)
+    receipt = campaigns.withdrawCredit(ETH, requester, sender=requester)
     assert requester.balance == before + 51 - paid_gas(receipt)
     event = receipt.events.filter(campaigns.CreditWithdrawn)[0]
     assert (event.account, event.currency, event.amount) == (requester.address, ETH, 51)
     with reverts(campaigns.CampaignNoCredit, account=requester, currency=ETH):
-        campaigns.withdrawCredit(ETH, sender=requester)
+        campaigns.withdrawCredit(ETH, requester, sender=requester)
 
 
 def _posted(cid, p, people, gold_root, salt, body):
@@ -504,5 +504,5 @@ def test_a_requester_that_burns_its_gas_cannot_block_the_bond(
     assert (credited.account, credited.amount) == (wallet.address, 1000)
     assert campaigns.credit(wallet, ETH) == 1000
     # Its own withdrawal gets all the gas (and the wallet, now spent, accepts it).
-    wallet.call(campaigns, 0, campaigns.withdrawCredit.encode_input(ETH), sender=deployer)
+    wallet.call(campaigns, 0, campaigns.withdrawCredit.encode_input(ETH, wallet), sender=deployer)
     assert campaigns.credit(wallet, ETH) == 0 and wallet.balance == 1000
