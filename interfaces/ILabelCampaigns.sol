@@ -145,7 +145,7 @@ interface ILabelCampaigns {
 
     /// @notice The campaign is not in the status this call needs.
     /// @param id The campaign.
-    /// @param status Its status (0 no such campaign, 1 open, 2 posted, 3 finished).
+    /// @param status Its status (0 no such campaign, 1 open, 2 posted, 3 finished, 4 disputed).
     /// @param required The status needed.
     error CampaignWrongStatus(uint256 id, uint8 status, uint8 required);
 

@@ -21,6 +21,7 @@ class Suite:
     record: dict[str, Any]
     court: Any = None
     private: Any = None  # PrivateData: seals, key services, key grants
+    campaigns: Any = None  # LabelCampaigns: labeling campaigns' pools, results, claims
 
     @property
     def chain_id(self) -> int:
@@ -53,6 +54,7 @@ class Suite:
             record=record,
             court=project.AssetCourt.at(contracts["AssetCourt"]["address"]),
             private=project.PrivateData.at(contracts["PrivateData"]["address"]),
+            campaigns=project.LabelCampaigns.at(contracts["LabelCampaigns"]["address"]),
         )
 
     @classmethod

@@ -22,6 +22,7 @@ NAMES = (
     "AssetCourt",
     "PanelArbiter",
     "PrivateData",
+    "LabelCampaigns",
 )
 
 

@@ -2,11 +2,13 @@
 
 The proxy at PROXY (present on anvil and most chains) deploys `init code` at
 `keccak(0xff ‖ proxy ‖ salt ‖ keccak(init code))[12:]`. The contracts are deployed in an
-order without cycles (registry → vault → license → meter → arbiter → court → private data),
+order without cycles (registry → vault → license → meter → arbiter → court → private data →
+label campaigns),
 each one's address computed from the previous ones, then wired once by the `wirer` (the
 deploying account). Same salt, same parameters and same wirer: same addresses on every chain.
 PrivateData only reads the registry and the license token: nothing calls it, so it needs no
-wiring.
+wiring. LabelCampaigns calls nothing of the suite but the arbiter, which it shares with the
+court (the panel keys each case by the contract that sent it): it needs no wiring either.
 
 The arbiter that decides subjective disputes is a PanelArbiter of `arbiter_members` (the wirer
 alone by default) deciding by `arbiter_threshold`, or, with `arbiter` set, any contract
@@ -45,6 +47,7 @@ ORDER = (
     "UsageMeter",
     "AssetCourt",
     "PrivateData",
+    "LabelCampaigns",
 )
 ARBITER = "PanelArbiter"  # deployed before the court unless Params.arbiter names another
 MAX_PANEL = 16
@@ -197,6 +200,8 @@ def plan(project: Any, params: Params) -> list[Planned]:
         params.min_duplicate_size,
     )
     add("PrivateData", addr["AssetRegistry"], addr["LicenseToken"])
+    # A campaign dispute waits for the same arbiter as long as a court case may.
+    add("LabelCampaigns", arbiter, params.ruling_timeout)
     return out
 
 

@@ -60,6 +60,20 @@ SIGNATURE_GAS = 60_000
 MAX_LINEAGE_HOPS = 8
 """AssetCourt.MAX_LINEAGE_HOPS: the longest parent path a duplicate claim's answer may walk."""
 
+# -- labeling campaigns (LabelCampaigns) -------------------------------------------------------
+
+CAMPAIGN_MAX_WINDOW = 365 * 86_400
+"""LabelCampaigns.MAX_WINDOW: the longest challenge or claim window, and how far ahead postBy
+may be, so no pool or bond is locked for years by a typo."""
+
+CAMPAIGN_MAX_BATCH = 64
+"""LabelCampaigns.MAX_BATCH: the most claims in one claimBatch."""
+
+CAMPAIGN_BATCH_ETH_GAS = 100_000
+CAMPAIGN_PAYOUT_GAS = 100_000
+"""LabelCampaigns.BATCH_ETH_GAS and PAYOUT_GAS: the gas each ETH send of a batch, and each
+payout of finish, is given; a call left with less than that (× 64/63) is refused."""
+
 # -- Solidity integer limits (the widths of the contracts' struct fields) ----------------------
 
 UINT32_MAX = 2**32 - 1

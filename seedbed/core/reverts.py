@@ -234,6 +234,51 @@ _EXPLAIN: dict[str, str] = {
     "a key to keep needs",
     "PrivateDataAssetNotListed": "asset {assetId} is not listed (delisted: {delisted}, dispute "
     "status {status}: 1 disputed, 2 taken down): its key goes to no one meanwhile",
+    # LabelCampaigns: pools, results, challenges, disputes, claims
+    "CampaignUnknown": "campaign {id} does not exist",
+    "CampaignParamsMismatch": "these are not campaign {id}'s parameters (they hash to {given}, "
+    "not {stored}): pass them as its CampaignCreated event logged them",
+    "CampaignNotRequester": "a campaign is created by its requester {requester}, not {caller}",
+    "CampaignBadParams": "campaign parameter {field} (1 operator, 2 items root, 3 gold, 4 pool, "
+    "5 bond, 6 postBy, 7 challenge window, 8 claim window) cannot be {value}",
+    "CampaignWrongValue": "{sent} wei were sent; the call takes exactly {expected}",
+    "CampaignBadArrival": "{arrived} of the {requested} requested arrived from {currency}",
+    "CampaignWrongStatus": "campaign {id} is in status {status} (0 none, 1 open, 2 posted, "
+    "3 finished, 4 disputed); this needs {required}",
+    "CampaignNotOperator": "only campaign {id}'s operator {operator} posts its result, not "
+    "{caller}",
+    "CampaignPostDeadlinePassed": "campaign {id}'s results were due by {postBy} (now {now_})",
+    "CampaignGoldRevealMismatch": "the salt and gold root do not open campaign {id}'s "
+    "commitment {commitment}",
+    "CampaignGoldAlreadyRevealed": "campaign {id}'s gold root was revealed as {revealed}: it "
+    "cannot be {given}",
+    "CampaignBadTop": "the result's top ({length} nodes) is not a contributors root preimage",
+    "CampaignBadTotalWeight": "the result's total weight {totalWeight} must be 1 to 2^96 - 1",
+    "CampaignZeroContributor": "a one-contributor result cannot name the zero address",
+    "CampaignChallengeWindowOver": "campaign {id}'s challenge window ended at {endedAt}",
+    "CampaignReportTooShort": "the report has {length} bytes, less than its 64-byte header",
+    "CampaignNotPostedReport": "this report ({reportHash}) with gold root {goldRoot} is not the "
+    "one posted for campaign {id}",
+    "CampaignReportMatches": "the report {reportHash} agrees with campaign {id}'s result: "
+    "nothing to challenge (a dispute goes to the arbiter)",
+    "CampaignClaimsNotOpen": "campaign {id}'s claims open at {opensAt}",
+    "CampaignClaimsClosed": "campaign {id}'s claim window ended at {endedAt}",
+    "CampaignZeroAccount": "the zero address cannot claim",
+    "CampaignInvalidProof": "{account} with weight {weight} is not in campaign {id}'s result",
+    "CampaignAlreadyClaimed": "{account} has claimed its share of campaign {id} already",
+    "CampaignNothingToClaim": "{account}'s share of campaign {id} (weight {weight}) rounds to 0",
+    "CampaignTransferFailed": "sending {amount} of {currency} to {to} failed: nothing was "
+    "booked (claim to another address with --to)",
+    "CampaignBatchTooLarge": "{count} claims in one batch; at most {max}",
+    "CampaignNotOver": "campaign {id} cannot be finished before {at}",
+    "CampaignNoCredit": "{account} has no credit in {currency}",
+    "CampaignBadDeployment": "the campaigns contract needs an arbiter and a ruling timeout",
+    "CampaignArbiterRefused": "the arbiter refused campaign {id}'s dispute: nothing changed",
+    "CampaignNotArbiter": "only the arbiter {arbiter} rules, not {caller}",
+    "CampaignRulingPending": "the arbiter may rule on campaign {id} until {at}; lapse after",
+    "CampaignGasTooLow": "{left} gas left, {needed} needed for a capped payout: send again with "
+    "a higher gas limit",
+    "CampaignZeroRecipient": "the recipient cannot be the zero address",
 }
 
 

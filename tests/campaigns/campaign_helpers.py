@@ -4,43 +4,15 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import ape
-from eth_abi import encode
 from eth_utils import keccak
+from testkit.campaigns import ETH, FINISHED, OPEN, POSTED, Params, gold_commitment, report
 
-ETH = "0x" + "00" * 20
-OPEN, POSTED, FINISHED = 1, 2, 3
+__all__ = ["ETH", "FINISHED", "OPEN", "POSTED", "Params", "gold_commitment", "report"]
 HOUR, DAY = 3600, 86_400
-
-
-@dataclass(frozen=True)
-class Params:
-    """ILabelCampaigns.Campaign, in field order (`astuple` is the calldata struct)."""
-
-    requester: str
-    currency: str
-    pool: int
-    itemsRoot: bytes
-    goldCommitment: bytes
-    operator: str
-    bond: int
-    postBy: int
-    challengeWindow: int
-    claimWindow: int
-
-    def t(self) -> tuple:
-        return astuple(self)
-
-    def but(self, **changes: Any) -> Params:
-        return replace(self, **changes)
-
-    def hash(self) -> bytes:
-        types = ["address", "address", "uint256", "bytes32", "bytes32", "address", "uint256"]
-        types += ["uint64", "uint32", "uint32"]
-        return keccak(encode(types, list(self.t())))
 
 
 @dataclass
@@ -67,16 +39,6 @@ class Posted:
     @property
     def claims_end(self) -> int:
         return self.posted_at + self.params.challengeWindow + self.params.claimWindow
-
-
-def gold_commitment(salt: bytes, gold_root: bytes) -> bytes:
-    """keccak256(goldSalt ‖ goldRoot), the campaign's goldCommitment."""
-    return keccak(bytes(salt) + bytes(gold_root))
-
-
-def report(result_root: bytes, gold_root: bytes, body: bytes = b'{"method":"test"}') -> bytes:
-    """A published report: the 64-byte header abi.encode(resultRoot, goldRoot), then JSON."""
-    return encode(["bytes32", "bytes32"], [bytes(result_root), bytes(gold_root)]) + body
 
 
 def addr(who: Any) -> str:

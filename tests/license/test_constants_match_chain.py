@@ -1,6 +1,6 @@
 """The protocol constants Python keeps (seedbed.core.constants) are the deployed contracts'.
 
-Every public UPPER_CASE getter of the six contracts is either mirrored in Python, and must
+Every public UPPER_CASE getter of the seven contracts is either mirrored in Python, and must
 equal it, or listed below with the reason it is not; a getter in neither table fails, so a
 constant added to a contract cannot drift from Python unnoticed.
 """
@@ -26,6 +26,7 @@ CONTRACTS = {
     "UsageMeter": "meter",
     "AssetCourt": "court",
     "PrivateData": "private",
+    "LabelCampaigns": "campaigns",
 }
 
 MIRRORED = {
@@ -52,6 +53,10 @@ MIRRORED = {
     # (seedbed.core.ecies: a 33-byte ephemeral key and a 16-byte tag around nothing).
     ("PrivateData", "RELEASE_TYPEHASH"): access.RELEASE_TYPEHASH,
     ("PrivateData", "MIN_WRAPPED_KEY"): ecies.OVERHEAD,
+    ("LabelCampaigns", "MAX_WINDOW"): constants.CAMPAIGN_MAX_WINDOW,
+    ("LabelCampaigns", "MAX_BATCH"): constants.CAMPAIGN_MAX_BATCH,
+    ("LabelCampaigns", "BATCH_ETH_GAS"): constants.CAMPAIGN_BATCH_ETH_GAS,
+    ("LabelCampaigns", "PAYOUT_GAS"): constants.CAMPAIGN_PAYOUT_GAS,
 }
 
 _DEPLOYED = "set at deployment (seedbed.chain.deploy.Params), not a protocol constant"
@@ -85,6 +90,8 @@ NOT_MIRRORED = {
     ("AssetCourt", "ANSWER_PERIOD"): _DEPLOYED,
     ("AssetCourt", "RULING_TIMEOUT"): _DEPLOYED,
     ("AssetCourt", "MIN_DUPLICATE_SIZE"): _DEPLOYED,
+    ("LabelCampaigns", "ARBITER"): _DEPLOYED,
+    ("LabelCampaigns", "RULING_TIMEOUT"): _DEPLOYED,
     ("PrivateData", "REGISTRY"): _SUITE,
     ("PrivateData", "LICENSE"): _SUITE,
     (
@@ -97,7 +104,7 @@ _CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
 def constant_getters(suite):
-    """(contract name, getter name) of every no-argument UPPER_CASE view of the six."""
+    """(contract name, getter name) of every no-argument UPPER_CASE view of the seven."""
     found = set()
     for name, attribute in CONTRACTS.items():
         contract = getattr(suite, attribute)

@@ -1,5 +1,6 @@
-"""Who may call what: every state-changing function of the suite's seven contracts (registry,
-vault, license token, meter, court and its PanelArbiter, private data), by every role.
+"""Who may call what: every state-changing function of the suite's eight contracts (registry,
+vault, license token, meter, court and its PanelArbiter, private data, label campaigns), by
+every role.
 
 The table below is the access policy. A cell is OK (the call succeeds) or the exact custom
 error with its values; `caller`, `asset`, `license` ... in an error name the values of the
@@ -22,6 +23,12 @@ caller's own share; only the disputed asset's owner contests; anyone may open a 
 its bond), resolve, lapse or answer with a lineage. Private data: A is sealed and the
 publisher named the gateway its key service; only an asset's owner seals it (a fresh asset of
 the publisher here) and names key services; the owner and its key service grant keys.
+Campaigns: the publisher requests them, the gateway operates them. Anyone creates its own
+campaign, reveals a gold with its salt, challenges a contradicting report, disputes a
+standing result (with its bond), lapses an unanswered dispute, sends claims for others and
+finishes a campaign that is over; only the operator posts; only the arbiter rules; claimTo
+pays the caller's own share (the buyer's here); a credit is its holder's (the publisher's half
+of a slashed bond).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import pytest
 from ape.exceptions import ContractLogicError
 from eth_abi import encode
 from eth_utils import keccak
+from testkit.campaigns import CampaignDriver
 from testkit.registering import ZERO_SALT, commitment_of, registration_leaf
 
 from seedbed.core.claim_to import ClaimTo
@@ -89,6 +97,10 @@ NODEP = E("AssetCourtNoDeposit", "caller")
 P_OWNER_S = E("PrivateDataNotAssetOwner", "to seal", "caller", "publisher")
 P_OWNER = E("PrivateDataNotAssetOwner", "asset", "caller", "publisher")
 P_GRANTER = E("PrivateDataNotGranter", "asset", "caller")
+K_OPER = E("CampaignNotOperator", "open campaign", "caller", "gateway")
+K_ARBITER = E("CampaignNotArbiter", "caller", "panel")
+K_NOTLEAF = E("CampaignInvalidProof", "claimable campaign", "caller", "one")
+K_NOCREDIT = E("CampaignNoCredit", "caller", "eth")
 
 # fmt: off
 MATRIX = {
@@ -154,6 +166,18 @@ MATRIX = {
     "seal":                 (P_OWNER_S, OK,      P_OWNER_S, P_OWNER_S, P_OWNER_S),
     "setGranter":           (P_OWNER,  OK,       P_OWNER,  P_OWNER,  P_OWNER),
     "grantKey":             (P_GRANTER, OK,      P_GRANTER, P_GRANTER, OK),
+    "campaign create":      (OK,       OK,       OK,       OK,       OK),
+    "revealGold":           (OK,       OK,       OK,       OK,       OK),
+    "postResult":           (K_OPER,   K_OPER,   K_OPER,   K_OPER,   OK),
+    "challengeReport":      (OK,       OK,       OK,       OK,       OK),
+    "dispute":              (OK,       OK,       OK,       OK,       OK),
+    "campaign rule":        (K_ARBITER, K_ARBITER, K_ARBITER, K_ARBITER, K_ARBITER),
+    "campaign lapse":       (OK,       OK,       OK,       OK,       OK),
+    "campaign claim":       (OK,       OK,       OK,       OK,       OK),
+    "campaign claimTo":     (K_NOTLEAF, K_NOTLEAF, OK,     K_NOTLEAF, K_NOTLEAF),
+    "campaign claimBatch":  (OK,       OK,       OK,       OK,       OK),
+    "finish":               (OK,       OK,       OK,       OK,       OK),
+    "withdrawCredit":       (K_NOCREDIT, OK,     K_NOCREDIT, K_NOCREDIT, K_NOCREDIT),
 }
 # fmt: on
 
@@ -179,6 +203,7 @@ class Scene:
     signed_claim: tuple[Any, ...]  # claimToSigned's arguments: the buyer's share of A, to it
     court: CourtScene
     to_seal: int = 0  # a publisher asset not sealed yet (A is sealed, the gateway its granter)
+    campaigns: Any = None  # CampaignScene
 
 
 @dataclass
@@ -193,6 +218,55 @@ class CourtScene:
     duplicate: tuple[Any, ...]  # openDuplicate's arguments: an earlier and a later asset
     squat: int  # the stranger's asset of a root the publisher committed first
     held: int  # taken down for the publisher (the publisher's deposit), with escrow in ETH
+
+
+@dataclass
+class CampaignScene:
+    """The publisher's campaigns, operated by the gateway (testkit.campaigns.Launched each)."""
+
+    driver: Any
+    open: Any  # open, its gold unrevealed
+    posted: Any  # a contradicting report posted, in its challenge window
+    disputed: Any  # a standing result at the arbiter
+    to_lapse: Any  # disputed, its ruling timeout over
+    claimable: Any  # a result of the buyer (1) and the stranger (1), claims open
+    people: Any  # the claimable result's tree
+    over: Any  # open, postBy passed: finish refunds it
+
+
+def _campaigns_before(suite, chain, contributors_of, publisher, stranger, gateway):
+    """Campaigns that need time to pass (before the court's ruling-timeout jump)."""
+    kit = CampaignDriver(suite.campaigns, chain)
+    to_lapse = kit.create(publisher, gateway, 1_000, 10)
+    kit.post(to_lapse, contributors_of({stranger.address: 1}), gateway)
+    kit.dispute(to_lapse, stranger)
+    over = kit.create(publisher, gateway, 1_000, 10, post_by=86_400)
+    return kit, to_lapse, over
+
+
+def _campaigns_claimable(kit, contributors_of, publisher, alice, stranger, gateway):
+    """Posted before the meter's withdrawal-delay jump, which runs past its challenge window."""
+    claimable = kit.create(publisher, gateway, 1_000, 10)
+    people = contributors_of({alice.address: 1, stranger.address: 1})
+    kit.post(claimable, people, gateway)
+    return claimable, people
+
+
+def _campaigns_after(kit, before, claimable, contributors_of, publisher, stranger, gateway):
+    """In their challenge windows at test time; the publisher holds a slashed half-bond."""
+    _, to_lapse, over = before
+    people = contributors_of({stranger.address: 1})
+    open_ = kit.create(publisher, gateway, 1_000, 10)
+    posted = kit.create(publisher, gateway, 1_000, 10, challenge=86_400)
+    kit.post(posted, people, gateway, body=b"\0" * 64)  # names neither root
+    disputed = kit.create(publisher, gateway, 1_000, 10, challenge=86_400)
+    kit.post(disputed, people, gateway)
+    kit.dispute(disputed, stranger)
+    slashed = kit.create(publisher, gateway, 1_000, 10)
+    kit.post(slashed, people, gateway, body=b"\0" * 64)
+    p = slashed.params
+    kit.c.challengeReport(slashed.id, p.t(), b"\0" * 64, slashed.gold_root, sender=stranger)
+    return CampaignScene(kit, open_, posted, disputed, to_lapse, claimable[0], claimable[1], over)
 
 
 def _court_scene_before(suite, chain, register_asset, publisher, stranger, gateway):
@@ -277,10 +351,23 @@ def _court_scene(project, suite, register_asset, before, deployer, publisher, st
 
 @pytest.fixture(scope="module")
 def scene(
-    project, suite, chain, deployer, publisher, alice, bob, stranger, gateway, token, register_asset
+    project,
+    suite,
+    chain,
+    deployer,
+    publisher,
+    alice,
+    bob,
+    stranger,
+    gateway,
+    token,
+    register_asset,
+    contributors_of,
 ) -> Scene:
+
     roles = dict(owner=deployer, publisher=publisher, buyer=alice, stranger=stranger)
     roles["gateway"] = gateway
+    k_before = _campaigns_before(suite, chain, contributors_of, publisher, stranger, gateway)
     before = _court_scene_before(suite, chain, register_asset, publisher, stranger, gateway)
     court = _court_scene(project, suite, register_asset, before, deployer, publisher, stranger)
     asset, people = register_asset(publisher, {alice.address: 1, bob.address: 1})
@@ -293,6 +380,9 @@ def scene(
     suite.meter.deposit(license_id, gateway, 1_000, value=1_000, sender=alice)
     suite.meter.meter(license_id, gateway, 50, sender=alice)  # owed to A, earnings to gateway
     suite.meter.requestWithdrawal(license_id, gateway, 100, sender=alice)
+    k_claimable = _campaigns_claimable(
+        k_before[0], contributors_of, publisher, alice, stranger, gateway
+    )
     chain.pending_timestamp += suite.meter.WITHDRAWAL_DELAY()
     chain.mine()
     suite.vault.pay(asset, ETH, 1_000, value=1_000, sender=stranger)
@@ -318,6 +408,9 @@ def scene(
     suite.private.seal(asset, keccak(text="seal"), keccak(text="key check"), sender=publisher)
     suite.private.setGranter(asset, gateway, True, sender=publisher)
     to_seal = register_asset(publisher, {publisher.address: 1})[0]
+    campaigns = _campaigns_after(
+        k_before[0], k_before, k_claimable, contributors_of, publisher, stranger, gateway
+    )
     return Scene(
         suite,
         token,
@@ -332,6 +425,7 @@ def scene(
         signed_claim,
         court,
         to_seal=to_seal,
+        campaigns=campaigns,
     )
 
 
@@ -361,6 +455,10 @@ def resolve(name: str, w: Scene, caller: Any) -> Any:
         "open claim": w.court.to_contest,
         "to seal": w.to_seal,
         "publisher": w.roles["publisher"].address,
+        "gateway": w.roles["gateway"].address,
+        "open campaign": w.campaigns.open.id,
+        "claimable campaign": w.campaigns.claimable.id,
+        "panel": w.court.panel.address,
     }[name]
 
 
@@ -450,8 +548,43 @@ def call(function: str, w: Scene, caller: Any) -> Any:
         "seal": lambda: s.private.seal(w.to_seal, fresh, fresh, **tx),
         "setGranter": lambda: s.private.setGranter(w.asset, w.roles["stranger"], True, **tx),
         "grantKey": lambda: s.private.grantKey(w.license, b"\x01" * 81, **tx),
+        **_campaign_calls(w, caller, fresh),
     }
     return calls[function]()
+
+
+def _campaign_calls(w: Scene, caller: Any, fresh: bytes) -> dict[str, Any]:
+    k, tx = w.campaigns, {"sender": caller}
+    c = k.driver.c
+    buyer = w.roles["buyer"].address
+    mine = k.open.params.but(requester=caller.address, goldCommitment=fresh)
+    claimable = (k.claimable.id, k.claimable.params.t())
+    weight, proof = k.people.proof(buyer)
+    o = k.open
+
+    def post():
+        return c.postResult(
+            o.id, o.params.t(), k.people.top, fresh, o.salt, o.gold_root, value=o.params.bond, **tx
+        )
+
+    return {
+        "campaign create": lambda: c.create(mine.t(), value=mine.pool, **tx),
+        "revealGold": lambda: c.revealGold(o.id, o.params.t(), o.salt, o.gold_root, **tx),
+        "postResult": post,
+        "challengeReport": lambda: c.challengeReport(
+            k.posted.id, k.posted.params.t(), b"\0" * 64, k.posted.gold_root, **tx
+        ),
+        "dispute": lambda: c.dispute(
+            k.posted.id, k.posted.params.t(), fresh, value=k.posted.params.bond, **tx
+        ),
+        "campaign rule": lambda: c.rule(k.disputed.id, True, **tx),
+        "campaign lapse": lambda: c.lapse(k.to_lapse.id, **tx),
+        "campaign claim": lambda: c.claim(*claimable, buyer, weight, proof, **tx),
+        "campaign claimTo": lambda: c.claimTo(*claimable, weight, proof, caller, **tx),
+        "campaign claimBatch": lambda: c.claimBatch(*claimable, [(buyer, weight, proof)], **tx),
+        "finish": lambda: c.finish(k.over.id, k.over.params.t(), **tx),
+        "withdrawCredit": lambda: c.withdrawCredit(ETH, caller, **tx),
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -483,12 +616,13 @@ def test_access_matrix_cell(scene, function, role, expected, capfd):
 
 
 def test_access_matrix_covers_every_state_changing_function(scene):
-    """A new external function on any of the seven contracts must get a row here (a row is
+    """A new external function on any of the eight contracts must get a row here (a row is
     named by its last word: "registry sweep" and "license sweep" are both `sweep`)."""
     rows = {name.split()[-1] for name in MATRIX}
     mutating: set[str] = set()
     s = scene.suite
     contracts = (s.registry, s.vault, s.license, s.meter, s.court, scene.court.panel, s.private)
+    contracts += (s.campaigns,)
     for contract in contracts:
         for abi in contract.contract_type.abi:
             if abi.type == "function" and abi.stateMutability in ("nonpayable", "payable"):
