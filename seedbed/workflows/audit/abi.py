@@ -16,7 +16,7 @@ from eth_abi import decode as abi_decode
 
 from seedbed.core.keccak import keccak
 
-ROLES = ("registry", "vault", "license", "meter", "court", "private")
+ROLES = ("registry", "vault", "license", "meter", "court", "private", "campaigns")
 CONTRACT_NAMES = {
     "registry": "AssetRegistry",
     "vault": "RoyaltyVault",
@@ -24,6 +24,7 @@ CONTRACT_NAMES = {
     "meter": "UsageMeter",
     "court": "AssetCourt",
     "private": "PrivateData",
+    "campaigns": "LabelCampaigns",
 }
 
 _WORD = 64  # hex digits in a 32-byte word
@@ -130,7 +131,7 @@ def specs_from_abi(role: str, events: Iterable[Any]) -> list[EventSpec]:
 
 
 def project_specs(project: Any) -> dict[str, list[EventSpec]]:
-    """Every event of the six contracts, by role, read from the ape project's ABIs."""
+    """Every event of the seven contracts, by role, read from the ape project's ABIs."""
     return {
         role: specs_from_abi(role, getattr(project, name).contract_type.events)
         for role, name in CONTRACT_NAMES.items()

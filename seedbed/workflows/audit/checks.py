@@ -355,6 +355,11 @@ _HOLDERS = {
         "it holds nothing",
         "nobody's: sweep returns it to the treasury",
     ),
+    "campaigns": (
+        "LabelCampaigns",
+        "Σ live pools not claimed + bonds held + credits not withdrawn = {}",
+        "nobody's: LabelCampaigns has no sweep, so it stays there",
+    ),
     "court": (
         "AssetCourt",
         "totalDeposits = live bonds and ruling fees + withdrawable deposits = {}",
@@ -369,13 +374,20 @@ def check_balances(
     """Each contract's balance in each currency seen against its books: short is a failure,
     and so is more (stranded: nobody's, sent outside the protocol's functions). Returns what
     each contract's transfers must explain (balance != books)."""
-    currencies = sorted(ledger.currencies | set(ledger.books) | ledger.meter_currencies() | {ETH})
+    currencies = sorted(
+        ledger.currencies
+        | set(ledger.books)
+        | ledger.meter_currencies()
+        | ledger.campaign_book.currencies()
+        | {ETH}
+    )
     owed: dict[str, Callable[[str], int]] = {
         "vault": lambda c: ledger.books[c].held if c in ledger.books else 0,
         "meter": lambda c: sum(ledger.meter_books(c)),  # Σ reserves + Σ owed + Σ earnings
         "license": lambda c: 0,  # sale proceeds only pass through
         "registry": lambda c: 0,
         "court": lambda c: ledger.court_book if c == ETH else 0,  # it holds ETH bonds only
+        "campaigns": ledger.campaign_book.held,  # live pools and bonds + open credits
     }
     pairs = [(role, c) for role in owed if role in addresses for c in currencies]
     balances = reader.balances([(addresses[r], c) for r, c in pairs])

@@ -53,7 +53,15 @@ DISPUTE_FLOWS = [
     ("redirect", "redirected (upheld)", "#e377c2"),
     ("forfeit", "forfeited to the fee book", "#a33a3a"),
 ]
-_COLORS = {kind: color for kind, _label, color in FLOWS + DISPUTE_FLOWS} | {"asset": "#5f6b7a"}
+# Labeling campaigns' flows, in the legend only when a chart has them: bounties paid from a
+# campaign's pool, and what went back to its requester.
+CAMPAIGN_FLOWS = [
+    ("campaign", "campaign pool", "#17becf"),
+    ("bounty", "campaign bounty", "#bcbd22"),
+    ("refund", "refunded to the requester", "#7f7f7f"),
+]
+_COLORS = {kind: color for kind, _label, color in FLOWS + DISPUTE_FLOWS + CAMPAIGN_FLOWS}
+_COLORS |= {"asset": "#5f6b7a"}
 TOP_OPERATORS = 5
 _KINDS = {0: "dataset", 1: "model", 2: "other"}
 
@@ -170,6 +178,13 @@ def flow_chart(result: AuditResult, currency: str) -> str:
     for (a, c, account), cl in ledger.claimants.items():
         if c == currency and a in pools:
             per_account[account] += cl.claimed
+    # Campaigns belong to no asset: shown only when the chart is not filtered to some assets.
+    campaigns = (
+        {} if wanted else {i: k for i, k in ledger.campaigns.items() if k.currency == currency}
+    )
+    for (cid, account), k in ledger.campaign_claims.items():
+        if cid in campaigns:
+            per_account[account] += k.amount
     top = set(sorted(per_account, key=lambda k: -per_account[k])[:TOP_CONTRIBUTORS])
     for account in sorted(top, key=lambda k: -per_account[k]):
         label = _short(addr(account))
@@ -179,6 +194,8 @@ def flow_chart(result: AuditResult, currency: str) -> str:
         if c == currency and a in pools:
             target = f"acct:{account}" if account in top else "acct:other"
             links.append(sankey.Link(f"asset:{a}", target, cl.claimed, "claim"))
+    nodes += _campaign_nodes(campaigns, sink_col)
+    links += _campaign_links(ledger, campaigns, top)
     earned = {op: e.earned for (op, c), e in ledger.earnings.items() if c == currency and e.earned}
     if wanted:  # only the operators of the assets shown, for what those assets' use paid
         earned = defaultdict(int)
@@ -202,6 +219,7 @@ def flow_chart(result: AuditResult, currency: str) -> str:
         sankey.Node("sink:escrow", "In escrow (disputed)", sink_col, _COLORS["escrow"]),
         sankey.Node("sink:redirect", "Redirected (upheld)", sink_col, _COLORS["redirect"]),
         sankey.Node("sink:forfeit", "Forfeited (fee book)", sink_col, _COLORS["forfeit"]),
+        sankey.Node("sink:refund", "Refunded to requesters", sink_col, _COLORS["refund"]),
     ]
     drawn = {lk.kind for lk in links if lk.value > 0}
     headings = {0: "Sources", 1: "Assets", sink_col: "Recipients"}
@@ -213,8 +231,30 @@ def flow_chart(result: AuditResult, currency: str) -> str:
         lambda v: rounded(result, currency, v),
         exact=lambda v: f"{money(result, currency, v)} = {base_units(result, currency, v)}",
         headings=headings,
-        legend=FLOWS + [k for k in DISPUTE_FLOWS if k[0] in drawn],
+        legend=FLOWS + [k for k in DISPUTE_FLOWS + CAMPAIGN_FLOWS if k[0] in drawn],
     )
+
+
+def _campaign_nodes(campaigns: dict[int, Any], sink_col: int) -> list[sankey.Node]:
+    nodes = [sankey.Node("src:campaign", "Campaign pools (requesters)", 0, _COLORS["campaign"])]
+    for cid in sorted(campaigns):
+        nodes.append(sankey.Node(f"campaign:{cid}", f"campaign #{cid}", 1, _COLORS["campaign"]))
+    return nodes
+
+
+def _campaign_links(ledger: Any, campaigns: dict[int, Any], top: set[str]) -> list[sankey.Link]:
+    """Pool in = bounties + refund + what is still to claim: each campaign's node balances."""
+    links = []
+    for cid, k in sorted(campaigns.items()):
+        node = f"campaign:{cid}"
+        links.append(sankey.Link("src:campaign", node, k.pool, "campaign"))
+        links.append(sankey.Link(node, "sink:refund", k.refund, "refund"))
+        links.append(sankey.Link(node, "sink:unclaimed", k.pool - k.claimed - k.refund, "held"))
+    for (cid, account), claim in sorted(ledger.campaign_claims.items()):
+        if cid in campaigns:
+            target = f"acct:{account}" if account in top else "acct:other"
+            links.append(sankey.Link(f"campaign:{cid}", target, claim.amount, "bounty"))
+    return links
 
 
 def _dispute_links(result: AuditResult, currency: str, shown: set[int]) -> list[sankey.Link]:
@@ -279,12 +319,14 @@ def render_html(result: AuditResult, data: dict[str, Any]) -> str:
         ]
 
     out.append("<h2>Revenue flows</h2>")
-    for cur in sorted(set(result.ledger.books) | set(result.ledger.earnings_currencies())):
+    charted = set(result.ledger.books) | result.ledger.earnings_currencies()
+    charted |= {k.currency for k in result.ledger.campaigns.values()}
+    for cur in sorted(charted):
         symbol = result.tokens.get(cur, ("?", 18))[0]
         out.append(f'<figure class="chart"><figcaption>{escape(symbol)} ({addr(cur)})</figcaption>')
         out.append(flow_chart(result, cur))
         out.append("</figure>")
-    if not result.ledger.books and not result.ledger.earnings_currencies():
+    if not charted:
         out.append('<p class="note">No payments yet.</p>')
 
     out += [
@@ -525,6 +567,7 @@ def render_html(result: AuditResult, data: dict[str, Any]) -> str:
         )
     out += _dispute_sections(result, data)
     out += _private_sections(result, data)
+    out += _campaign_sections(result, data)
     out += _integrity_sections(result, data)
     out.append("</body></html>\n")
     return "".join(out)
@@ -649,6 +692,65 @@ def _dispute_sections(result: AuditResult, data: dict[str, Any]) -> list[str]:
                     ]
                     for r in court["depositors"]
                 ],
+            )
+        )
+    return out
+
+
+def _campaign_sections(result: AuditResult, data: dict[str, Any]) -> list[str]:
+    """Each labeling campaign's pool = its claims + its refund (+ what is still to claim), its
+    bonds, and every bounty paid."""
+    campaigns, claims = data["campaigns"], data["campaign_claims"]
+    if not campaigns:
+        return []
+    out = [
+        "<h2>Labeling campaigns</h2>",
+        '<p class="note">A requester escrows a pool; the operator posts the result root (the '
+        "same contributors tree the dataset is registered with); annotators and reviewers claim "
+        "pool × weight / total; the rest goes back to the requester. Every row is rebuilt from "
+        "the events and checked against the contract.</p>",
+        _table(
+            ["#", "status", "requester", "operator", "pool", "claims", "claimed", "refunded"]
+            + ["to claim", "result root", "bond", "slashed", "disputes"],
+            [
+                [
+                    r["campaign"],
+                    r["status"],
+                    _short(r["requester"]),
+                    _short(r["operator"]),
+                    rounded(result, r["currency"].lower(), r["pool"]),
+                    r["claims"],
+                    *(
+                        rounded(result, r["currency"].lower(), r[k])
+                        for k in ("claimed", "refund", "unclaimed")
+                    ),
+                    _short(r["result_root"]) or "–",
+                    rounded(result, r["currency"].lower(), r["bond"]),
+                    rounded(result, r["currency"].lower(), r["slashed"]),
+                    r["disputes"],
+                ]
+                for r in campaigns
+            ],
+            left=4,
+        ),
+    ]
+    if claims:
+        out.append(
+            _table(
+                ["campaign", "account", "weight", "bounty", "paid to", "claimed", "tx"],
+                [
+                    [
+                        r["campaign"],
+                        _short(r["account"]),
+                        r["weight"],
+                        rounded(result, r["currency"].lower(), r["amount"]),
+                        _short(r["to"]),
+                        _date(r["claimed_at"]),
+                        _short(r["tx"]),
+                    ]
+                    for r in claims
+                ],
+                left=2,
             )
         )
     return out

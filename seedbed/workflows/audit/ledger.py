@@ -15,6 +15,8 @@ from typing import Any
 
 from seedbed.core.constants import ACCESS, BPS, DERIVE, ETH
 from seedbed.core.keccak import keccak
+from seedbed.workflows.audit.campaigns import TABLES as CAMPAIGN_TABLES
+from seedbed.workflows.audit.campaigns import CampaignBook
 from seedbed.workflows.audit.findings import Findings
 
 ZERO = ETH
@@ -23,7 +25,8 @@ ZERO = ETH
 # 4: disputes: the court's book, holds (with their escrow rounds), escrow and redirected
 #    credits, prior-commitment takeovers.
 # 5: private data: seals, key services and key grants.
-LEDGER_VERSION = 5
+# 6: labeling campaigns: pools, results, disputes, claims, credits.
+LEDGER_VERSION = 6
 
 # The vault's holds, the registry's dispute status and the court's kinds and states
 # (IRoyaltyVault.setHold, IAssetRegistry.setStatus, IAssetCourt.Kind and State).
@@ -455,6 +458,11 @@ class Ledger:
         self.seals: dict[int, Seal] = {}
         self.granters: dict[tuple[int, str, str], Granter] = defaultdict(Granter)
         self.key_grants: dict[int, KeyGrant] = {}  # 1, 2, … in chain order
+        # LabelCampaigns: its own books (audit/campaigns.py), apart from the royalty ones.
+        self.campaign_book = CampaignBook(findings)
+        self.campaigns = self.campaign_book.campaigns
+        self.campaign_claims = self.campaign_book.campaign_claims
+        self.campaign_credits = self.campaign_book.campaign_credits
         # Per currency, what the meter holds for others by its running events (deposits in,
         # withdrawals, asset payments and earnings out): Σ reserves + Σ owed + Σ earnings.
         self.meter_held: dict[str, int] = defaultdict(int)
@@ -531,6 +539,8 @@ class Ledger:
             ("private", "GranterChanged"): self._granter_changed,
             ("private", "KeyGranted"): self._key_granted,
         }
+        for name, handler in self.campaign_book.handlers().items():
+            self._handlers["campaigns", name] = handler
         self._emptied: set[str] = set()  # channels a withdrawal emptied in this transaction
 
     # -- snapshot: a warm run restores the ledger and applies only newer events --------------
@@ -607,6 +617,8 @@ class Ledger:
         more."""
         self._flow = None
         self._emptied.clear()
+        if self.campaign_book.expected_credits:
+            self.campaign_book.end_tx(self._tx)
         self._claim = None
         if self._diverted or self._expected or self._resolved:
             self._end_dispute_tx()
@@ -2234,6 +2246,7 @@ _TABLES: dict[str, type] = {
     "seals": Seal,
     "granters": Granter,
     "key_grants": KeyGrant,
+    **CAMPAIGN_TABLES,
 }
 
 

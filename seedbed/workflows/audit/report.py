@@ -525,6 +525,60 @@ def grant_rows(result: AuditResult) -> list[dict[str, Any]]:
     return rows
 
 
+def campaign_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """Every labeling campaign: its pool, what its claims paid, what went back, its bonds."""
+    from seedbed.workflows.audit.campaigns import STATUS_NAMES
+
+    rows = []
+    for cid, c in sorted(result.ledger.campaigns.items()):
+        rows.append(
+            {
+                "campaign": cid,
+                "status": STATUS_NAMES.get(c.status, str(c.status)),
+                "requester": addr(c.requester),
+                "operator": addr(c.operator),
+                "currency": addr(c.currency),
+                "symbol": result.tokens.get(c.currency, ("?", 18))[0],
+                "pool": c.pool,
+                "claimed": c.claimed,
+                "claims": c.claims,
+                "refund": c.refund,
+                "unclaimed": c.pool - c.claimed - c.refund,
+                "result_root": c.result_root,
+                "total_weight": c.total_weight,
+                "bond": c.bond_held,
+                "bond_returned": c.bond_returned,
+                "slashed": c.slashed,
+                "posts": c.posts,
+                "disputes": c.disputes,
+                "claims_open": c.opens_at,
+                "claims_end": c.opens_at + c.claim_window if c.opens_at else 0,
+                "tx": c.tx,
+            }
+        )
+    return rows
+
+
+def campaign_claim_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """Every annotator's or reviewer's bounty: campaign, account, weight, amount, paid to."""
+    out = []
+    for (cid, account), k in sorted(result.ledger.campaign_claims.items()):
+        c = result.ledger.campaigns.get(cid)
+        out.append(
+            {
+                "campaign": cid,
+                "account": addr(account),
+                "weight": k.weight,
+                "amount": k.amount,
+                "currency": addr(c.currency) if c else "",
+                "to": addr(k.to),
+                "claimed_at": k.claimed_at,
+                "tx": k.tx,
+            }
+        )
+    return out
+
+
 def private_data(result: AuditResult) -> dict[str, Any] | None:
     """The contract, its seals and its key grants (None: no PrivateData audited)."""
     address = result.addresses.get("private")
@@ -600,6 +654,8 @@ def report_data(result: AuditResult) -> dict[str, Any]:
         "private": private_data(result),
         "seals": seal_rows(result),
         "key_grants": grant_rows(result),
+        "campaigns": campaign_rows(result),
+        "campaign_claims": campaign_claim_rows(result),
         "checks": check_rows(result),
         "findings": finding_rows(result),
         "ingest": {
@@ -624,7 +680,8 @@ _VALUE_KEYS = frozenset(
     "service_share reserve withdrawal earned earnings reserves owed_to_assets "
     "operator_earnings meter_held diverted in_escrow released forfeited claimant_deposit "
     "defendant_deposit ruling_fee live escrowed redirected received book withdrawable "
-    "fees_spent balance excess bond credited from_escrow".split()
+    "fees_spent balance excess bond credited from_escrow pool refund bond_returned "
+    "slashed".split()
 )
 
 
@@ -671,6 +728,8 @@ _CSV_FILES = {
     "escrow": "escrow",
     "seals": "seals",
     "key_grants": "key_grants",
+    "campaigns": "campaigns",
+    "campaign_claims": "campaign_claims",
     "currencies": "currencies",
     "checks": "checks",
     "findings": "findings",
@@ -807,6 +866,7 @@ def print_summary(result: AuditResult, console: Console) -> None:
         console.print(back)
     _print_disputes(result, console)
     _print_key_grants(result, console)
+    _print_campaigns(result, console)
     reg = registration_data(result)
     if reg["min_commit_age"] is not None:
         console.print(
@@ -842,6 +902,28 @@ def _print_key_grants(result: AuditResult, console: Console) -> None:
             row["holder"],
             ("owner " if row["by_owner"] else "key service ") + row["granter"],
             "yes" if row["still_holds"] else "no",
+        )
+    console.print(table)
+
+
+def _print_campaigns(result: AuditResult, console: Console) -> None:
+    """Each campaign's pool = claims + refund (+ what is still to claim)."""
+    from rich.table import Table
+
+    rows = campaign_rows(result)
+    if not rows:
+        return
+    table = Table(title="Labeling campaigns (LabelCampaigns)")
+    for column in ("id", "status", "pool", "claims", "claimed", "refunded", "unclaimed"):
+        table.add_column(column, justify="left" if column == "status" else "right")
+    for r in rows[:200]:
+        cur = r["currency"].lower()
+        table.add_row(
+            str(r["campaign"]),
+            r["status"],
+            rounded(result, cur, r["pool"]),
+            str(r["claims"]),
+            *(rounded(result, cur, r[k]) for k in ("claimed", "refund", "unclaimed")),
         )
     console.print(table)
 

@@ -16,6 +16,7 @@ from seedbed.chain.rpc import Rpc, RpcError
 from seedbed.core.errors import ChainError, InputError, SeedbedError
 from seedbed.core.treefile import ContributorTree
 from seedbed.workflows.audit.abi import CONTRACT_NAMES, Decoders, project_specs
+from seedbed.workflows.audit.campaigns import check_campaigns
 from seedbed.workflows.audit.checks import (
     check_balances,
     check_conservation,
@@ -66,7 +67,7 @@ class AuditResult:
 
 def audit_addresses(rpc: Rpc, suite: Any, vault: str | None = None) -> dict[str, str]:
     """Role -> lower-case address; `vault` audits another vault wired to the same registry.
-    The court and PrivateData are audited when the deployment has them."""
+    The court, PrivateData and LabelCampaigns are audited when the deployment has them."""
     known = suite.addresses
     out = {role: known[name].lower() for role, name in CONTRACT_NAMES.items() if name in known}
     if vault is not None:
@@ -257,6 +258,8 @@ def run_audit(
         check_holds(ledger, reader, addresses["vault"], addresses["registry"], findings, wanted)
         if "private" in addresses:
             check_private(ledger, reader, addresses["private"], findings, wanted)
+        if "campaigns" in addresses:
+            check_campaigns(ledger.campaign_book, reader, addresses["campaigns"], findings)
         check_overdue(ledger, court, findings, wanted)
         registration = check_commit_age(
             reader, addresses["registry"], _chain_id(rpc, chain), findings
@@ -281,7 +284,9 @@ def run_audit(
                 step=ingestor.max_range,
                 channels={c.id: c.currency for c in ledger.channels.values()},
             )
-        tokens = reader.token_info(sorted(ledger.currencies | set(ledger.books)))
+        tokens = reader.token_info(
+            sorted(ledger.currencies | set(ledger.books) | ledger.campaign_book.currencies())
+        )
         timings["check"] = time.perf_counter() - clock - timings["ingest"] - timings["rebuild"]
 
     result = AuditResult(

@@ -198,6 +198,10 @@ def investigate(
 ) -> None:
     """Explain `excess` (balance minus books) of `holder` in `currency`, as findings."""
     where = {"currency": currency}
+    if role not in _WHAT:
+        # LabelCampaigns' events name a campaign, not its currency or amounts in one place:
+        # the balance check's finding stands without a per-transaction trace.
+        return
     what = _WHAT[role]
     txs = book_moves(rows, role, currency, channels)
     if currency == ETH:
