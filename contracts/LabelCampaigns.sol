@@ -70,6 +70,9 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
     mapping(address account => mapping(address currency => uint256)) public credit;
     mapping(uint256 id => bytes32) internal revealedGold;
     mapping(uint256 id => DisputeCase) internal _cases;
+    /// @dev How many disputes each campaign has had: the round of its latest case (the
+    /// ResultDisputed events tell it; no getter, so that the claim's dispatch stays short).
+    mapping(uint256 id => uint256) internal _disputeRounds;
 
     constructor(IArbiter arbiter, uint32 rulingTimeout) {
         if (address(arbiter) == address(0) || rulingTimeout == 0) revert CampaignBadDeployment();
@@ -181,6 +184,10 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
         if (block.timestamp > s.opensAt) revert CampaignChallengeWindowOver(id, s.opensAt);
         uint256 fee = ARBITER.rulingFee();
         uint256 bond = _pull(params.currency, params.bond, type(uint96).max, fee);
+        // A new case number per dispute: a campaign disputed again after an upheld ruling is a
+        // new case to an arbiter that remembers the cases it decided.
+        uint256 round = ++_disputeRounds[id];
+        uint256 caseId = round << 128 | id;
         _states[id].status = DISPUTED;
         _cases[id] = DisputeCase({
             claimant: msg.sender,
@@ -189,11 +196,11 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
             openedAt: uint40(block.timestamp),
             currency: params.currency
         });
-        emit ResultDisputed(id, msg.sender, bond, fee, evidenceHash);
+        emit ResultDisputed(id, msg.sender, caseId, bond, fee, evidenceHash);
         // Effects first: an arbiter may rule from inside the call (`rule` is not behind the
         // guard). One that refuses undoes the dispute; nothing is locked.
         uint256 before = gasleft();
-        try ARBITER.requestRuling{value: fee}(id, evidenceHash) {}
+        try ARBITER.requestRuling{value: fee}(caseId, evidenceHash) {}
         catch {
             // Starving the call of gas must not pass for a refusal (as the court's).
             if (gasleft() <= before / 63) revert CampaignGasTooLow(before, gasleft());
@@ -204,10 +211,11 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
     /// @inheritdoc ILabelCampaigns
     /// @dev Not behind the guard, so an arbiter may rule inside requestRuling: it touches only
     /// this campaign's state and credits, and makes no call.
-    function rule(uint256 id, bool upheld) external {
+    function rule(uint256 caseId, bool upheld) external {
         if (msg.sender != address(ARBITER)) revert CampaignNotArbiter(msg.sender, address(ARBITER));
+        uint256 id = caseId & type(uint128).max;
         State memory s = _states[id];
-        _requireStatus(id, s.status, DISPUTED);
+        if (s.status != DISPUTED || caseId >> 128 != _disputeRounds[id]) revert CampaignUnknownCase(caseId);
         DisputeCase memory c = _cases[id];
         delete _cases[id];
         if (upheld) {
@@ -273,7 +281,9 @@ contract LabelCampaigns is ILabelCampaigns, ReentrancyGuardTransient {
         uint256 n = requests.length;
         if (n > MAX_BATCH) revert CampaignBatchTooLarge(n, MAX_BATCH);
         amounts = new uint256[](n);
+        _checkParams(id, params); // an empty batch too: only a campaign's own parameters pass
         State memory s = _states[id];
+        _requireStatus(id, s.status, POSTED);
         address currency = params.currency;
         for (uint256 i; i < n; ++i) {
             ClaimRequest calldata r = requests[i];

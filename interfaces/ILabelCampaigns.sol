@@ -109,6 +109,9 @@ interface ILabelCampaigns {
     /// @notice The arbiter refused the case (its requestRuling reverted): nothing changed.
     error CampaignArbiterRefused(uint256 id);
 
+    /// @notice `caseId` is not the running dispute of its campaign (an earlier round's, or none).
+    error CampaignUnknownCase(uint256 caseId);
+
     /// @notice Only the deployment's arbiter rules.
     error CampaignNotArbiter(address caller, address arbiter);
 
@@ -258,8 +261,15 @@ interface ILabelCampaigns {
     );
 
     /// @notice A standing result was disputed: it is at the arbiter, claims wait.
+    /// @param caseId The arbiter's case number: `round << 128 | id`, round 1 for the campaign's
+    /// first dispute, so an arbiter that keys cases by (sender, number) sees each dispute anew.
     event ResultDisputed(
-        uint256 indexed id, address indexed claimant, uint256 bond, uint256 fee, bytes32 evidenceHash
+        uint256 indexed id,
+        address indexed claimant,
+        uint256 caseId,
+        uint256 bond,
+        uint256 fee,
+        bytes32 evidenceHash
     );
 
     /// @notice The arbiter ruled. Upheld: the result is void and the campaign open again; the
@@ -336,8 +346,10 @@ interface ILabelCampaigns {
     /// @param evidenceHash The claimant's evidence (e.g. keccak256 of its recomputed report).
     function dispute(uint256 id, Campaign calldata params, bytes32 evidenceHash) external payable;
 
-    /// @notice The arbiter's answer to a dispute (the arbiter only, once).
-    function rule(uint256 id, bool upheld) external;
+    /// @notice The arbiter's answer to a dispute (the arbiter only, once per case).
+    /// @param caseId The case number sent with requestRuling (ResultDisputed): the running
+    /// dispute's, else CampaignUnknownCase.
+    function rule(uint256 caseId, bool upheld) external;
 
     /// @notice Ends a dispute the arbiter left unanswered for RULING_TIMEOUT (anyone).
     function lapse(uint256 id) external;
@@ -392,12 +404,6 @@ interface ILabelCampaigns {
     /// @notice Seconds the arbiter has to rule before anyone may `lapse` a dispute.
     function RULING_TIMEOUT() external view returns (uint32);
 
-    /// @notice The gold root revealed by revealGold (0: not revealed that way).
-
-
-    /// @notice A disputed result's case (zero when none is running).
-
-
     /// @notice The number of campaigns; ids run from 1 to it.
     function campaignCount() external view returns (uint256);
 
@@ -413,7 +419,8 @@ interface ILabelCampaigns {
     /// @notice Whether `account` has claimed its share of the campaign.
     function claimed(uint256 id, address account) external view returns (bool);
 
-    /// @notice What `claim` would pay now (it reverts as `claim` would).
+    /// @notice What `claim` would pay now: it reverts as `claim` would for a wrong status,
+    /// parameters, proof or window, and returns 0 once claimed or when the share rounds to 0.
     function claimable(
         uint256 id,
         Campaign calldata params,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from test_ledger_rules import ALICE, BOB, Chain
-from testkit.campaigns import CampaignDriver
+from testkit.campaigns import CampaignDriver, case_of
 
 from seedbed.core.constants import ETH
 
@@ -42,11 +42,13 @@ def test_an_honest_campaign_history_passes_and_is_reported(
     upheld = kit.create(publisher, gateway, 5_000, 100)
     kit.post(upheld, people, gateway)
     kit.dispute(upheld, publisher)
-    panel.vote(c, upheld.id, True, sender=deployer)  # void: both bonds to the publisher
+    panel.vote(c, case_of(upheld.id), True, sender=deployer)  # void: both bonds to the publisher
     dismissed = kit.create(publisher, gateway, 6_000, 100)
     kit.post(dismissed, people, gateway)
     kit.dispute(dismissed, stranger)
-    panel.vote(c, dismissed.id, False, sender=deployer)  # stands: the stranger's bond to gateway
+    panel.vote(
+        c, case_of(dismissed.id), False, sender=deployer
+    )  # stands: the stranger's bond to gateway
     chain.pending_timestamp += 3_601
     chain.mine()
     weight, proof = people.proof(alice.address)
@@ -186,7 +188,7 @@ def test_an_event_the_contract_would_refuse_fails(campaign, events, time, check)
 
 
 def test_a_ruling_that_pays_the_wrong_side_fails_and_a_missing_credit_is_seen(campaign):
-    campaign.tx(("campaigns", "ResultDisputed", [1, BOB, 10, 0, ROOT]), time=1_050)
+    campaign.tx(("campaigns", "ResultDisputed", [1, BOB, 1 << 128 | 1, 10, 0, ROOT]), time=1_050)
     campaign.tx(
         ("campaigns", "DisputeRuled", [1, True, OPERATOR, 20]),
         ("campaigns", "Credited", [OPERATOR, ETH, 20]),
@@ -196,7 +198,7 @@ def test_a_ruling_that_pays_the_wrong_side_fails_and_a_missing_credit_is_seen(ca
     again = Chain()
     again.tx(created(1))
     again.tx(posted(1))
-    again.tx(("campaigns", "ResultDisputed", [1, BOB, 10, 0, ROOT]), time=1_050)
+    again.tx(("campaigns", "ResultDisputed", [1, BOB, 1 << 128 | 1, 10, 0, ROOT]), time=1_050)
     again.tx(("campaigns", "DisputeLapsed", [1, BOB, 10]), time=1_060)  # no Credited follows
     assert {f for f, _ in again.failed()} == {"campaign credits announced and made"}
 

@@ -9,10 +9,20 @@ from typing import Any
 
 import ape
 from eth_utils import keccak
-from testkit.campaigns import ETH, FINISHED, OPEN, POSTED, Params, gold_commitment, report
+from testkit.campaigns import (
+    ETH,
+    FINISHED,
+    OPEN,
+    POSTED,
+    Params,
+    case_of,
+    gold_commitment,
+    report,
+)
 
-__all__ = ["ETH", "FINISHED", "OPEN", "POSTED", "Params", "gold_commitment", "report"]
+__all__ = ["ETH", "FINISHED", "OPEN", "POSTED", "Params", "case_of", "gold_commitment", "report"]
 HOUR, DAY = 3600, 86_400
+RULING_TIMEOUT = 7 * DAY  # the campaigns fixture's
 
 
 @dataclass

@@ -6,13 +6,21 @@ from __future__ import annotations
 import os
 
 import pytest
-from campaign_helpers import DAY, ETH, HOUR, Params, Posted, addr, gold_commitment, now, report
+from campaign_helpers import (
+    DAY,
+    ETH,
+    HOUR,
+    RULING_TIMEOUT,
+    Params,
+    Posted,
+    addr,
+    gold_commitment,
+    now,
+    report,
+)
 from eth_utils import keccak
 
 MAX_UINT = 2**256 - 1
-
-
-RULING_TIMEOUT = 7 * 86_400
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from campaign_helpers import (
     addr,
     at,
     balance_of,
+    case_of,
     isolated,
     report,
     reverts,
@@ -402,7 +403,7 @@ def test_every_pool_is_conserved_to_the_wei(
             kit.post(cid, p, tree, gold_root, salt, report(os.urandom(32), gold_root))
             op_bond = campaigns.state(cid).bond
             got = _dispute(campaigns, p, cid, requester, currency, fee)
-            arbiter.ruleOn(campaigns, cid, True, sender=sender)
+            arbiter.ruleOn(campaigns, case_of(cid), True, sender=sender)
             credits[requester.address] += op_bond + got
         receipt = kit.post(cid, p, tree, gold_root, salt, body)
         bond_in = campaigns.state(cid).bond
@@ -410,7 +411,7 @@ def test_every_pool_is_conserved_to_the_wei(
         if first in ("dismissed", "lapsed"):  # disputed, and the result stands
             got = _dispute(campaigns, p, cid, requester, currency, fee)
             if first == "dismissed":
-                receipt = arbiter.ruleOn(campaigns, cid, False, sender=sender)
+                receipt = arbiter.ruleOn(campaigns, case_of(cid), False, sender=sender)
                 credits[operator.address] += got
             else:
                 at(chain, chain.blocks.head.timestamp + campaigns.RULING_TIMEOUT() + 1)

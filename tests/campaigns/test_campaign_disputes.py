@@ -11,13 +11,14 @@ from campaign_helpers import (
     ETH,
     OPEN,
     POSTED,
+    RULING_TIMEOUT,
     Posted,
     at,
     balance_of,
+    case_of,
     report,
     reverts,
 )
-from conftest import RULING_TIMEOUT
 from eth_utils import keccak
 
 DISPUTED = 4
@@ -70,9 +71,10 @@ def test_a_matching_report_cannot_be_slashed_but_can_be_disputed(
         0,
     )
     assert bytes(event.evidenceHash) == EVIDENCE
+    assert event.caseId == case_of(selfish.id) == 1 << 128 | selfish.id
     assert campaigns.state(selfish.id).status == DISPUTED
     assert arbiter.requestedCount() == before + 1
-    assert arbiter.requested(before) == selfish.id
+    assert arbiter.requested(before) == case_of(selfish.id)
 
 
 def test_claims_and_finish_wait_for_the_ruling(
@@ -91,7 +93,7 @@ def test_an_upheld_dispute_voids_the_result_and_pays_both_bonds_to_the_claimant(
 ):
     p = selfish.params
     _dispute(campaigns, selfish, requester)
-    receipt = arbiter.ruleOn(campaigns, selfish.id, True, sender=stranger)
+    receipt = arbiter.ruleOn(campaigns, case_of(selfish.id), True, sender=stranger)
     ruled = receipt.events.filter(campaigns.DisputeRuled)[0]
     assert (ruled.id, ruled.upheld, ruled.credited, ruled.amount) == (
         selfish.id,
@@ -117,8 +119,8 @@ def test_an_upheld_dispute_voids_the_result_and_pays_both_bonds_to_the_claimant(
     before = alice.balance
     campaigns.claim(selfish.id, p.t(), alice, *honest.proof(alice.address), sender=stranger)
     assert alice.balance == before + p.pool
-    with reverts(campaigns.CampaignWrongStatus, id=selfish.id, status=POSTED, required=DISPUTED):
-        arbiter.ruleOn(campaigns, selfish.id, True, sender=stranger)  # once
+    with reverts(campaigns.CampaignUnknownCase, caseId=case_of(selfish.id)):
+        arbiter.ruleOn(campaigns, case_of(selfish.id), True, sender=stranger)  # once
 
 
 def test_a_dismissed_dispute_lets_the_result_stand_and_pays_the_claimants_bond_to_the_operator(
@@ -127,7 +129,7 @@ def test_a_dismissed_dispute_lets_the_result_stand_and_pays_the_claimants_bond_t
     p = selfish.params
     _dispute(campaigns, selfish, requester)
     at(chain, selfish.claims_open + 100)  # the arbiter took longer than the challenge window
-    receipt = arbiter.ruleOn(campaigns, selfish.id, False, sender=stranger)
+    receipt = arbiter.ruleOn(campaigns, case_of(selfish.id), False, sender=stranger)
     ts = chain.blocks[receipt.block_number].timestamp
     ruled = receipt.events.filter(campaigns.DisputeRuled)[0]
     assert (ruled.upheld, ruled.credited, ruled.amount) == (False, operator.address, p.bond)
@@ -159,6 +161,48 @@ def test_an_unanswered_dispute_lapses_after_the_ruling_timeout(
         campaigns.lapse(selfish.id, sender=stranger)
 
 
+def test_a_result_reposted_after_an_upheld_dispute_is_a_new_case_for_a_panel(
+    project, deployer, kit, requester, operator, alice, stranger, chain
+):
+    """A panel remembers the cases it decided. The operator's second self-paying post is
+    disputed again: a new case (round 2) the panel rules on, not one it would refuse as decided
+    and leave to lapse (which would let the result stand). A stale round is refused."""
+    panel = deployer.deploy(project.PanelArbiter, [deployer.address], 1)
+    campaigns = deployer.deploy(project.LabelCampaigns, panel, RULING_TIMEOUT)
+    k = type(kit)(campaigns, chain, kit.accounts.values(), kit.contributors_of)
+    salt, gold_root = os.urandom(32), os.urandom(32)
+    cid, p = k.created(k.params(requester, operator, pool=1_000, salt=salt, gold_root=gold_root))
+    greedy = kit.contributors_of({operator.address: 1})
+    for round_ in (1, 2):
+        k.post(cid, p, greedy, gold_root, salt, report(greedy.root, gold_root))
+        receipt = campaigns.dispute(cid, p.t(), EVIDENCE, value=p.bond, sender=requester)
+        assert receipt.events.filter(campaigns.ResultDisputed)[0].caseId == case_of(cid, round_)
+        if round_ == 2:
+            with reverts(project.PanelArbiter.PanelArbiterNoCase):
+                panel.vote(campaigns, case_of(cid, 1), True, sender=deployer)
+        panel.vote(campaigns, case_of(cid, round_), True, sender=deployer)
+        assert campaigns.state(cid).status == OPEN
+    assert campaigns.credit(requester, ETH) == 4 * p.bond
+
+
+def test_a_stale_case_number_is_refused(campaigns, kit, arbiter, selfish, requester, stranger):
+    _dispute(campaigns, selfish, requester)
+    for stale in (case_of(selfish.id, 2), case_of(selfish.id, 0), selfish.id + 1):
+        with reverts(campaigns.CampaignUnknownCase, caseId=stale):
+            arbiter.ruleOn(campaigns, stale, True, sender=stranger)
+
+
+def test_an_empty_batch_checks_its_campaign(campaigns, selfish, open_campaign, stranger):
+    p = selfish.params
+    with reverts(campaigns.CampaignUnknown, id=10**6):
+        campaigns.claimBatch(10**6, p.t(), [], sender=stranger)
+    with reverts(campaigns.CampaignParamsMismatch, id=selfish.id):
+        campaigns.claimBatch(selfish.id, p.but(pool=1).t(), [], sender=stranger)
+    cid, op = open_campaign[:2]
+    with reverts(campaigns.CampaignWrongStatus, id=cid, status=OPEN, required=POSTED):
+        campaigns.claimBatch(cid, op.t(), [], sender=stranger)
+
+
 def test_dispute_rules(campaigns, kit, arbiter, selfish, requester, stranger, chain, open_campaign):
     p = selfish.params
     with reverts(campaigns.CampaignWrongValue, sent=p.bond - 1, expected=p.bond):
@@ -173,7 +217,7 @@ def test_dispute_rules(campaigns, kit, arbiter, selfish, requester, stranger, ch
     with reverts(campaigns.CampaignWrongStatus, id=cid, status=OPEN, required=POSTED):
         campaigns.dispute(cid, op.t(), EVIDENCE, value=op.bond, sender=requester)
     with reverts(campaigns.CampaignNotArbiter, caller=stranger, arbiter=arbiter):
-        campaigns.rule(selfish.id, True, sender=stranger)
+        campaigns.rule(case_of(selfish.id), True, sender=stranger)
     with reverts(campaigns.CampaignWrongStatus, id=selfish.id, status=POSTED, required=DISPUTED):
         campaigns.lapse(selfish.id, sender=stranger)
     at(chain, selfish.claims_open)
@@ -241,7 +285,7 @@ def test_an_erc20_dispute_bond_is_pulled_and_the_fee_is_eth(
     before = token.balanceOf(requester)
     campaigns.dispute(posted.id, posted.params.t(), EVIDENCE, value=3, sender=requester)
     assert token.balanceOf(requester) == before - 40
-    arbiter.ruleOn(campaigns, posted.id, True, sender=stranger)
+    arbiter.ruleOn(campaigns, case_of(posted.id), True, sender=stranger)
     assert campaigns.credit(requester, token) == 80
     campaigns.withdrawCredit(token, alice, sender=requester)  # to another address
     assert token.balanceOf(alice) == 80 and campaigns.credit(requester, token) == 0

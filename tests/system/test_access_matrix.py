@@ -41,7 +41,7 @@ import pytest
 from ape.exceptions import ContractLogicError
 from eth_abi import encode
 from eth_utils import keccak
-from testkit.campaigns import CampaignDriver
+from testkit.campaigns import CampaignDriver, case_of
 from testkit.registering import ZERO_SALT, commitment_of, registration_leaf
 
 from seedbed.core.claim_to import ClaimTo
@@ -577,7 +577,7 @@ def _campaign_calls(w: Scene, caller: Any, fresh: bytes) -> dict[str, Any]:
         "dispute": lambda: c.dispute(
             k.posted.id, k.posted.params.t(), fresh, value=k.posted.params.bond, **tx
         ),
-        "campaign rule": lambda: c.rule(k.disputed.id, True, **tx),
+        "campaign rule": lambda: c.rule(case_of(k.disputed.id), True, **tx),
         "campaign lapse": lambda: c.lapse(k.to_lapse.id, **tx),
         "campaign claim": lambda: c.claim(*claimable, buyer, weight, proof, **tx),
         "campaign claimTo": lambda: c.claimTo(*claimable, weight, proof, caller, **tx),

@@ -52,6 +52,11 @@ def report(result_root: bytes, gold_root: bytes, body: bytes = b'{"method":"test
     return encode(["bytes32", "bytes32"], [bytes(result_root), bytes(gold_root)]) + body
 
 
+def case_of(campaign_id: int, round_: int = 1) -> int:
+    """The arbiter's case number of a campaign's dispute: round << 128 | id."""
+    return round_ << 128 | campaign_id
+
+
 @dataclass
 class Launched:
     """A created campaign: its id, its parameters as stored, and its gold's secret."""

@@ -251,7 +251,7 @@ class CampaignBook:
         c.status, c.bond_held, c.opens_at = OPEN, 0, 0
 
     def _disputed(self, a: list[Any], stamp: int, tx: str) -> None:
-        cid, claimant, bond, _fee, _evidence = a
+        cid, claimant, _case, bond, _fee, _evidence = a
         c = self._get(cid, "ResultDisputed", tx)
         if c is None:
             return
