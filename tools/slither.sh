@@ -105,6 +105,7 @@ ACCEPTED = {
     ("incorrect-equality", "RoyaltyVault.claimBatch"),
     ("incorrect-equality", "RoyaltyVault.pay"),
     ("incorrect-equality", "LabelCampaigns._pull"),
+    ("incorrect-equality", "LabelCampaigns._credit"),
     ("uninitialized-local", "AssetRegistry.register"),
     ("uninitialized-local", "RoyaltyVault.pay"),
     ("unused-return", "LicenseToken._payVault"),
