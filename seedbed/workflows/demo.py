@@ -64,12 +64,14 @@ class Demo:
         self.app_key = accounts[4].private_key
         self.assets: dict[str, Published] = {}
         self.suite: Suite
+        self.campaign: Any = None  # demo_campaign.Campaign once step_campaign ran
 
     # -- steps -----------------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
         self.out.mkdir(parents=True, exist_ok=True)
         self.step_deploy()
+        self.step_campaign()
         self.step_publish_datasets()
         self.step_model()
         license_id = self.step_consumer()
@@ -90,6 +92,11 @@ class Demo:
         self.suite = Suite.from_record(self.project, self.chain, record)
         for name, address in self.suite.addresses.items():
             self.say(f"   {name:14} {address}")
+
+    def step_campaign(self) -> None:
+        from seedbed.workflows import demo_campaign
+
+        self.campaign = demo_campaign.run(self)
 
     def _register(
         self,
@@ -154,7 +161,7 @@ class Demo:
 
     def step_publish_datasets(self) -> None:
         self.say(
-            "2. Two publishers register example datasets with their annotators, and offer licenses"
+            "3. Two publishers register example datasets with their annotators, and offer licenses"
         )
         ds, people = EXAMPLES / "datasets", EXAMPLES / "contributors"
         trees = self._register(
@@ -169,7 +176,8 @@ class Demo:
             self.signs_pub,
             "street-signs",
             ds / "street-signs",
-            people / "street-signs-log.csv",
+            # The campaign's weights when it ran (the same root its bounty was paid from).
+            self.campaign.contributors if self.campaign else people / "street-signs-log.csv",
             "dataset",
             "CC-BY-SA-4.0",
         )
@@ -179,7 +187,7 @@ class Demo:
 
     def step_model(self) -> None:
         self.say(
-            "3. A model maker licenses both datasets (DERIVE) and registers a model "
+            "4. A model maker licenses both datasets (DERIVE) and registers a model "
             "derived from them"
         )
         trees, signs = self.assets["city-trees"], self.assets["street-signs"]
@@ -218,7 +226,7 @@ class Demo:
 
     def step_consumer(self) -> int:
         self.say(
-            "4. An app licenses the model for inference and funds a channel with the gateway "
+            "5. An app licenses the model for inference and funds a channel with the gateway "
             f"operator {self.gateway.address}"
         )
         model = self.assets["sign-tree-model"]
@@ -235,7 +243,7 @@ class Demo:
         model = self.assets["sign-tree-model"]
         with self._services(model) as gateway:
             self.say(
-                f"5. The app calls the model through the gateway at {gateway.url}: {CALLS:,} "
+                f"6. The app calls the model through the gateway at {gateway.url}: {CALLS:,} "
                 "paid HTTP requests, each paid with a cumulative voucher the gateway checks "
                 "locally against the channel's reserve"
             )
@@ -387,7 +395,7 @@ class Demo:
         demo_private.use(self, self.private)
 
     def step_flow_and_claims(self) -> None:
-        self.say("7. Revenue flows upstream, and every contributor is paid")
+        self.say("8. Revenue flows upstream, and every contributor is paid")
         vault = self.suite.vault
         model = self.assets["sign-tree-model"]
         pending = vault.pendingUpstream(model.asset_id, ETH)
@@ -405,14 +413,21 @@ class Demo:
                 w, proof = asset.tree.proof(address)
                 requests.append((asset.asset_id, ETH, account, w, list(proof)))
             paid = 0
+            each: dict[str, int] = {}
             for i in range(0, len(requests), 64):
                 rec = vault.claimBatch(requests[i : i + 64], sender=self.gateway)
-                paid += sum(ev.amount for ev in rec.events.filter(vault.Claimed))
+                for ev in rec.events.filter(vault.Claimed):
+                    paid += ev.amount
+                    each[str(ev.account)] = int(ev.amount)
             total_paid += paid
             self.say(
                 f"   {asset.name}: {len(requests)} contributors claimed {format_amount(paid)} "
                 f"(accrued {format_amount(vault.accrued(asset.asset_id, ETH))})"
             )
+            if asset.name == "street-signs" and self.campaign is not None:
+                from seedbed.workflows import demo_campaign
+
+                demo_campaign.show_royalties(self, self.campaign, asset.asset_id, each)
         self.say(
             f"   in all, {format_amount(total_paid)} reached contributors; the vault keeps "
             f"{format_amount(vault.held(ETH))} (rounding dust, below one wei per contributor "
@@ -420,7 +435,7 @@ class Demo:
         )
 
     def step_audit(self) -> dict[str, Any]:
-        self.say("8. The audit rebuilds every flow from the chain's logs and checks it")
+        self.say("9. The audit rebuilds every flow from the chain's logs and checks it")
         from seedbed.workflows.audit.run import run_audit
 
         trees = {a.asset_id: a.tree_path for a in self.assets.values()}

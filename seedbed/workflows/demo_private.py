@@ -45,7 +45,7 @@ class PrivateDataset:
 
 def publish(demo: Demo) -> PrivateDataset:
     """Seal, register, record the seal, offer ACCESS+TRAIN with a price per file read."""
-    demo.say("6. A private dataset: sealed at rest, released only to its licensees")
+    demo.say("7. A private dataset: sealed at rest, released only to its licensees")
     folder = EXAMPLES / "datasets" / NAME
     sealed, key_file = demo.out / f"{NAME}-sealed", demo.out / "keys" / f"{NAME}.key"
     key_file.parent.mkdir(mode=0o700, exist_ok=True)

@@ -4,8 +4,11 @@ credits, and state()/credit() against the events; the report's tables and Sankey
 
 import csv
 import json
+import os
+import subprocess
 
 import pytest
+from test_audit_report import CHROMIUM_FLAGS, _chromium, _overlapping_texts, _Svg
 from test_ledger_rules import ALICE, BOB, Chain
 from testkit.campaigns import CampaignDriver, case_of
 
@@ -99,6 +102,49 @@ def test_an_honest_campaign_history_passes_and_is_reported(
     html = result.paths["html"].read_text()
     assert "<h2>Labeling campaigns</h2>" in html
     assert f"campaign #{paid.id}" in html and "Refunded to requesters" in html
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no chromium on PATH (apt-get install chromium)")
+def test_the_campaigns_section_and_sankey_render_in_headless_chromium(
+    audit, suite, chain, publisher, gateway, alice, bob, stranger, contributors_of, tmp_path
+):
+    """What a person sees: the campaigns table, and in the ETH chart a campaign node whose pool
+    flows to the annotators and back to the requester, labels that do not collide."""
+    kit = CampaignDriver(suite.campaigns, chain)
+    people = contributors_of({alice.address: 3, bob.address: 1})
+    launched = kit.create(publisher, gateway, 8_000, 100, claim=86_400)
+    kit.post(launched, people, gateway)
+    chain.pending_timestamp += 3_601
+    chain.mine()
+    weight, proof = people.proof(alice.address)
+    suite.campaigns.claim(launched.id, launched.params.t(), alice, weight, proof, sender=stranger)
+    chain.pending_timestamp += 86_401
+    chain.mine()
+    suite.campaigns.finish(launched.id, launched.params.t(), sender=stranger)
+    result = audit()
+    browser = [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run(
+        [*browser, "--dump-dom", result.paths["html"].as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(tmp_path)},
+        check=False,
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "<h2>Labeling campaigns</h2>" in dom.stdout
+    parsed = _Svg()
+    parsed.feed(dom.stdout)
+    eth = next(c for c in parsed.charts if any("ETH" in t["s"] for t in c["texts"]))
+    texts = [t["s"] for t in eth["texts"]]
+    for legend in ("campaign pool", "campaign bounty", "refunded to the requester"):
+        assert legend in texts, legend
+    labels = {t.split(" · ")[0] for t in texts if " · " in t}
+    assert {f"campaign #{launched.id}", "Campaign pools (requesters)"} <= labels
+    assert "Refunded to requesters" in labels
+    for chart in parsed.charts:
+        clashes, cut = _overlapping_texts(chart)
+        assert not clashes and not cut, (clashes, cut)
 
 
 def test_a_token_sent_to_the_campaigns_contract_is_stranded(
