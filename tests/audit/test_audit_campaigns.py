@@ -101,7 +101,7 @@ def test_an_honest_campaign_history_passes_and_is_reported(
         assert {int(r["campaign"]) for r in csv.DictReader(fh)} == set(rows)
     html = result.paths["html"].read_text()
     assert "<h2>Labeling campaigns</h2>" in html
-    assert f"campaign #{paid.id}" in html and "Refunded to requesters" in html
+    assert f"campaign #{paid.id}" in html and "Refunds" in html
 
 
 @pytest.mark.skipif(_chromium() is None, reason="no chromium on PATH (apt-get install chromium)")
@@ -140,8 +140,8 @@ def test_the_campaigns_section_and_sankey_render_in_headless_chromium(
     for legend in ("campaign pool", "campaign bounty", "refunded to the requester"):
         assert legend in texts, legend
     labels = {t.split(" · ")[0] for t in texts if " · " in t}
-    assert {f"campaign #{launched.id}", "Campaign pools (requesters)"} <= labels
-    assert "Refunded to requesters" in labels
+    assert {f"campaign #{launched.id}", "Campaign pools"} <= labels
+    assert "Refunds" in labels
     for chart in parsed.charts:
         clashes, cut = _overlapping_texts(chart)
         assert not clashes and not cut, (clashes, cut)

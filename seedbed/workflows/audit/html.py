@@ -219,7 +219,7 @@ def flow_chart(result: AuditResult, currency: str) -> str:
         sankey.Node("sink:escrow", "In escrow (disputed)", sink_col, _COLORS["escrow"]),
         sankey.Node("sink:redirect", "Redirected (upheld)", sink_col, _COLORS["redirect"]),
         sankey.Node("sink:forfeit", "Forfeited (fee book)", sink_col, _COLORS["forfeit"]),
-        sankey.Node("sink:refund", "Refunded to requesters", sink_col, _COLORS["refund"]),
+        sankey.Node("sink:refund", "Refunds", sink_col, _COLORS["refund"]),
     ]
     drawn = {lk.kind for lk in links if lk.value > 0}
     headings = {0: "Sources", 1: "Assets", sink_col: "Recipients"}
@@ -236,7 +236,7 @@ def flow_chart(result: AuditResult, currency: str) -> str:
 
 
 def _campaign_nodes(campaigns: dict[int, Any], sink_col: int) -> list[sankey.Node]:
-    nodes = [sankey.Node("src:campaign", "Campaign pools (requesters)", 0, _COLORS["campaign"])]
+    nodes = [sankey.Node("src:campaign", "Campaign pools", 0, _COLORS["campaign"])]
     for cid in sorted(campaigns):
         nodes.append(sankey.Node(f"campaign:{cid}", f"campaign #{cid}", 1, _COLORS["campaign"]))
     return nodes
