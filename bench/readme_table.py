@@ -18,6 +18,7 @@ REFERENCE = {
     "gateway_added_p99_ms": "x402 `exact`: 200–500 ms facilitator verify per call (2–3 s settled)",
     "gateway_calls_per_settle": "x402 `exact`: 1 (one transaction per call)",
     "gateway_settle_gas": "x402 `exact`: 61–90k gas per call, one transaction each",
+    "campaign_claim_gas": "Sahara, Vana: one off-chain payout or one reward per file; no proof",
 }
 
 
