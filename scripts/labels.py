@@ -32,30 +32,10 @@ import click
 
 from seedbed.cli.command import OfflineCommand, SeedbedGroup
 from seedbed.cli.options import json_option
+from seedbed.cli.types import HEX32
 from seedbed.core.errors import InputError
 
 METHODS = ("majority", "dawid_skene")
-
-
-class Hex32(click.ParamType):
-    """32 bytes as 64 hex digits (0x optional), e.g. a salt or a commitment."""
-
-    name = "HEX32"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str):
-            return value
-        cleaned = value.strip().removeprefix("0x")
-        try:
-            raw = bytes.fromhex(cleaned)
-        except ValueError:
-            raw = b""
-        if len(raw) != 32 or len(cleaned) != 64:
-            self.fail(f"{value!r} is not 32 bytes of hex (64 hex digits).", param, ctx)
-        return raw
-
-
-HEX32 = Hex32()
 
 
 @click.group(cls=SeedbedGroup)

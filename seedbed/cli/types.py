@@ -31,6 +31,7 @@ class _Parsed(click.ParamType):
 ASSET_ID = _Parsed("ASSET", lambda t: parse_id(t, "an asset id"))
 LICENSE_ID = _Parsed("LICENSE", lambda t: parse_id(t, "a license id"))
 OFFER_ID = _Parsed("OFFER", lambda t: parse_id(t, "an offer id"))
+CAMPAIGN_ID = _Parsed("ID", lambda t: parse_id(t, "a campaign id"))
 ADDRESS = _Parsed("ADDRESS", lambda t: to_checksum_address(parse_address(t)))
 DURATION = _Parsed("DURATION", parse_duration)
 SCOPES = _Parsed("SCOPES", parse_scopes)
@@ -39,15 +40,16 @@ UNITS = _Parsed("UNITS", lambda t: parse_count(t, "a unit count", UINT64_MAX))
 BLOCK = _Parsed("N", lambda t: parse_count(t, "a block number", UINT64_MAX))
 
 
-def _salt(text: str) -> str:
+def _hex32(text: str, what: str = "32 bytes of hex") -> bytes:
     cleaned = text.strip().removeprefix("0x")
     try:
         raw = bytes.fromhex(cleaned)
     except ValueError:
         raw = b""
-    if len(raw) != 32:
-        raise InputError(f"{text!r} is not a 32-byte hex salt (64 hex digits).")
-    return "0x" + raw.hex()
+    if len(raw) != 32 or len(cleaned) != 64:
+        raise InputError(f"{text!r} is not {what} (64 hex digits).")
+    return raw
 
 
-SALT = _Parsed("HEX32", _salt)
+HEX32 = _Parsed("HEX32", _hex32)  # a salt, a root, a commitment: 32 bytes
+SALT = _Parsed("HEX32", lambda t: "0x" + _hex32(t, "a 32-byte hex salt").hex())

@@ -2,7 +2,8 @@
 turn the scores into ContributorTree weights, reproducibly. Pure: no chain, no network.
 
     model      Annotation, Review, Labels and their canonical sha256s
-    importers  read_label_studio, read_csv, read_addresses (names -> 0x addresses)
+    importers  read_label_studio, read_csv, read_addresses (names -> 0x addresses),
+               read_task_items (a campaign's items)
     gold       gold_commitment / check_gold_reveal: commit to known answers, reveal later
     aggregate  majority_vote (ties by label order), dawid_skene (crowd-kit)
     scores     score / weights: the paying rule, documented there
@@ -15,6 +16,7 @@ from seedbed.core.labels.importers import (
     read_addresses,
     read_csv,
     read_label_studio,
+    read_task_items,
     resolve_names,
 )
 from seedbed.core.labels.model import Annotation, Labels, Review
@@ -40,6 +42,7 @@ __all__ = [
     "read_addresses",
     "read_csv",
     "read_label_studio",
+    "read_task_items",
     "resolve_names",
     "score",
     "weights",

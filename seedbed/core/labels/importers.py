@@ -67,6 +67,17 @@ def read_label_studio(
     return Labels(annotations, reviews)
 
 
+def read_task_items(
+    path_or_json: str | os.PathLike[str] | bytes | list[Any], *, item_key: str | None = None
+) -> list[str]:
+    """The item names of a Label Studio export's tasks (labelled or not), named as
+    `read_label_studio` names them: by task id, or by data[item_key]."""
+    tasks, source = _load_json(path_or_json)
+    if not isinstance(tasks, list):
+        raise InputError(f"{source} is not a Label Studio export (a JSON list of tasks).")
+    return [_task_item(task, item_key, f"{source}, task #{n}") for n, task in enumerate(tasks)]
+
+
 def read_csv(path: str | os.PathLike[str]) -> Labels:
     """The labels and reviews of a CSV log (see the module notes)."""
     annotations: dict[tuple[str, str], Annotation] = {}

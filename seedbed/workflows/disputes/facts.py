@@ -114,7 +114,7 @@ def court_of(suite: Suite) -> Court:
         address=checksum(court.address),
         arbiter=arbiter,
         bond=int(court.BOND()),
-        fee=_ruling_fee(suite, arbiter),
+        fee=ruling_fee(suite, arbiter),
         answer_period=int(court.ANSWER_PERIOD()),
         ruling_timeout=int(court.RULING_TIMEOUT()),
         min_duplicate_size=int(court.MIN_DUPLICATE_SIZE()),
@@ -131,7 +131,7 @@ def _court(suite: Suite) -> Any:
     return suite.court
 
 
-def _ruling_fee(suite: Suite, arbiter: str) -> int:
+def ruling_fee(suite: Suite, arbiter: str) -> int:
     """IArbiter.rulingFee(), read with a plain call (any arbiter contract answers it)."""
     from eth_abi import decode
 
