@@ -722,6 +722,46 @@ def _gold_file(draw, tmp, bad):
     return gold
 
 
+def b_campaign(draw, w, f, tmp):
+    # The world has no campaign: every id is bad (or 1, which does not exist either), and a
+    # create with a corrupted field is refused before anything is sent.
+    step = draw(st.sampled_from(["create", "reveal", "post", "challenge", "dispute", "rule",
+                                 "lapse", "claim", "claim-all", "finish", "status"]))  # fmt: skip
+    if step == "create":
+        bad = corrupt(draw, ["operator", "pool", "bond", "items", "commitment", "window"])
+        items = tmp / "items.txt"
+        items.write_text("1\n2\n" if "items" not in bad else draw(st.sampled_from(["", "1\n1\n"])))
+        args = [step, *opt("--operator", draw(s.junk()) if "operator" in bad else str(w.bob))]
+        args += opt("--pool", draw(s.bad_amounts()) if "pool" in bad else UNIT)
+        args += opt("--bond", draw(s.bad_amounts()) if "bond" in bad else UNIT)
+        args += opt("--items", str(items))
+        args += opt(
+            "--gold-commitment", draw(_HEX32_JUNK) if "commitment" in bad else "0x" + "ab" * 32
+        )
+        if "window" in bad:
+            args += opt(draw(st.sampled_from(["--post-by", "--challenge", "--claim"])),
+                        draw(st.sampled_from(["0s", "400d", "-1d", "soon"])))  # fmt: skip
+        return args, 1, [tmp]
+    args = [step, draw(st.one_of(s.bad_ids(f.campaigns), st.just("1")))]
+    if step == "reveal":
+        args += [
+            *opt("--gold", str(_gold_file(draw, tmp, False))),
+            *opt("--salt", "0x" + "11" * 32),
+        ]
+    elif step == "post":
+        args += opt("--scored", str(tmp / "scored"))
+    elif step == "challenge":
+        (tmp / "report.bin").write_bytes(b"\0" * 64 + b"{}")
+        args += opt("--report", str(tmp / "report.bin"))
+    elif step == "dispute":
+        args += opt("--evidence", "0x" + "ab" * 32)
+    elif step == "rule":
+        args.append(draw(st.sampled_from(["--upheld", "--dismissed"])))
+    elif step in ("claim", "claim-all"):
+        args += opt("--tree", str(tmp / "missing.sbtree"))
+    return args, draw(st.sampled_from([1, 5])), [tmp]
+
+
 def b_labels(draw, w, f, tmp):
     # commit prints only; score writes --out, which no bad example may create.
     if draw(st.booleans()):
@@ -860,6 +900,7 @@ WITH_TMP = {
     "settle": b_settle, "deploy": b_deploy, "register": b_register, "verify": b_verify,
     "proof": b_proof, "metadata": b_metadata, "audit": b_audit, "custodian": b_custodian,
     "seal": b_seal, "grant": b_grant, "unseal": b_unseal, "labels": b_labels, "value": b_value,
+    "campaign": b_campaign,
 }  # fmt: skip
 PLAIN = {
     "pay": b_pay, "deposit": b_deposit, "withdraw": b_withdraw, "flow": b_flow, "buy": b_buy,
@@ -880,6 +921,7 @@ class Facts:
         self.licenses = int(suite.license.licenseCount())
         self.head = int(chain.blocks.height)
         self.disputes = int(suite.court.disputeCount())
+        self.campaigns = int(suite.campaigns.campaignCount())
 
 
 def _params():

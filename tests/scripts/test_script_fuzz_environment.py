@@ -72,6 +72,7 @@ def valid_args(name, w, tmp):
         "audit": ["--out", tmp / "report"],
         "offer": [w.asset, "--scopes", "train"],
         "dispute": ["show", "--asset", w.asset],
+        "campaign": ["status", "1"],
         "custodian": [*split, "--asset", w.asset],
         "seal": [folder, "--out", tmp / "sealed", "--key-file", tmp / "seal.key"],
         "grant": [w.license, "--key-file", tmp / "grant.key"],
@@ -105,7 +106,7 @@ KNOWN = {"pay", "deposit", "withdraw", "flow", "buy", "claim", "claimable", "lic
          "usage", "sign_voucher", "settle", "deploy", "register", "verify", "proof", "metadata",
          "delist", "relist", "assets", "audit", "offer", "open_channel", "change_signer",
          "earnings", "dispute", "custodian", "seal", "grant", "unseal", "labels",
-         "value"}  # fmt: skip
+         "value", "campaign"}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", list(_known(ALL)))
