@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seedbed.core.addresses import to_checksum_address
+from seedbed.core.campaigns import items_root, published_report
 from seedbed.core.constants import ETH
 from seedbed.core.keccak import keccak
 from seedbed.core.labels import gold_commitment, quality_report, read_addresses, read_label_studio
@@ -52,9 +53,10 @@ def run(demo: Demo) -> Campaign:
     salt = keccak(b"seedbed demo: the street-signs gold salt")
     commitment = gold_commitment(gold, salt)
     head = int(demo.chain.blocks.head.timestamp)
+    items = items_root((CAMPAIGN / "items.txt").read_text().split())  # as `campaign create`
     params = (
-        requester.address, ETH, POOL, keccak((CAMPAIGN / "items.txt").read_bytes()), commitment,
-        operator.address, BOND, head + CLAIMS, CHALLENGE, CLAIMS,
+        requester.address, ETH, POOL, items, commitment, operator.address, BOND, head + CLAIMS,
+        CHALLENGE, CLAIMS,
     )  # fmt: skip
     receipt = c.create(params, value=POOL, sender=requester)
     cid = int(receipt.events.filter(c.CampaignCreated)[0].id)
@@ -78,7 +80,7 @@ def run(demo: Demo) -> Campaign:
         )
     gold_root = bytes.fromhex(report.inputs["gold"])
     # What the operator publishes: the 64-byte header (result root, gold root), then the JSON.
-    published = report.tree.root + gold_root + report.to_json()
+    published = published_report(report.tree.root, gold_root, report.to_json())
     (out / "campaign-report.bin").write_bytes(published)
     receipt = c.postResult(
         cid, params, report.tree.top(), keccak(published), salt, gold_root,

@@ -18,6 +18,7 @@ from eth_utils import keccak
 from testkit.campaigns import ETH, Params, report
 
 from seedbed.core.addresses import to_checksum_address
+from seedbed.core.campaigns import items_root
 from seedbed.core.labels.gold import gold_commitment
 from seedbed.core.treefile import ContributorTree
 
@@ -50,7 +51,7 @@ def test_a_campaign_root_is_paid_its_bounty_then_royalties_and_the_audit_agrees(
 
     # The requester escrows the pool before the work, committed to its gold.
     head = int(chain.blocks.head.timestamp)
-    items = keccak((CAMPAIGN / "items.txt").read_bytes())
+    items = items_root((CAMPAIGN / "items.txt").read_text().split())  # as `campaign create`
     p = Params(requester.address, ETH, POOL, items, commitment, operator.address, BOND,
                head + 30 * 86_400, 3_600, 30 * 86_400)  # fmt: skip
     cid = c.create(p.t(), value=POOL, sender=requester).events[0].id

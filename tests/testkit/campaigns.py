@@ -11,15 +11,16 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak
 
+from seedbed.core.campaigns import CAMPAIGN_TYPES, gold_opening, published_report
+
 ETH = "0x" + "00" * 20
 OPEN, POSTED, FINISHED, DISPUTED = 1, 2, 3, 4
-CAMPAIGN_TYPES = ["address", "address", "uint256", "bytes32", "bytes32", "address", "uint256"]
-CAMPAIGN_TYPES += ["uint64", "uint32", "uint32"]
 
 
 @dataclass(frozen=True)
 class Params:
-    """ILabelCampaigns.Campaign, in field order (`astuple` is the calldata struct)."""
+    """ILabelCampaigns.Campaign in field order and in the Solidity spelling, so tests can say
+    `p.but(postBy=...)` (seedbed.core.campaigns.Campaign is the tooling's)."""
 
     requester: str
     currency: str
@@ -42,14 +43,12 @@ class Params:
         return keccak(encode(CAMPAIGN_TYPES, list(self.t())))
 
 
-def gold_commitment(salt: bytes, gold_root: bytes) -> bytes:
-    """keccak256(goldSalt ‖ goldRoot), the campaign's goldCommitment."""
-    return keccak(bytes(salt) + bytes(gold_root))
+gold_commitment = gold_opening  # keccak256(goldSalt ‖ goldRoot), the goldCommitment
 
 
 def report(result_root: bytes, gold_root: bytes, body: bytes = b'{"method":"test"}') -> bytes:
     """A published report: the 64-byte header abi.encode(resultRoot, goldRoot), then JSON."""
-    return encode(["bytes32", "bytes32"], [bytes(result_root), bytes(gold_root)]) + body
+    return published_report(result_root, gold_root, body)
 
 
 def case_of(campaign_id: int, round_: int = 1) -> int:
