@@ -85,6 +85,8 @@ def test_the_readme_walkthrough_and_api_example_run_as_written(project_copy):
     assert "settled license 2 from 0x90F79bf6EB2c4f870365E785982E1f101E93b906: 4 units" in out
     assert "asset 2 -> asset 1: 0.0018 ETH" in out
     assert "claimed" in out and "for 0xe1f3fbD02271bF92C432891368417D8A3b44Cfa1" in out
+    assert "claimed ~0.1 ETH for 5 account(s)" in out  # the campaign's bounty, to 5 of 6
+    assert "campaign 1: posted" in out and "asset 4: street-signs" in out
     assert (work / "out/walk/audit/report.html").is_file()
     assert "node: stopped" in out
 
