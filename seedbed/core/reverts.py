@@ -279,6 +279,8 @@ _EXPLAIN: dict[str, str] = {
     "CampaignGasTooLow": "{left} gas left, {needed} needed for a capped payout: send again with "
     "a higher gas limit",
     "CampaignZeroRecipient": "the recipient cannot be the zero address",
+    "CampaignUnknownCase": "case {caseId} is not the running dispute of its campaign (an "
+    "earlier round's, or none)",
 }
 
 
