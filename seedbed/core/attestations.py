@@ -432,9 +432,7 @@ def write_batch(
     certify any of its attestations later without the others.
     """
     who = to_checksum_address(parse_address(validator))
-    uids = []
-    for i, package in enumerate(packages):
-        uids.append(_validator_uid(package, who, i))
+    uids = [_validator_message(package, who, i).uid() for i, package in enumerate(packages)]
     root = batch_root(uids)
     doc = {
         "validator": who,
@@ -474,12 +472,7 @@ def read_batch(path: str | os.PathLike[str]) -> Batch:
     for i, raw in enumerate(items):
         item = _mapping(raw, f"attestation {i} of the batch")
         package = _mapping(item.get("package"), f"attestation {i}'s package")
-        try:
-            msg = verify(package)
-        except InputError as err:
-            raise InputError(f"Attestation {i} of the batch is invalid: {err}") from None
-        if to_checksum_address(parse_address(package["signer"])) != validator:
-            raise InputError(f"Attestation {i} is signed by {package['signer']}, not {validator}.")
+        msg = _validator_message(package, validator, i)
         uid = msg.uid()
         if uid in seen:
             raise InputError(f"The attestation {_hex(uid)} appears twice in the batch.")
@@ -494,15 +487,16 @@ def read_batch(path: str | os.PathLike[str]) -> Batch:
     return Batch(validator, root, tuple(entries))
 
 
-def _validator_uid(package: Mapping[str, Any], validator: str, index: int) -> bytes:
+def _validator_message(package: Mapping[str, Any], validator: str, index: int) -> Offchain:
+    """The message of a batch's `index`th package, verified and signed by `validator`."""
     try:
         msg = verify(package)
     except InputError as err:
-        raise InputError(f"Attestation {index} is invalid: {err}") from None
+        raise InputError(f"Attestation {index} of the batch is invalid: {err}") from None
     signer = to_checksum_address(parse_address(package["signer"]))
     if signer != validator:
         raise InputError(f"Attestation {index} is signed by {signer}, not by {validator}.")
-    return msg.uid()
+    return msg
 
 
 def _recover(full_message: dict[str, Any], signature: object) -> str:
