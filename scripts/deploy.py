@@ -115,26 +115,29 @@ def cli(
     arbiter_threshold,
 ):
     from ape import chain, project
-    from eth_utils import is_address, to_checksum_address
 
     from seedbed.chain.deploy import DEFAULT_SALT, Params, deploy, record_path
+    from seedbed.core.addresses import parse_address, to_checksum_address
     from seedbed.core.errors import InputError
     from seedbed.core.units import format_amount, parse_amount, parse_duration
 
-    if treasury is not None and not is_address(treasury):
-        raise InputError(f"--treasury {treasury} is not an address.")
-    if arbiter is not None and not is_address(arbiter):
-        raise InputError(f"--arbiter {arbiter} is not an address.")
+    def address(text: str, what: str) -> str:
+        # Strict: a mixed-case address with a wrong EIP-55 checksum is a typo, and a typo in
+        # the treasury would send every fee to an address nobody holds.
+        try:
+            return to_checksum_address(parse_address(text))
+        except InputError as err:
+            raise InputError(f"{what}: {err}") from None
+
+    treasury = address(treasury, "--treasury") if treasury is not None else None
+    arbiter = address(arbiter, "--arbiter") if arbiter is not None else None
     members: tuple[str, ...] = ()
     if arbiter_members:
         parts = [m.strip() for m in arbiter_members.split(",") if m.strip()]
-        bad = [m for m in parts if not is_address(m)]
-        if bad:
-            raise InputError(f"--arbiter-members: {bad[0]} is not an address.")
-        members = tuple(to_checksum_address(m) for m in parts)
+        members = tuple(address(m, "--arbiter-members") for m in parts)
     params = Params(
         wirer=account.address,
-        treasury=to_checksum_address(treasury) if treasury else account.address,
+        treasury=treasury or account.address,
         fee_bps=fee_bps,
         withdrawal_delay=parse_duration(withdrawal_delay),
         grace_period=parse_duration(grace_period),
@@ -145,7 +148,7 @@ def cli(
         answer_period=parse_duration(answer_period),
         ruling_timeout=parse_duration(ruling_timeout),
         min_duplicate_size=min_duplicate_size,
-        arbiter=to_checksum_address(arbiter) if arbiter else "",
+        arbiter=arbiter or "",
         arbiter_members=members,
         arbiter_threshold=arbiter_threshold,
     )

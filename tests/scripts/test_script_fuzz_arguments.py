@@ -1051,6 +1051,22 @@ def test_sign_voucher_refuses_a_license_id_past_uint256(runner, world, tmp_path)
     )
 
 
+FIXED_DEPLOY_CHECKSUM = (
+    "deploy --treasury with a mixed-case address whose EIP-55 checksum is wrong (a typo): "
+    "eth_utils.is_address accepts it, so with a new --salt a whole second suite was deployed "
+    "paying fees to the mistyped treasury, and the record was overwritten"
+)
+
+
+@pytest.mark.parametrize("flag", ["--treasury", "--arbiter", "--arbiter-members"])
+def test_deploy_refuses_an_address_with_a_wrong_checksum(flag, runner, suite, deployments_dir):
+    typo = "0x091823323D46585A73858a9697A6ADb2B7bDd1fA"  # 0x091823323d46585A…: one letter flipped
+    salt = "0x" + "ab" * 32  # a new suite, so only the address check can refuse
+    outcome = runner("deploy", flag, typo, "--salt", salt, account=0, watch=[deployments_dir])
+    assert_refused(outcome)
+    assert "checksum" in outcome.stderr
+
+
 def test_deploy_refuses_a_delay_past_uint256(runner, suite, deployments_dir):
     outcome = runner("deploy", f"--withdrawal-delay={2**256}s", account=0, watch=[deployments_dir])
     assert_refused(outcome)
