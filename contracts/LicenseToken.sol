@@ -8,6 +8,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IAssetRegistry} from "../interfaces/IAssetRegistry.sol";
+import {IAttestations} from "../interfaces/IAttestations.sol";
 import {ILicenseGate} from "../interfaces/ILicenseGate.sol";
 import {IUsageMeter} from "../interfaces/IUsageMeter.sol";
 import {ILicenseToken} from "../interfaces/ILicenseToken.sol";
@@ -50,13 +51,16 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
     IRoyaltyVault public immutable VAULT;
     /// @notice The account allowed to wire the usage meter, once.
     address public immutable WIRER;
+    /// @inheritdoc ILicenseToken
+    IAttestations public immutable ATTESTATIONS;
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Three slots: (currency, assetId, scopes, minUpstreamBps, soulbound),
-    /// (price, unitPrice), (duration, maxUnits, supplyCap, sold, status).
+    /// (price, unitPrice), (duration, maxUnits, supplyCap, sold, status, serviceBps,
+    /// validatorSet): the third is 5 + 8 + 4 + 4 + 1 + 2 + 8 = 32 bytes.
     struct Offer {
         address currency;
         uint64 assetId;
@@ -71,6 +75,7 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         uint32 sold;
         OfferStatus status;
         uint16 serviceBps;
+        uint64 validatorSet;
     }
 
     /// @dev One slot. Units used live in the meter, per channel. `derived`: a DERIVE license
@@ -92,9 +97,12 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
     /// @inheritdoc ILicenseToken
     address public meter;
 
-    constructor(IAssetRegistry registry, IRoyaltyVault vault, address wirer) ERC721("Seedbed License", "SEEDL") {
+    constructor(IAssetRegistry registry, IRoyaltyVault vault, IAttestations attestations, address wirer)
+        ERC721("Seedbed License", "SEEDL")
+    {
         REGISTRY = registry;
         VAULT = vault;
+        ATTESTATIONS = attestations;
         WIRER = wirer;
     }
 
@@ -127,7 +135,8 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
             supplyCap: t.supplyCap,
             sold: 0,
             status: OfferStatus.Active,
-            serviceBps: t.serviceBps
+            serviceBps: t.serviceBps,
+            validatorSet: 0
         });
         _creators[offerId] = msg.sender;
         emit OfferCreated(offerId, t.assetId, msg.sender, t);
@@ -143,6 +152,25 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         if (status == OfferStatus.None) revert LicenseTokenOfferNotActive(offerId, status);
         o.status = status;
         emit OfferStatusChanged(offerId, status);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function requireAttestations(uint256 offerId, uint64 setId) external {
+        Offer storage o = _offerOrRevert(offerId);
+        _requireAssetOperator(o.assetId);
+        if (o.status == OfferStatus.Retired) revert LicenseTokenOfferRetired(offerId);
+        // One way and once: a buyer who relied on the requirement can rely on it staying.
+        uint64 current = o.validatorSet;
+        if (current != 0) revert LicenseTokenRequirementSet(offerId, current);
+        // Sets are numbered from 1 and never removed.
+        if (setId == 0 || setId > ATTESTATIONS.setCount()) revert IAttestations.AttestationsUnknownSet(setId);
+        o.validatorSet = setId;
+        emit OfferRequiresAttestations(offerId, setId);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function offerValidatorSet(uint256 offerId) external view returns (uint64) {
+        return _offerOrRevert(offerId).validatorSet;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -164,6 +192,10 @@ contract LicenseToken is ILicenseToken, ERC721, ReentrancyGuardTransient {
         if (price > maxPrice) revert LicenseTokenPriceAboveMax(offerId, price, maxPrice);
         uint256 assetId = o.assetId;
         if (!REGISTRY.isListed(assetId)) revert LicenseTokenAssetDelisted(assetId);
+        uint64 setId = o.validatorSet; // same slot as `sold`: no extra read for an ungated offer
+        if (setId != 0 && !ATTESTATIONS.satisfied(setId, assetId)) {
+            revert LicenseTokenNotAttested(offerId, setId, assetId);
+        }
         address currency = o.currency;
         if (msg.value != (currency == ETH ? price : 0)) {
             revert LicenseTokenWrongValue(msg.value, currency == ETH ? price : 0);

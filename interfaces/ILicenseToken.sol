@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IAttestations} from "./IAttestations.sol";
 import {ILicenseGate} from "./ILicenseGate.sol";
 
 /// @title Seedbed license NFTs
@@ -122,6 +123,19 @@ interface ILicenseToken is ILicenseGate {
     /// @param offerId The offer.
     error LicenseTokenOfferRetired(uint256 offerId);
 
+    /// @notice The offer requires a validator set already; a requirement is set once, for
+    /// good.
+    /// @param offerId The offer.
+    /// @param setId The set it requires.
+    error LicenseTokenRequirementSet(uint256 offerId, uint64 setId);
+
+    /// @notice The offer requires attestations the asset does not hold now: fewer than the
+    /// set's threshold of its validators hold a live certificate (IAttestations.satisfied).
+    /// @param offerId The offer.
+    /// @param setId The validator set it requires.
+    /// @param assetId The asset.
+    error LicenseTokenNotAttested(uint256 offerId, uint64 setId, uint256 assetId);
+
     /// @notice Every license the offer allows has been sold.
     /// @param offerId The offer.
     /// @param supplyCap Its supply cap.
@@ -198,6 +212,12 @@ interface ILicenseToken is ILicenseGate {
     /// @param status Its new status.
     event OfferStatusChanged(uint256 indexed offerId, OfferStatus status);
 
+    /// @notice From now on, the offer sells only while the asset holds the validator set's
+    /// attestations.
+    /// @param offerId The offer.
+    /// @param setId The validator set (IAttestations).
+    event OfferRequiresAttestations(uint256 indexed offerId, uint64 indexed setId);
+
     /// @notice A license was sold and its price paid into the vault for the asset.
     /// @param licenseId The new license (ERC-721 token id).
     /// @param offerId The offer it was sold from.
@@ -256,7 +276,15 @@ interface ILicenseToken is ILicenseGate {
     /// @param status Active (1), Paused (2) or Retired (3).
     function setOfferStatus(uint256 offerId, OfferStatus status) external;
 
-    /// @notice Buys a license from an Active offer of a listed asset. For ETH send the price
+    /// @notice Makes every later sale of the offer require that the asset hold `setId`'s
+    /// attestations (IAttestations.satisfied, read at each `buy`): the asset's owner now, or
+    /// its operator for all; once per offer, never removed, any time before it is retired.
+    /// @param offerId The offer.
+    /// @param setId An existing validator set (reverts AttestationsUnknownSet otherwise).
+    function requireAttestations(uint256 offerId, uint64 setId) external;
+
+    /// @notice Buys a license from an Active offer of a listed asset (holding the attestations
+    /// the offer requires, if any: LicenseTokenNotAttested otherwise). For ETH send the price
     /// as `msg.value`; for an ERC-20 approve the price to this license contract first.
     /// @param offerId The offer.
     /// @param to Who receives the license (an ERC-721 receiver if a contract).
@@ -293,6 +321,13 @@ interface ILicenseToken is ILicenseGate {
     /// @notice Scope bit: registering derivatives of the asset.
     /// @return 16
     function DERIVE() external view returns (uint8);
+
+    /// @notice The attestations contract whose validator sets offers may require.
+    function ATTESTATIONS() external view returns (IAttestations);
+
+    /// @notice The validator set an offer requires (0 = none).
+    /// @param offerId The offer; reverts LicenseTokenUnknownOffer for an unknown one.
+    function offerValidatorSet(uint256 offerId) external view returns (uint64);
 
     /// @notice The usage meter allowed to record usage; zero until wired.
     /// @return The meter.

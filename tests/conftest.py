@@ -97,6 +97,11 @@ def meter(suite):
 
 
 @pytest.fixture(scope="session")
+def attestations(suite):
+    return suite.attestations
+
+
+@pytest.fixture(scope="session")
 def court(suite):
     """The AssetCourt; its arbiter is a PanelArbiter of the deployer alone."""
     return suite.court

@@ -42,6 +42,7 @@ CONTRACTS = (
     "PanelArbiter",
     "PrivateData",
     "LabelCampaigns",
+    "Attestations",
 )
 TOKEN_PATHS = "the ERC-20 token, through pay, buy, deposit, completeWithdrawal"
 TOKEN_TYPE = "MockERC20"  # an OpenZeppelin ERC20: the source of the ERC-6093 token errors

@@ -22,6 +22,7 @@ class Suite:
     court: Any = None
     private: Any = None  # PrivateData: seals, key services, key grants
     campaigns: Any = None  # LabelCampaigns: labeling campaigns' pools, results, claims
+    attestations: Any = None  # Attestations: validators' anchors, revocations, sets, certificates
 
     @property
     def chain_id(self) -> int:
@@ -55,6 +56,7 @@ class Suite:
             court=project.AssetCourt.at(contracts["AssetCourt"]["address"]),
             private=project.PrivateData.at(contracts["PrivateData"]["address"]),
             campaigns=project.LabelCampaigns.at(contracts["LabelCampaigns"]["address"]),
+            attestations=project.Attestations.at(contracts["Attestations"]["address"]),
         )
 
     @classmethod

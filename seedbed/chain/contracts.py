@@ -23,6 +23,7 @@ NAMES = (
     "PanelArbiter",
     "PrivateData",
     "LabelCampaigns",
+    "Attestations",
 )
 
 

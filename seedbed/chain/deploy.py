@@ -2,13 +2,15 @@
 
 The proxy at PROXY (present on anvil and most chains) deploys `init code` at
 `keccak(0xff ‖ proxy ‖ salt ‖ keccak(init code))[12:]`. The contracts are deployed in an
-order without cycles (registry → vault → license → meter → arbiter → court → private data →
-label campaigns),
-each one's address computed from the previous ones, then wired once by the `wirer` (the
-deploying account). Same salt, same parameters and same wirer: same addresses on every chain.
+order without cycles (registry → vault → attestations → license → meter → arbiter → court →
+private data → label campaigns), each one's address computed from the previous ones, then
+wired once by the `wirer` (the deploying account). Same salt, same parameters and same
+wirer: same addresses on every chain.
 PrivateData only reads the registry and the license token: nothing calls it, so it needs no
-wiring. LabelCampaigns calls nothing of the suite but the arbiter, which it shares with the
-court (the panel keys each case by the contract that sent it): it needs no wiring either.
+wiring. Attestations only reads the registry, and the license token reads it for offers that
+require a validator set's attestations: it is a constructor argument, no wiring. LabelCampaigns
+calls nothing of the suite but the arbiter, which it shares with the court (the panel keys each
+case by the contract that sent it): it needs no wiring either.
 
 The arbiter that decides subjective disputes is a PanelArbiter of `arbiter_members` (the wirer
 alone by default) deciding by `arbiter_threshold`, or, with `arbiter` set, any contract
@@ -43,6 +45,7 @@ DEFAULT_SALT = "0x" + keccak(b"seedbed.v1").hex()
 ORDER = (
     "AssetRegistry",
     "RoyaltyVault",
+    "Attestations",
     "LicenseToken",
     "UsageMeter",
     "AssetCourt",
@@ -176,7 +179,9 @@ def plan(project: Any, params: Params) -> list[Planned]:
         params.max_commit_age,
     )
     add("RoyaltyVault", addr["AssetRegistry"], params.treasury, params.fee_bps, params.wirer)
-    add("LicenseToken", addr["AssetRegistry"], addr["RoyaltyVault"], params.wirer)
+    add("Attestations", addr["AssetRegistry"])
+    add("LicenseToken", addr["AssetRegistry"], addr["RoyaltyVault"], addr["Attestations"],
+        params.wirer)  # fmt: skip
     add(
         "UsageMeter",
         addr["LicenseToken"],

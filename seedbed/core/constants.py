@@ -81,3 +81,12 @@ UINT40_MAX = 2**40 - 1
 UINT64_MAX = 2**64 - 1
 UINT128_MAX = 2**128 - 1
 UINT256_MAX = 2**256 - 1
+
+# -- validator attestations (Attestations) -----------------------------------------------------
+
+ATTESTATION_MAX_SET_SIZE = 16
+"""Attestations.MAX_SET_SIZE: the most validators in a set, so `satisfied` (read by every gated
+`buy`) costs O(16) storage reads at most."""
+
+ATTESTATION_MAX_BATCH = 256
+"""Attestations.MAX_BATCH: the most UIDs one multiRevokeOffchain revokes."""

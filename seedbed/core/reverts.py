@@ -163,6 +163,31 @@ _EXPLAIN: dict[str, str] = {
     "DERIVE license registers one)",
     "LicenseTokenInvalidServiceShare": "a service share of {serviceBps} bps passes the "
     "maximum of {max} bps",
+    "LicenseTokenNotAttested": "offer {offerId} needs validator set {setId}'s attestations and "
+    "asset {assetId} does not hold enough live ones now (ape run attest status)",
+    "LicenseTokenRequirementSet": "offer {offerId} requires validator set {setId} already: a "
+    "requirement is set once, for good",
+    # Attestations: anchors, revocations, sets, certificates
+    "AttestationsEmptyAnchor": "an anchor needs a non-zero root and at least one attestation "
+    "(root {root}, count {count})",
+    "AttestationsAlreadyAnchored": "{validator} anchored root {root} already, at {anchoredAt}",
+    "AttestationsAlreadyRevoked": "{revoker} revoked attestation {uid} already, at {revokedAt}",
+    "AttestationsBadBatch": "{length} revocations in one call; 1 to {max}",
+    "AttestationsBadSet": "a set of {size} validators with threshold {threshold}: it needs 1 "
+    "to 16 non-zero validators in ascending order and a threshold from 1 to their number",
+    "AttestationsUnknownSet": "validator set {setId} does not exist",
+    "AttestationsWrongSchema": "the attestation is of schema {schema} (revocable: {revocable}); "
+    "a certificate needs Seedbed's quality schema, revocable",
+    "AttestationsBadData": "the attestation's data has {length} bytes, not the schema's 224",
+    "AttestationsWrongSubject": "the attestation does not pass asset {assetId} with its content "
+    "root {contentRoot}",
+    "AttestationsNotCurrent": "the attestation is dated {time} and expires at {expirationTime} "
+    "(0: never); it is now {nowTime}",
+    "AttestationsNotAnchored": "the proof does not lead to a root {validator} anchored (it "
+    "leads to {root})",
+    "AttestationsRevoked": "{validator} revoked attestation {uid}",
+    "AttestationsNotNewer": "{validator}'s certificate of asset {assetId} is dated {standingTime}:"
+    " only a newer attestation replaces it",
     # AssetCourt: opening
     "AssetCourtBadParameters": "a court needs an arbiter, a bond, an answer period and a "
     "ruling timeout above zero",

@@ -82,7 +82,8 @@ def test_same_addresses_on_two_chains_and_rerun_is_safe(two_chains, tmp_path):
     # Re-running skips everything and keeps the record's deployment block.
     again = _deploy(two_chains[0][1], tmp_path)
     assert again.returncode == 0, again.stderr
-    assert again.stdout.count("skipped") == 8  # four, the panel, court, PrivateData, campaigns
+    # the first four, attestations, the panel, court, PrivateData, campaigns
+    assert again.stdout.count("skipped") == 9
     assert json.loads((tmp_path / "31401.json").read_text())["block"] == a["block"]
 
 

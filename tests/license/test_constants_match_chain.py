@@ -12,7 +12,7 @@ import pytest
 from eth_utils import keccak
 from license_helpers import raw_terms
 
-from seedbed.core import access, constants, ecies
+from seedbed.core import access, attestations, constants, ecies
 from seedbed.core.claim_to import CLAIM_TO_TYPE
 from seedbed.core.errors import InputError
 from seedbed.core.vouchers import VOUCHER_TYPEHASH
@@ -27,6 +27,7 @@ CONTRACTS = {
     "AssetCourt": "court",
     "PrivateData": "private",
     "LabelCampaigns": "campaigns",
+    "Attestations": "attestations",
 }
 
 MIRRORED = {
@@ -57,6 +58,10 @@ MIRRORED = {
     ("LabelCampaigns", "MAX_BATCH"): constants.CAMPAIGN_MAX_BATCH,
     ("LabelCampaigns", "BATCH_ETH_GAS"): constants.CAMPAIGN_BATCH_ETH_GAS,
     ("LabelCampaigns", "PAYOUT_GAS"): constants.CAMPAIGN_PAYOUT_GAS,
+    ("Attestations", "MAX_SET_SIZE"): constants.ATTESTATION_MAX_SET_SIZE,
+    ("Attestations", "MAX_BATCH"): constants.ATTESTATION_MAX_BATCH,
+    ("Attestations", "SCHEMA"): attestations.SCHEMA,
+    ("Attestations", "SCHEMA_UID"): attestations.SCHEMA_UID,
 }
 
 _DEPLOYED = "set at deployment (seedbed.chain.deploy.Params), not a protocol constant"
@@ -74,6 +79,8 @@ NOT_MIRRORED = {
     ("LicenseToken", "REGISTRY"): _SUITE,
     ("LicenseToken", "VAULT"): _SUITE,
     ("LicenseToken", "WIRER"): _DEPLOYED,
+    ("LicenseToken", "ATTESTATIONS"): _SUITE,
+    ("Attestations", "REGISTRY"): _SUITE,
     ("UsageMeter", "LICENSE"): _SUITE,
     ("UsageMeter", "VAULT"): _SUITE,
     (
@@ -104,7 +111,7 @@ _CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
 def constant_getters(suite):
-    """(contract name, getter name) of every no-argument UPPER_CASE view of the seven."""
+    """(contract name, getter name) of every no-argument UPPER_CASE view of the eight."""
     found = set()
     for name, attribute in CONTRACTS.items():
         contract = getattr(suite, attribute)
@@ -133,6 +140,8 @@ def test_python_constant_equals_the_deployed_getter(suite, contract, getter):
     expected = MIRRORED[(contract, getter)]
     if isinstance(expected, bytes):
         assert bytes(value) == expected
+    elif isinstance(expected, str):
+        assert value == expected
     else:
         assert int(value) == expected
 

@@ -138,12 +138,12 @@ def test_the_license_token_no_longer_records_usage(metered):
 
 
 def test_a_license_token_wired_to_an_account_cannot_transfer(
-    project, registry, vault, dataset, deployer, publisher, gateway, bob, alice
+    project, registry, vault, attestations, dataset, deployer, publisher, gateway, bob, alice
 ):
     """Every transfer calls the meter's onLicenseTransfer: wiring an account (no code) as the
     meter makes transfers revert, so the deployment always wires the real meter."""
     asset_id, _ = dataset
-    lt = deployer.deploy(project.LicenseToken, registry, vault, deployer)
+    lt = deployer.deploy(project.LicenseToken, registry, vault, attestations, deployer)
     lt.wireMeter(gateway, sender=deployer)
     offer = (
         lt.createOffer(raw_terms(asset_id), sender=publisher)
@@ -157,13 +157,13 @@ def test_a_license_token_wired_to_an_account_cannot_transfer(
 
 
 def test_meter_is_wired_once_by_the_wirer(
-    project, license_token, meter, registry, vault, deployer, stranger, gateway
+    project, license_token, meter, registry, vault, attestations, deployer, stranger, gateway
 ):
     with ape.reverts(license_token.LicenseTokenAlreadyWired, meter=meter.address):
         license_token.wireMeter(stranger, sender=deployer)
     with ape.reverts(license_token.LicenseTokenNotWirer, caller=stranger.address):
         license_token.wireMeter(stranger, sender=stranger)
-    fresh = deployer.deploy(project.LicenseToken, registry, vault, deployer)
+    fresh = deployer.deploy(project.LicenseToken, registry, vault, attestations, deployer)
     with ape.reverts(fresh.LicenseTokenNotWirer, caller=stranger.address):
         fresh.wireMeter(stranger, sender=stranger)
     receipt = fresh.wireMeter(gateway, sender=deployer)

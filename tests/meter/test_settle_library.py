@@ -283,17 +283,17 @@ def test_tuple_arguments_use_their_canonical_signature():
 def test_every_meter_error_has_an_explanation_over_its_own_values(
     meter, license_token, court, suite
 ):
-    """One sentence per UsageMeter, AssetCourt, PrivateData and LabelCampaigns error, and none
-    for an error the contracts no longer have; each sentence names only values the error
-    carries."""
+    """One sentence per UsageMeter, AssetCourt, PrivateData, LabelCampaigns and Attestations
+    error, and none for an error the contracts no longer have; each sentence names only values
+    the error carries."""
     errors = {e.name: [i.name for i in e.inputs] for e in meter.contract_type.errors}
     errors |= {e.name: [i.name for i in e.inputs] for e in license_token.contract_type.errors}
     errors |= {e.name: [i.name for i in e.inputs] for e in court.contract_type.errors}
     errors |= {e.name: [i.name for i in e.inputs] for e in suite.private.contract_type.errors}
     errors |= {e.name: [i.name for i in e.inputs] for e in suite.campaigns.contract_type.errors}
-    ours = {
-        n for n in errors if n.startswith(("UsageMeter", "AssetCourt", "PrivateData", "Campaign"))
-    }
+    errors |= {e.name: [i.name for i in e.inputs] for e in suite.attestations.contract_type.errors}
+    prefixes = ("UsageMeter", "AssetCourt", "PrivateData", "Campaign", "Attestations")
+    ours = {n for n in errors if n.startswith(prefixes)}
     assert ours <= _EXPLAIN.keys()
     assert _EXPLAIN.keys() <= errors.keys(), _EXPLAIN.keys() - errors.keys()
     for name, template in _EXPLAIN.items():

@@ -1,6 +1,6 @@
-"""Who may call what: every state-changing function of the suite's eight contracts (registry,
-vault, license token, meter, court and its PanelArbiter, private data, label campaigns), by
-every role.
+"""Who may call what: every state-changing function of the suite's nine contracts (registry,
+vault, license token, meter, court and its PanelArbiter, private data, label campaigns,
+attestations), by every role.
 
 The table below is the access policy. A cell is OK (the call succeeds) or the exact custom
 error with its values; `caller`, `asset`, `license` ... in an error name the values of the
@@ -28,7 +28,9 @@ campaign, reveals a gold with its salt, challenges a contradicting report, dispu
 standing result (with its bond), lapses an unanswered dispute, sends claims for others and
 finishes a campaign that is over; only the operator posts; only the arbiter rules; claimTo
 pays the caller's own share (the buyer's here); a credit is its holder's (the publisher's half
-of a slashed bond).
+of a slashed bond). Attestations: anyone anchors, revokes (under its own address) and forms
+validator sets, and anyone certifies an asset with a validator's anchored attestation (the
+gateway's of A here); only the asset's owner makes its offer require a set.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from eth_utils import keccak
 from testkit.campaigns import CampaignDriver, case_of
 from testkit.registering import ZERO_SALT, commitment_of, registration_leaf
 
+from seedbed.core import attestations as att
 from seedbed.core.claim_to import ClaimTo
 from seedbed.core.claim_to import args as claim_to_args
 from seedbed.core.claim_to import sign as sign_claim
@@ -178,6 +181,12 @@ MATRIX = {
     "campaign claimBatch":  (OK,       OK,       OK,       OK,       OK),
     "finish":               (OK,       OK,       OK,       OK,       OK),
     "withdrawCredit":       (K_NOCREDIT, OK,     K_NOCREDIT, K_NOCREDIT, K_NOCREDIT),
+    "anchor":               (OK,       OK,       OK,       OK,       OK),
+    "revokeOffchain":       (OK,       OK,       OK,       OK,       OK),
+    "multiRevokeOffchain":  (OK,       OK,       OK,       OK,       OK),
+    "createSet":            (OK,       OK,       OK,       OK,       OK),
+    "certify":              (OK,       OK,       OK,       OK,       OK),
+    "requireAttestations":  (OWNER,    OK,       OWNER,    OWNER,    OWNER),
 }
 # fmt: on
 
@@ -203,6 +212,9 @@ class Scene:
     signed_claim: tuple[Any, ...]  # claimToSigned's arguments: the buyer's share of A, to it
     court: CourtScene
     to_seal: int = 0  # a publisher asset not sealed yet (A is sealed, the gateway its granter)
+    # certify's arguments: the gateway's passing attestation of A, anchored alone
+    attested: tuple[Any, ...] = ()
+    validator_set: int = 0  # the gateway alone, threshold 1
     campaigns: Any = None  # CampaignScene
 
 
@@ -408,6 +420,7 @@ def scene(
     suite.private.seal(asset, keccak(text="seal"), keccak(text="key check"), sender=publisher)
     suite.private.setGranter(asset, gateway, True, sender=publisher)
     to_seal = register_asset(publisher, {publisher.address: 1})[0]
+    attested, validator_set = _attestation_scene(suite, chain, asset, gateway)
     campaigns = _campaigns_after(
         k_before[0], k_before, k_claimable, contributors_of, publisher, stranger, gateway
     )
@@ -426,7 +439,25 @@ def scene(
         court,
         to_seal=to_seal,
         campaigns=campaigns,
+        attested=attested,
+        validator_set=validator_set,
     )
+
+
+def _attestation_scene(suite, chain, asset, validator):
+    """The validator signs a passing attestation of `asset`, anchors it alone and forms a set."""
+    claim = att.QualityClaim(
+        bytes(suite.registry.asset(asset).contentRoot), asset, True, 0, 0, True, b"\x01" * 32
+    )
+    now = int(chain.pending_timestamp)
+    msg = att.make_claim_attestation(claim, validator.address, now - 60, 0)
+    uid = msg.uid()
+    suite.attestations.anchor(att.batch_root([uid]), 1, sender=validator)
+    struct = (msg.schema, msg.recipient, msg.time, msg.expiration_time, msg.revocable)
+    struct += (msg.ref_uid, msg.data, msg.salt)
+    receipt = suite.attestations.createSet([validator.address], 1, sender=validator)
+    set_id = receipt.events.filter(suite.attestations.ValidatorSetCreated)[0].setId
+    return (asset, validator.address, struct, att.batch_proofs([uid])[0]), set_id
 
 
 def _channel(license_id: int, payer: str, operator: str) -> bytes:
@@ -549,6 +580,7 @@ def call(function: str, w: Scene, caller: Any) -> Any:
         "setGranter": lambda: s.private.setGranter(w.asset, w.roles["stranger"], True, **tx),
         "grantKey": lambda: s.private.grantKey(w.license, b"\x01" * 81, **tx),
         **_campaign_calls(w, caller, fresh),
+        **_attestation_calls(w, caller, fresh),
     }
     return calls[function]()
 
@@ -587,6 +619,21 @@ def _campaign_calls(w: Scene, caller: Any, fresh: bytes) -> dict[str, Any]:
     }
 
 
+def _attestation_calls(w: Scene, caller: Any, fresh: bytes) -> dict[str, Any]:
+    a, tx = w.suite.attestations, {"sender": caller}
+    members = sorted([w.roles["stranger"].address, w.roles["gateway"].address], key=str.lower)
+    return {
+        "anchor": lambda: a.anchor(fresh, 3, **tx),
+        "revokeOffchain": lambda: a.revokeOffchain(fresh, **tx),
+        "multiRevokeOffchain": lambda: a.multiRevokeOffchain([fresh, keccak(fresh)], **tx),
+        "createSet": lambda: a.createSet(members, 2, **tx),
+        "certify": lambda: a.certify(*w.attested, **tx),
+        "requireAttestations": lambda: w.suite.license.requireAttestations(
+            w.offer, w.validator_set, **tx
+        ),
+    }
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return bytes(value)
@@ -616,13 +663,13 @@ def test_access_matrix_cell(scene, function, role, expected, capfd):
 
 
 def test_access_matrix_covers_every_state_changing_function(scene):
-    """A new external function on any of the eight contracts must get a row here (a row is
+    """A new external function on any of the nine contracts must get a row here (a row is
     named by its last word: "registry sweep" and "license sweep" are both `sweep`)."""
     rows = {name.split()[-1] for name in MATRIX}
     mutating: set[str] = set()
     s = scene.suite
     contracts = (s.registry, s.vault, s.license, s.meter, s.court, scene.court.panel, s.private)
-    contracts += (s.campaigns,)
+    contracts += (s.campaigns, s.attestations)
     for contract in contracts:
         for abi in contract.contract_type.abi:
             if abi.type == "function" and abi.stateMutability in ("nonpayable", "payable"):
