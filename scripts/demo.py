@@ -21,7 +21,7 @@ def cli(out):
     from seedbed.workflows.demo import Demo
 
     start = time.perf_counter()
-    demo = Demo(project, chain, list(accounts.test_accounts)[:6], Path(out), click.echo)
+    demo = Demo(project, chain, list(accounts.test_accounts)[:7], Path(out), click.echo)
     summary = demo.run()
     click.echo(f"\nDone in {time.perf_counter() - start:.0f} s.")
     verdict = "every check passed" if summary["ok"] else "SOME CHECKS FAILED"

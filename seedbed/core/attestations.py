@@ -281,22 +281,30 @@ def sign(msg: Offchain, domain: Domain, private_key: bytes | str) -> dict[str, A
         signer = Account.from_key(private_key).address
     except (ValueError, TypeError) as err:
         raise InputError(f"The private key is unusable: {err}.") from None
-    return {
+    return package(msg, domain, signer, signed.r, signed.s, signed.v)
+
+
+def package(msg: Offchain, domain: Domain, signer: str, r: int, s: int, v: int) -> dict[str, Any]:
+    """The SDK's shareable package of a signature made elsewhere (an ape account, a hardware
+    wallet), checked: it must recover to `signer`."""
+    out = {
         "sig": {
             "version": msg.version,
             "domain": domain.to_json(),
             "primaryType": PRIMARY_TYPE,
             "types": {"Attest": _attest_types()},
             "signature": {
-                "r": _hex(signed.r.to_bytes(32, "big")),
-                "s": _hex(signed.s.to_bytes(32, "big")),
-                "v": signed.v,
+                "r": _hex(r.to_bytes(32, "big")),
+                "s": _hex(s.to_bytes(32, "big")),
+                "v": v,
             },
             "uid": _hex(msg.uid()),
             "message": msg.to_json(),
         },
         "signer": to_checksum_address(parse_address(signer)),
     }
+    verify(out)
+    return out
 
 
 def verify(package: object, expect: Domain | None = None) -> Offchain:

@@ -1,6 +1,7 @@
 """The end-to-end story `make demo` tells, on a local chain.
 
-Two publishers register example datasets with their annotators; a model maker licenses both
+Two publishers register example datasets with their annotators; a validator attests to one,
+whose DERIVE offer then requires that attestation; a model maker licenses both
 (DERIVE) and registers a model derived from them, offering inference with a service share
 for the gateway that serves it; an app licenses the model (INFER), funds a channel with the
 gateway operator and makes 10,000 paid HTTP calls to a gateway process in front of the
@@ -62,6 +63,7 @@ class Demo:
             accounts[:6]
         )
         self.app_key = accounts[4].private_key
+        self.validator = accounts[6] if len(accounts) > 6 else self.operator
         self.assets: dict[str, Published] = {}
         self.suite: Suite
         self.campaign: Any = None  # demo_campaign.Campaign once step_campaign ran
@@ -73,6 +75,7 @@ class Demo:
         self.step_deploy()
         self.step_campaign()
         self.step_publish_datasets()
+        self.step_validate()
         self.step_model()
         license_id = self.step_consumer()
         self.step_calls_and_settle(license_id)
@@ -184,6 +187,11 @@ class Demo:
         for pub, asset in ((self.trees_pub, trees), (self.signs_pub, signs)):
             self._offer(pub, asset, "train", scopes="train", price="0.05", duration="365d")
             self._offer(pub, asset, "derive", scopes="derive,train", price="0.2", min_share="15%")
+
+    def step_validate(self) -> None:
+        from seedbed.workflows import demo_validator
+
+        demo_validator.run(self)
 
     def step_model(self) -> None:
         self.say(
