@@ -4,6 +4,7 @@
     ape run labels score EXPORT (--label-studio | --csv) --out DIR
         [--gold GOLD.json [--salt 0xSALT [--commitment 0xC]]] [--addresses NAMES.csv]
         [--method majority|dawid_skene] [--item-key KEY] [--from-name NAME] [--json]
+    ape run labels merge --part CSV:SHARE --part CSV:SHARE... --out DIR [--json]
 
 Before the campaign, the requester commits to its gold (known-answer) items: `commit` prints
 a fresh salt (keep it secret until the reveal) and the commitment to publish,
@@ -18,6 +19,10 @@ nothing, reviewers a share) and writes to DIR:
     contributors.csv      address,weight: `ape run register FOLDER --contributors` takes it
     contributors.sbtree   the same weights' ContributorTree
     quality-report.json   method, parameters, inputs' sha256, per-annotator rows, method hash
+
+`merge` gives groups fixed shares of one tree, by the documented rule of
+seedbed.core.contributor_merge: e.g. the campaign's contributors.csv with 95% and the
+validators who checked the dataset with 5%, so they too are paid on every later use.
 
 Nothing is written until everything is read and scored, each file atomically, and a rerun of
 the same inputs writes the same bytes. Annotators named by e-mail or user id are mapped to
@@ -41,7 +46,8 @@ METHODS = ("majority", "dawid_skene")
 @click.group(cls=SeedbedGroup)
 def cli() -> None:
     """Labels and quality: commit to the gold items before a campaign (commit); score its
-    annotators into contributor weights after it (score). See each one's --help."""
+    annotators into contributor weights after it (score); give groups fixed shares of one tree
+    (merge). See each one's --help."""
 
 
 def _gold_option(help: str, required: bool = False) -> Any:
@@ -271,3 +277,38 @@ def _summary(
     out_.say(f"  total       {report.tree.total} ({report.tree.count} contributors)")
     out_.say(f"  method hash 0x{report.method_hash.hex()}")
     out_.say(f"wrote {written.contributors}, {written.tree}, {written.report}")
+
+
+@cli.command("merge", cls=OfflineCommand)
+@click.option(
+    "--part",
+    "parts",
+    multiple=True,
+    required=True,
+    metavar="CSV:SHARE",
+    help="A contributors CSV and its share of the tree (bps or %); shares add to 100%.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for contributors.csv, contributors.sbtree and merge-report.json.",
+)
+@json_option()
+def merge(parts: tuple[str, ...], out: Path, as_json: bool) -> None:  # fmt: skip
+    """Merge contributor files by fixed shares into one tree (a validators' share)."""
+    from seedbed.cli.output import Out
+    from seedbed.workflows.lifecycle import merge_files, parse_part, register_line
+
+    out_ = Out(as_json)
+    parsed = [parse_part(p) for p in parts]
+    written, tree = merge_files(parsed, out)
+    for path, share in parsed:
+        out_.say(f"  {share / 100:g}% to {path}")
+    out_.say(
+        f"merged {tree.count} contributors: root 0x{tree.root.hex()}, in {written.contributors}"
+    )
+    register = register_line(written.contributors)
+    out_.say(f"next: {register}")
+    out_.result({"root": tree.root, "total": tree.total, "contributors": tree.count,
+                 "files": written, "register": register})  # fmt: skip

@@ -351,3 +351,61 @@ def _owner_rows(
             )
         )
     return rows
+
+
+# -- merging contributor files by shares (validators' share) -----------------------------------
+
+MERGE_REPORT = "merge-report.json"
+MERGE_METHOD = "seedbed.merge/1"
+
+
+def parse_part(text: str) -> tuple[Path, int]:
+    """`FILE:SHARE` (SHARE in bps, or a percent such as 5%) of `labels merge --part`."""
+    from seedbed.core.units import parse_share
+
+    path, sep, share = text.rpartition(":")
+    if not sep or not path:
+        raise InputError(f"--part {text!r} must be FILE:SHARE (e.g. out/c/contributors.csv:95%).")
+    try:
+        return Path(path), parse_share(share)
+    except InputError as err:
+        raise InputError(f"--part {text!r}: {err}") from None
+
+
+def merge_files(parts: Sequence[tuple[Path, int]], out: Path) -> tuple[Written, ContributorTree]:
+    """Merge contributor CSVs by shares (seedbed.core.contributor_merge) into an --out folder:
+    contributors.csv, the tree, and merge-report.json naming each input by its sha256."""
+    from seedbed.core.contributor_merge import SCALE, merge
+    from seedbed.core.contributors import read_contributors
+
+    check_out(out, MERGE_REPORT, [p for p, _ in parts])
+    read = []
+    for path, share in parts:
+        if not path.is_file():
+            raise InputError(f"--part {path} is not a file.")
+        try:
+            read.append((read_contributors(path), share, hashlib.sha256(path.read_bytes())))
+        except InputError as err:
+            raise InputError(f"--part {path}: {err}") from None
+    weights = merge([(w, share) for w, share, _ in read])
+    tree = ContributorTree.build(weights)
+    report = {
+        "method": MERGE_METHOD,
+        "rule": "each part holds share/10000 of a 10^18 total, split by its weights (floors, "
+        "then largest remainders, ties to the lower address); addresses in several parts add up",
+        "scale": SCALE,
+        "parts": [
+            {
+                "file": str(path),
+                "sha256": digest.hexdigest(),
+                "share_bps": share,
+                "contributors": len(w),
+                "total": sum(w.values()),
+            }
+            for (path, _), (w, share, digest) in zip(parts, read, strict=True)
+        ],  # fmt: skip
+        "root": "0x" + tree.root.hex(),
+        "contributors": tree.count,
+    }
+    text = (json.dumps(report, indent=2, sort_keys=True) + "\n").encode()
+    return write_weights(out, tree, weights, MERGE_REPORT, text), tree
