@@ -124,6 +124,44 @@ def test_a_rerun_writes_the_same_bytes_from_label_studio_or_csv(runner, campaign
     assert files(from_csv, "quality-report.json") == files(first, "quality-report.json")
 
 
+def test_merge_gives_validators_a_fixed_share_of_the_registered_tree(
+    runner, campaign, suite, tmp_path
+):
+    scored = tmp_path / "scored"
+    ok(score(runner, campaign, scored))
+    validators = tmp_path / "validators.csv"
+    v1, v2 = "0x" + "ab" * 20, "0x" + "cd" * 20
+    validators.write_text(f"address,weight\n{v1},3\n{v2},1\n")
+    out = tmp_path / "merged"
+    args = ["labels", "merge", "--part", f"{scored / 'contributors.csv'}:95%",
+            "--part", f"{validators}:500", "--out", out]  # fmt: skip
+    data = json.loads(ok(runner(*args, "--json", account=None)))
+    merged = read_contributors(out / "contributors.csv")
+    assert sum(merged.values()) == data["total"] == 10**18
+    vs = {bytes.fromhex(v1[2:]), bytes.fromhex(v2[2:])}
+    assert sum(w for a, w in merged.items() if a in vs) == 5 * 10**16  # exactly 5 %
+    assert merged[bytes.fromhex(v1[2:])] == 3 * merged[bytes.fromhex(v2[2:])]
+    report = json.loads((out / "merge-report.json").read_text())
+    assert [p["share_bps"] for p in report["parts"]] == [9_500, 500]
+    before = files(out, "merge-report.json")
+    ok(runner(*args, account=None))  # a rerun writes the same bytes
+    assert files(out, "merge-report.json") == before
+    text = _register(runner, _dataset(tmp_path), out / "contributors.csv")
+    asset = int(re.search(r"^asset (\d+):", text, re.M)[1])
+    assert "0x" + bytes(suite.registry.asset(asset).contributorsRoot).hex() == data["root"]
+    refused(runner("labels", "merge", "--part", f"{validators}:60%", "--part",
+                   f"{validators}:30%", "--out", tmp_path / "x", account=None), "9000")  # fmt: skip
+    refused(runner("labels", "merge", "--part", "nope.csv", "--out", tmp_path / "y",
+                   account=None), "FILE:SHARE")  # fmt: skip
+
+
+def _dataset(tmp_path):
+    dataset = tmp_path / "merged-dataset"
+    dataset.mkdir()
+    (dataset / "labels.json").write_bytes(os.urandom(64))
+    return dataset
+
+
 def test_json_output_is_one_document(runner, campaign, tmp_path):
     data = json.loads(ok(score(runner, campaign, tmp_path / "out", "--json")))
     assert (
