@@ -762,6 +762,57 @@ def b_campaign(draw, w, f, tmp):
     return args, draw(st.sampled_from([1, 5])), [tmp]
 
 
+def b_attest(draw, w, f, tmp):
+    # Each step with one input made bad; none may send, nor write --out, --batch or a package.
+    step = draw(st.sampled_from(["check", "sign", "anchor", "certify", "revoke", "set",
+                                 "require", "status"]))  # fmt: skip
+    junk_file = tmp / "junk.json"
+    junk_file.write_text(draw(st.sampled_from(["", "{}", "[1]", '{"sig": 1}', "not json"])))
+    bad_set = st.one_of(st.sampled_from(["0", "99", "-1", "x", str(2**64)]), s.junk())
+    if step == "check":
+        which = draw(st.sampled_from(["asset", "meta", "noise", "against"]))
+        asset = draw(s.bad_ids(f.assets)) if which == "asset" else str(w.asset)
+        args = [step, str(w.folder), asset, *opt("--out", str(tmp / "check.json"))]
+        if which == "meta":
+            args += opt("--meta", str(tmp / "nowhere"))
+        elif which == "noise":
+            args += opt("--max-noise-bps", draw(st.sampled_from(["10001", "-1", "x", ""])))
+        elif which == "against":
+            args += opt("--against", str(tmp / "missing.json"))
+        return args, None, [tmp]
+    if step == "sign":
+        which = draw(st.sampled_from(["asset", "noise", "check", "valid"]))
+        asset = draw(s.bad_ids(f.assets)) if which == "asset" else str(w.asset)
+        args = [step, asset, *opt("--out", str(tmp / "pkg.json"))]
+        if which == "noise":
+            args += opt("--noise-bps", draw(st.sampled_from(["10001", "-5", "1.5", "x"])))
+        elif which == "check":
+            args += opt("--check", str(junk_file))
+        elif which == "valid":
+            args += opt("--valid-for", draw(s.bad_durations()))
+        return args, 6, [tmp]
+    if step == "anchor":
+        return [step, str(junk_file), *opt("--batch", str(tmp / "batch.json"))], 6, [tmp]
+    if step == "certify":
+        target = draw(st.sampled_from([junk_file, tmp / "missing.json"]))
+        return [step, str(target)], 1, [tmp]
+    if step == "revoke":
+        uid = draw(st.one_of(s.junk(), st.from_regex(r"0x[0-9a-f]{0,63}", fullmatch=True)))
+        return [step, uid], 6, [tmp]
+    if step == "set":
+        if maybe(draw):
+            return [step, draw(s.bad_addresses()), *opt("--threshold", "1")], 1, [tmp]
+        threshold = draw(st.sampled_from(["0", "2", "17", "x"]))
+        return [step, str(w.alice), *opt("--threshold", threshold)], 1, [tmp]
+    if step == "require":
+        if maybe(draw):
+            return [step, draw(s.bad_ids(f.offers)), "1"], 1, [tmp]
+        return [step, str(w.offer), draw(bad_set)], 1, [tmp]
+    if maybe(draw):
+        return [step, draw(s.bad_ids(f.assets)), "1"], None, [tmp]
+    return [step, str(w.asset), draw(bad_set)], None, [tmp]
+
+
 def b_labels(draw, w, f, tmp):
     # commit prints only; score writes --out, which no bad example may create.
     if draw(st.booleans()):
@@ -900,7 +951,7 @@ WITH_TMP = {
     "settle": b_settle, "deploy": b_deploy, "register": b_register, "verify": b_verify,
     "proof": b_proof, "metadata": b_metadata, "audit": b_audit, "custodian": b_custodian,
     "seal": b_seal, "grant": b_grant, "unseal": b_unseal, "labels": b_labels, "value": b_value,
-    "campaign": b_campaign,
+    "campaign": b_campaign, "attest": b_attest,
 }  # fmt: skip
 PLAIN = {
     "pay": b_pay, "deposit": b_deposit, "withdraw": b_withdraw, "flow": b_flow, "buy": b_buy,
