@@ -58,7 +58,9 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
     contributors = [actors["alice"], actors["bob"], actors["publisher"]]
     contributors += [accounts[7].address, accounts[8].address]
     copier = _copier(chain)
+    campaigns = suite.campaigns
     spenders = [suite.vault.address, suite.license.address, suite.meter.address]
+    spenders.append(campaigns.address)
     for address in actors.values():
         for erc20 in (token, fot_token):
             if erc20.balanceOf(address) < TOKENS_EACH:
@@ -69,6 +71,7 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
         c.contract_type
         for c in (suite.registry, suite.vault, suite.license, suite.meter, court, token, fot_token)
     ]
+    contract_types.append(campaigns.contract_type)
     contract_types += [project.PanelArbiter.contract_type, project.TestArbiter.contract_type]
     deployment = Deployment(
         registry=suite.registry.address,
@@ -88,11 +91,15 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
         answer_period=court.ANSWER_PERIOD(),
         ruling_timeout=court.RULING_TIMEOUT(),
         min_duplicate_size=court.MIN_DUPLICATE_SIZE(),
+        campaigns=campaigns.address,
     )
+    # The campaigns share the court's arbiter and its ruling timeout (seedbed.chain.deploy).
+    assert campaigns.ARBITER() == arbiter
+    assert campaigns.RULING_TIMEOUT() == deployment.ruling_timeout
     assert fot_token.FEE_BPS() == FOT_BPS
     tracked = list(dict.fromkeys([*actors.values(), *contributors, treasury.address, copier]))
     tracked += [suite.vault.address, suite.meter.address, suite.license.address]
-    tracked += [suite.registry.address, court.address, arbiter]
+    tracked += [suite.registry.address, court.address, arbiter, campaigns.address]
     return World(
         chain=Chain(chain.provider.http_uri, Errors(contract_types)),
         deployment=deployment,
@@ -113,6 +120,7 @@ def _world(project, chain, accounts, suite, token, fot_token, treasury, contribu
         keys={a.address: a.private_key for a in accounts},
         tracked=tracked,
         contributors_of=contributors_of,
+        campaigns=campaigns.address,
     )
 
 

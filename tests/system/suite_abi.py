@@ -61,6 +61,20 @@ SET_INSTANT = Fn("setInstant(bool,bool)")
 SET_BURN = Fn("setBurn(bool)")
 RULE_ON = Fn("ruleOn(address,uint256,bool)")
 VOTE = Fn("vote(address,uint256,bool)")  # PanelArbiter's: members
+# LabelCampaigns': every call after create passes the Campaign struct.
+CAMPAIGN = "(address,address,uint256,bytes32,bytes32,address,uint256,uint64,uint32,uint32)"
+CAMPAIGN_CREATE = Fn(f"create({CAMPAIGN})", "uint256")
+CAMPAIGN_REVEAL_GOLD = Fn(f"revealGold(uint256,{CAMPAIGN},bytes32,bytes32)")
+CAMPAIGN_POST = Fn(f"postResult(uint256,{CAMPAIGN},{PROOF},bytes32,bytes32,bytes32)")
+CAMPAIGN_CHALLENGE = Fn(f"challengeReport(uint256,{CAMPAIGN},bytes,bytes32)")
+CAMPAIGN_DISPUTE = Fn(f"dispute(uint256,{CAMPAIGN},bytes32)")
+CAMPAIGN_RULE = Fn("rule(uint256,bool)")
+CAMPAIGN_LAPSE = Fn("lapse(uint256)")
+CAMPAIGN_CLAIM = Fn(f"claim(uint256,{CAMPAIGN},address,uint96,{PROOF})", "uint256")
+CAMPAIGN_CLAIM_TO = Fn(f"claimTo(uint256,{CAMPAIGN},uint96,{PROOF},address)", "uint256")
+CAMPAIGN_CLAIM_BATCH = Fn(f"claimBatch(uint256,{CAMPAIGN},(address,uint96,{PROOF})[])", "uint256[]")
+CAMPAIGN_FINISH = Fn(f"finish(uint256,{CAMPAIGN})", "uint256,uint256")
+CAMPAIGN_WITHDRAW_CREDIT = Fn("withdrawCredit(address,address)", "uint256")
 
 # -- views --------------------------------------------------------------------------------------
 ASSET_COUNT = Fn("assetCount()", "uint256")
@@ -112,6 +126,13 @@ ARBITER_BURN = Fn("burn()", "bool")
 ARBITER_RECEIVED = Fn("received()", "uint256")
 ARBITER_REQUESTED = Fn("requestedCount()", "uint256")
 CASE_OF = Fn("caseOf(address,uint256)", "(bool,bool,uint8,uint8)")  # PanelArbiter's
+CAMPAIGN_COUNT = Fn("campaignCount()", "uint256")
+CAMPAIGN_PARAMS_HASH = Fn("paramsHash(uint256)", "bytes32")
+CAMPAIGN_STATE = Fn("state(uint256)", "(uint8,uint40,uint96,uint112)")
+CAMPAIGN_CLAIMED = Fn("claimed(uint256,address)", "bool")
+CAMPAIGN_CLAIMABLE = Fn(f"claimable(uint256,{CAMPAIGN},address,uint96,{PROOF})", "uint256")
+CAMPAIGN_CREDIT = Fn("credit(address,address)", "uint256")
 
 # -- events -------------------------------------------------------------------------------------
 VOUCHER_SKIPPED = keccak(text="VoucherSkipped(bytes32,uint256,bytes)")
+RESULT_DISPUTED = keccak(text="ResultDisputed(uint256,address,uint256,uint256,uint256,bytes32)")

@@ -77,6 +77,7 @@ class Probes:
         vouchers: Sequence[tuple[SignedVoucher, bytes]] = (),
         claims: Sequence[tuple[SignedClaim, bytes]] = (),
         priors: Sequence[tuple[str, int, list[bytes], int, bytes]] = (),
+        campaign_claims: Sequence[tuple[int, str, int, list, Any]] = (),
     ) -> None:
         self.w = world
         self.m = model
@@ -84,6 +85,8 @@ class Probes:
         self.vouchers = vouchers
         self.claims = claims
         self.priors = priors  # (victim, squatted asset, leaves, index, salt)
+        # (campaign, account, weight, proof nodes, the root the proof is of): the posted trees'
+        self.campaign_claims = campaign_claims
         self.out: list[Probe] = []
 
     def add(self, label: Label, request: tuple, decode: Callable, expected: Any) -> None:
@@ -95,6 +98,7 @@ class Probes:
         self._court()
         self._licenses()
         self._meter()
+        self._campaigns()
         self._balances()
         return self.out
 
@@ -195,7 +199,7 @@ class Probes:
         if arb.panel:
             for (court, i), case in arb.cases.items():
                 call = _view(w.arbiter, abi.CASE_OF, court, i)
-                self.add(("arbiter.case", i), *call, case.view())
+                self.add(("arbiter.case", court, i), *call, case.view())
             return
         for label, fn, expected in (
             ("fee", abi.ARBITER_FEE, arb.fee),
@@ -279,6 +283,41 @@ class Probes:
         for key, (v, sig, amount) in newest.items():
             call = _view(w.meter, abi.SETTLE, v.as_tuple(), sig, sender=w.actors["stranger"])
             self.add(("live.settle", *key), *call, amount)
+
+    def _campaigns(self) -> None:
+        """Once a campaign was tried: the count, each campaign's parameters hash and state,
+        who claimed, what each posted share's claim would pay (or its error), every actor's
+        credit in every currency (each withdrawable: eth_call)."""
+        w, m = self.w, self.m
+        if m.campaign_book is None or not w.campaigns:
+            return
+        book = m.campaigns
+        n = len(book.campaigns)
+        self.add(("campaign.count",), *_view(w.campaigns, abi.CAMPAIGN_COUNT), n)
+        for i, c in book.campaigns.items():
+            call = _view(w.campaigns, abi.CAMPAIGN_PARAMS_HASH, i)
+            self.add(("campaign.paramsHash", i), *call, c.params.hash())
+            self.add(("campaign.state", i), *_view(w.campaigns, abi.CAMPAIGN_STATE, i), c.view())
+        for i, account, weight, nodes, proof_of in self.campaign_claims:
+            c = book.campaigns[i]
+            call = _view(w.campaigns, abi.CAMPAIGN_CLAIMED, i, account)
+            self.add(("campaign.claimed", i, account), *call, account in c.claims)
+            try:
+                owed = m.campaign_view("claimable", i, c.params, account, weight, proof_of)
+            except Revert as err:
+                owed = err.key
+            args = (i, c.params.t(), account, weight, nodes)
+            call = _view(w.campaigns, abi.CAMPAIGN_CLAIMABLE, *args, at=m.now)
+            self.add(("campaign.claimable", i, account), *call, owed)
+        for account in w.actors.values():
+            for cur in w.currencies:
+                owed = book.credit(account, cur)
+                call = _view(w.campaigns, abi.CAMPAIGN_CREDIT, account, cur)
+                self.add(("campaign.credit", account, cur), *call, owed)
+                if owed:
+                    fn = abi.CAMPAIGN_WITHDRAW_CREDIT
+                    call = _view(w.campaigns, fn, cur, account, sender=account)
+                    self.add(("live.withdrawCredit", account, cur), *call, owed)
 
     def _balances(self) -> None:
         w, m = self.w, self.m

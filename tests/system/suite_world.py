@@ -35,6 +35,7 @@ class World:
     keys: dict[str, str]  # address -> private key, to sign vouchers
     tracked: list[str]  # every address whose balances the model predicts
     contributors_of: Any  # the session builder of contributor trees
+    campaigns: str = ""  # LabelCampaigns, sharing the court's arbiter
 
     @property
     def currencies(self) -> list[str]:

@@ -10,6 +10,7 @@ import pytest
 from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testkit.campaigns import Params, gold_commitment, report
 from testkit.model import (
     BPS,
     ETH,
@@ -18,6 +19,7 @@ from testkit.model import (
     RETIRED,
     UINT64_MAX,
     UINT256_MAX,
+    ZERO32,
     Arbiter,
     Balances,
     ClaimRequest,
@@ -38,6 +40,7 @@ from testkit.model import (
     root_of_top,
     tree_top,
 )
+from testkit.model_campaigns import MAX_WINDOW, campaign_root, case_id
 
 REG, VAULT, LIC, METER, TREASURY, COURT, ARB = (f"0x{i:040x}" for i in range(1, 8))
 TOKEN, FOT = "0x" + "aa" * 20, "0x" + "bb" * 20
@@ -1149,3 +1152,201 @@ def test_model_books_hold_for_any_payments_and_disputes(ops):
             assert err.name in allowed, err
         assert m.violations() == []
         assert m.books(FOT) == m.held.get(FOT, 0) == m.balances.of(FOT, VAULT)
+
+
+# -- labeling campaigns -------------------------------------------------------------------------
+
+CAMPAIGNS = "0x" + "cc" * 20
+SALT, GOLD = keccak(b"salt"), keccak(b"gold")
+
+
+def campaign_world(arbiter: Arbiter | None = None) -> Protocol:
+    m = fresh()
+    m.deployment = replace(m.deployment, campaigns=CAMPAIGNS)
+    for who in (PUB, ALICE, BOB, CAROL, GATE):
+        for token in (TOKEN, FOT):
+            m.balances.approve(token, who, CAMPAIGNS, UINT256_MAX)
+    if arbiter is not None:
+        m.arbiter = arbiter
+    return m
+
+
+def campaign_terms(m: Protocol, currency: str = ETH, **kw: object) -> Params:
+    base: dict[str, object] = dict(
+        requester=PUB,
+        currency=currency,
+        pool=1_000,
+        itemsRoot=root(1),
+        goldCommitment=gold_commitment(SALT, GOLD),
+        operator=GATE,
+        bond=100,
+        postBy=m.now + 3_600,
+        challengeWindow=600,
+        claimWindow=DAY,
+    )
+    base.update(kw)
+    return Params(**base)  # type: ignore[arg-type]
+
+
+def launched(m: Protocol, currency: str = ETH, **kw: object) -> tuple[int, Params]:
+    params = campaign_terms(m, currency, **kw)
+    value = params.pool if currency == ETH else 0
+    i = m.campaign("create", PUB, params, value)
+    return i, m.campaigns.campaigns[i].params
+
+
+def posted(m: Protocol, i: int, p: Params, weights: dict[str, int], lie: bool = False) -> bytes:
+    top = tree_top(weights)
+    result_root, _ = campaign_root(top)
+    body = report(keccak(b"another") if lie else result_root, GOLD)
+    value = p.bond if p.currency == ETH else 0
+    m.campaign("post_result", GATE, i, p, top, keccak(body), SALT, GOLD, value)
+    return body
+
+
+def test_campaign_terms_are_checked_in_the_contract_s_order_and_fot_pools_are_what_arrived():
+    m = campaign_world()
+    p = campaign_terms(m)
+    assert expect("CampaignNotRequester", m.campaign, "create", ALICE, p, 1_000).values == (
+        ALICE,
+        PUB,
+    )
+    bad = p.but(operator=ZERO, pool=0)
+    assert expect("CampaignBadParams", m.campaign, "create", PUB, bad, 0).values == (1, 0)
+    bad = p.but(pool=0, postBy=m.now)
+    assert expect("CampaignBadParams", m.campaign, "create", PUB, bad, 0).values == (4, 0)
+    bad = p.but(postBy=m.now + MAX_WINDOW + 1)
+    assert expect("CampaignBadParams", m.campaign, "create", PUB, bad, 0).values[0] == 6
+    err = expect("CampaignWrongValue", m.campaign, "create", PUB, p, 999)
+    assert err.values == (999, 1_000) and m.campaigns.campaigns == {}
+    i, stored = launched(m, FOT, pool=10_000)
+    assert stored.pool == 9_900 and m.campaigns.state(i) == (1, 0, 0, 9_900)
+    assert m.balances.of(FOT, CAMPAIGNS) == 9_900 and m.violations() == []
+
+
+def test_claims_pay_the_floor_of_the_share_once_in_their_window_and_finish_refunds_the_rest():
+    m = campaign_world()
+    i, p = launched(m)
+    # Claim checks the status before the parameters; finish the parameters first.
+    assert expect("CampaignWrongStatus", m.campaign, "claim", BOB, 9, p, ALICE, 1, None).values == (
+        9,
+        0,
+        2,
+    )
+    assert expect("CampaignUnknown", m.campaign, "finish", BOB, 9, p).values == (9,)
+    expect("CampaignNotOperator", m.campaign, "post_result", BOB, i, p, [], ZERO32, SALT, GOLD, 0)
+    posted(m, i, p, {ALICE: 2, BOB: 1})
+    result = m.campaigns.campaigns[i].result
+    opens = m.now + 600
+    assert m.campaigns.state(i) == (2, opens, 100, 1_000)
+    err = expect("CampaignClaimsNotOpen", m.campaign, "claim", BOB, i, p, ALICE, 2, result.root)
+    assert err.values == (i, opens + 1)
+    m.now = opens + 1
+    err = expect("CampaignInvalidProof", m.campaign, "claim", BOB, i, p, ALICE, 3, None)
+    assert err.values == (i, ALICE, 3)
+    bad = p.but(pool=1)
+    expect("CampaignParamsMismatch", m.campaign, "claim", BOB, i, bad, ALICE, 2, result.root)
+    assert m.campaign("claim", BOB, i, p, ALICE, 2, result.root) == 666
+    expect("CampaignAlreadyClaimed", m.campaign, "claim", BOB, i, p, ALICE, 2, result.root)
+    # A batch skips the claimed (0) and pays the rest.
+    out = m.campaign("claim_batch", CAROL, i, p, [(ALICE, 2, result.root), (BOB, 1, result.root)])
+    assert out == [0, 333] and m.campaigns.state(i)[3] == 1
+    err = expect("CampaignNotOver", m.campaign, "finish", CAROL, i, p)
+    assert err.values == (i, opens + DAY + 1)
+    m.now = opens + DAY + 1
+    expect("CampaignClaimsClosed", m.campaign, "claim_to", BOB, i, p, 1, result.root, CAROL)
+    before = m.balances.of(ETH, PUB), m.balances.of(ETH, GATE)
+    assert m.campaign("finish", CAROL, i, p) == (1, 100)
+    assert (m.balances.of(ETH, PUB), m.balances.of(ETH, GATE)) == (before[0] + 1, before[1] + 100)
+    # finish keeps opensAt; the books are empty and add up.
+    assert m.campaigns.state(i) == (3, opens, 0, 0) and m.balances.of(ETH, CAMPAIGNS) == 0
+    assert m.violations() == []
+
+
+def test_a_contradicting_report_is_slashed_and_a_matching_one_is_not():
+    m = campaign_world()
+    i, p = launched(m, bond=101)
+    body = posted(m, i, p, {ALICE: 1})
+    err = expect("CampaignReportMatches", m.campaign, "challenge_report", BOB, i, p, body, GOLD)
+    assert err.values == (i, keccak(body))
+    expect("CampaignNotPostedReport", m.campaign, "challenge_report", BOB, i, p, body + b" ", GOLD)
+    expect("CampaignReportTooShort", m.campaign, "challenge_report", BOB, i, p, body[:63], GOLD)
+    m.now += 601
+    expect("CampaignChallengeWindowOver", m.campaign, "dispute", BOB, i, p, root(5), 100)
+    j, q = launched(m, bond=101)
+    lie = posted(m, j, q, {ALICE: 1}, lie=True)
+    before = m.balances.of(ETH, BOB)
+    m.campaign("challenge_report", BOB, j, q, lie, GOLD)
+    assert m.balances.of(ETH, BOB) == before + 50 and m.campaigns.credit(PUB, ETH) == 51
+    assert m.campaigns.state(j) == (1, 0, 0, 1_000) and m.violations() == []
+    assert m.campaign("withdraw_credit", PUB, ETH, ALICE) == 51
+    expect("CampaignNoCredit", m.campaign, "withdraw_credit", PUB, ETH, ALICE)
+
+
+def test_each_dispute_is_a_new_case_for_the_panel_and_a_stale_case_is_refused():
+    m = campaign_world(Arbiter(ARB, members=(ALICE, BOB, GATE), threshold=2))
+    i, p = launched(m)
+    posted(m, i, p, {ALICE: 1})
+    case = m.campaign("dispute", CAROL, i, p, root(5), 100)
+    assert case == case_id(i, 1) == 1 << 128 | i and m.campaigns.state(i)[0] == 4
+    assert m.arbiter.cases[(CAMPAIGNS, case)].open and (COURT, case) not in m.arbiter.cases
+    m.vote(ALICE, CAMPAIGNS, case, True)
+    m.vote(BOB, CAMPAIGNS, case, True)  # upheld: the claimant takes both bonds
+    assert m.campaigns.credit(CAROL, ETH) == 200 and m.campaigns.state(i) == (1, 0, 0, 1_000)
+    posted(m, i, p, {BOB: 1})
+    again = m.campaign("dispute", CAROL, i, p, root(6), 100)
+    assert again == case_id(i, 2)
+    err = expect("CampaignUnknownCase", m.campaign, "rule", ARB, case, False)
+    assert err.values == (case,)
+    assert expect("CampaignNotArbiter", m.campaign, "rule", BOB, again, False).values == (BOB, ARB)
+    m.vote(ALICE, CAMPAIGNS, again, False)
+    timeout = m.campaigns.ruling_timeout
+    err = expect("CampaignRulingPending", m.campaign, "lapse", BOB, i)
+    assert err.values == (i, m.now + timeout + 1)
+    m.now += timeout + 1
+    m.campaign("lapse", BOB, i)  # the claimant's bond back, the result stands from now
+    assert m.campaigns.credit(CAROL, ETH) == 300 and m.campaigns.state(i) == (2, m.now, 100, 1_000)
+    # The vote that would rule on the lapsed case reverts with the campaign's error.
+    err = expect("CampaignUnknownCase", m.vote, BOB, CAMPAIGNS, again, False)
+    assert err.values == (again,) and m.arbiter.cases[(CAMPAIGNS, again)].no == 1
+    assert m.campaigns.books(ETH) == m.balances.of(ETH, CAMPAIGNS) and m.violations() == []
+
+
+def test_the_test_arbiter_refuses_undoing_the_dispute_burns_with_any_gas_or_rules_inside():
+    m = campaign_world(Arbiter(ARB, fee=7))
+    i, p = launched(m, TOKEN)
+    posted(m, i, p, {ALICE: 1})
+    expect("CampaignWrongValue", m.campaign, "dispute", CAROL, i, p, root(5), 0)
+    m.set_arbiter(refuse=True, burn=True)
+    snapshot = copy.deepcopy(m.__dict__)
+    assert expect("CampaignArbiterRefused", m.campaign, "dispute", CAROL, i, p, root(5), 7).values
+    assert m.__dict__ == snapshot  # nothing changed, the round included
+    m.set_arbiter(refuse=False)
+    err = expect("CampaignGasTooLow", m.campaign, "dispute", CAROL, i, p, root(5), 7)
+    assert err.key == ("CampaignGasTooLow", (123_456, 789))  # ANY: whatever gas was left
+    m.set_arbiter(burn=False, instant=(True, False))
+    case = m.campaign("dispute", CAROL, i, p, root(5), 7)
+    # Dismissed inside the request: the operator is credited the claimant's bond.
+    assert case == case_id(i, 1) and m.arbiter.requested == [case] and m.arbiter.received == 7
+    assert m.campaigns.credit(GATE, TOKEN) == 100 and m.campaigns.state(i) == (2, m.now, 100, 1_000)
+    assert m.balances.of(ETH, ARB) == 7 and m.balances.of(TOKEN, CAMPAIGNS) == 1_200
+    assert m.campaigns.books(TOKEN) == 1_200 and m.violations() == []
+    # ruleOn reaches the campaigns too: this case is over, the next one is ruled.
+    assert expect("CampaignUnknownCase", m.rule_on, CAMPAIGNS, case, True).values == (case,)
+    # (A dismissed result's window closed at the ruling: no second dispute of it.)
+    m.now += 1
+    expect("CampaignChallengeWindowOver", m.campaign, "dispute", CAROL, i, p, root(6), 7)
+    m.set_arbiter(instant=(False, False))
+    j, q = launched(m, TOKEN)
+    posted(m, j, q, {ALICE: 1})
+    nxt = m.campaign("dispute", CAROL, j, q, root(6), 7)
+    m.rule_on(CAMPAIGNS, nxt, True)
+    assert m.campaigns.credit(CAROL, TOKEN) == 200 and m.campaigns.state(j)[0] == 1
+    assert m.violations() == []
+
+
+def test_campaign_violations_name_a_broken_pool():
+    m = campaign_world()
+    i, _ = launched(m)
+    m.campaigns.campaigns[i].remaining -= 1
+    assert m.violations() == [f"campaign {i}: pool 1000 != 0 + 999"]

@@ -24,11 +24,26 @@ above), prior-commitment claims by the victims of squats; contests, lineage answ
 resolutions after the answer period, rulings (the no-fee suite's arbiter is a panel of three
 actors voting to two, the fee suite's the TestArbiter, with a fee and switches to refuse, to
 rule at once or to run out of gas), lapses, revenue arriving while an asset is held, releases
-of escrow and withdrawals of deposits. Before sending it, the
-plain-Python model (testkit.model) predicts its outcome: the exact custom error, or success
-and every balance afterwards. After every step the invariants compare model and chain and
-check the money rules on the chain's own numbers. Each example starts from a snapshot of
-the freshly deployed suite and is reverted at the end.
+of escrow and withdrawals of deposits.
+
+Labeling campaigns (LabelCampaigns, two rules more, weighted as the disputes: a campaign often
+runs part of its course in the step that creates it): a requester escrows a pool in ETH or
+either token for an operator (now and then terms it must refuse), the gold is revealed, the
+operator posts a tree of contributors with a report that matches it or names another root or
+gold root, with the gold or without; within the challenge window anyone challenges with the
+posted report (slashing a contradicting one: half the bond to the challenger, the rest
+credited to the requester) or disputes it at the suite's arbiter (shared with the court: the
+panel's votes or the TestArbiter, whose refusal undoes the dispute, whose instant ruling lands
+inside it, whose burn reverts it with gas values the model leaves open); rulings on the
+running case (an earlier round's is unknown), lapses; claims alone, to a recipient and in
+batches once the window is over, finish after the claim window (or after postBy with no
+result), credits withdrawn.
+
+Before sending it, the plain-Python model (testkit.model, with testkit.model_campaigns)
+predicts its outcome: the exact custom error, or success and every balance afterwards.
+After every step the invariants compare model and chain and check the money rules on the
+chain's own numbers. Each example starts from a snapshot of the freshly deployed suite and
+is reverted at the end.
 
 Profiles (HYPOTHESIS_PROFILE): `ci` (make test) runs a few short examples; `deep` (make
 fuzz) runs thousands of steps and prints how many ran clean.
@@ -68,6 +83,7 @@ from suite_draws import extra_value, mostly, rarely, recent, small_amounts, weig
 from suite_observe import Observation, Probes, observe
 from suite_rpc import Outcome, eth_call, logs_of
 from suite_world import FOT_BPS, World
+from testkit.campaigns import Params, gold_commitment, report
 from testkit.model import (
     AT_ARBITER,
     DUPLICATE,
@@ -101,6 +117,11 @@ from testkit.model import (
     held_only,
     registration_leaf,
 )
+from testkit.model_campaigns import DISPUTED as CAMPAIGN_DISPUTED
+from testkit.model_campaigns import FINISHED as CAMPAIGN_FINISHED
+from testkit.model_campaigns import MAX_WINDOW, case_id
+from testkit.model_campaigns import OPEN as CAMPAIGN_OPEN
+from testkit.model_campaigns import POSTED as CAMPAIGN_POSTED
 
 from seedbed.core.constants import DATASET, MODEL
 from seedbed.core.vouchers import Voucher, sign
@@ -232,6 +253,22 @@ def sign_claim_to(
 
 
 @dataclass
+class Launch:
+    """A created campaign as the machine drives it: its parameters as stored, its gold's
+    secret, every tree its operator posted (the standing one last), the latest post's report
+    and gold root, and the case numbers its disputes were given (ResultDisputed)."""
+
+    id: int
+    params: Params
+    salt: bytes
+    gold_root: bytes
+    trees: list[tuple[dict[str, int], Any]] = field(default_factory=list)
+    report: bytes = b""
+    gold: bytes = ZERO32
+    cases: list[int] = field(default_factory=list)
+
+
+@dataclass
 class Stats:
     examples: int = 0
     steps: int = 0
@@ -285,6 +322,7 @@ class SuiteMachine(RuleBasedStateMachine):
         self.content: dict[bytes, tuple[frozenset[File], dict[File, list[bytes]]]] = {}
         self.committed: list[tuple[str, Pending]] = []
         self.squats: dict[int, tuple[str, Pending, int]] = {}  # the copier's → the victim's
+        self.launches: dict[int, Launch] = {}  # labeling campaigns
         self.public = public_files(w.deployment.min_duplicate_size)
         self._seen: dict[tuple[Any, ...], Observation] | None = None
         self._rule = "init"
@@ -304,6 +342,7 @@ class SuiteMachine(RuleBasedStateMachine):
             + [eth_call(w.license, f.data()) for f in (abi.OFFER_COUNT, abi.LICENSE_COUNT)]
             + [eth_call(w.vault, abi.HELD.data(c)) for c in w.currencies]
             + [eth_call(w.court, abi.DISPUTE_COUNT.data())]
+            + [eth_call(w.campaigns, abi.CAMPAIGN_COUNT.data())]
         )
         assert all(int(x, 16) == 0 for x in counts), "the machine needs the suite as deployed"
         if w.panel:
@@ -329,10 +368,11 @@ class SuiteMachine(RuleBasedStateMachine):
             balances.set(w.token, h, int(reads[len(holders) + i], 16))
             balances.set(w.fot, h, int(reads[2 * len(holders) + i], 16))
         for owner in w.actors.values():  # the world fixture approved every spender
-            for spender in (w.vault, w.license, w.meter):
+            for spender in (w.vault, w.license, w.meter, w.campaigns):
                 for t in (w.token, w.fot):
                     balances.approve(t, owner, spender, UINT256_MAX)
         contracts = {w.token, w.fot, w.registry, w.vault, w.license, w.meter, w.court, w.arbiter}
+        contracts.add(w.campaigns)
         return Protocol(w.deployment, balances, contracts=contracts, now=now, arbiter=arbiter)
 
     def _step(self) -> None:
@@ -379,7 +419,13 @@ class SuiteMachine(RuleBasedStateMachine):
                 if self.m.assets[asset_id].status != TAKEN_DOWN
             ]
             probes = Probes(
-                self.world, self.m, self.proof, self.vouchers[-12:], self.signed[-6:], priors
+                self.world,
+                self.m,
+                self.proof,
+                self.vouchers[-12:],
+                self.signed[-6:],
+                priors,
+                self.campaign_claims(),
             ).build()
             self._seen = {o.label: o for o in observe(self.world, probes)}
         return self._seen
@@ -1531,24 +1577,28 @@ class SuiteMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def mistaken_transfer_sweep_or_fees(self, data: st.DataObject) -> None:
-        """Tokens sent to any of the five contracts directly are nobody's revenue: the vault,
+        """Tokens sent to any of the six contracts directly are nobody's revenue: the vault,
         the meter and the court sweep what they hold above their books (the court's: its ETH
         deposits), the registry and the license contract (which hold nothing) all of it, to
-        the treasury. Plain ETH transfers revert (no contract has receive()); ETH forced in by
-        a self-destructing contract is swept the same way. Fees withdraw only if any were
+        the treasury; LabelCampaigns has no sweep (they stay, beside its books). Plain ETH
+        transfers revert (no contract has receive()); ETH forced in by a self-destructing
+        contract is swept the same way. Fees withdraw only if any were
         charged (or redirected there by an upheld dispute)."""
         self._step()
         w, m = self.world, self.m
         stranger = self.a["stranger"]
         currency = self.draw_currency(data)
         target = data.draw(
-            st.sampled_from(["vault", "registry", "license", "meter", "court"]), label="contract"
+            st.sampled_from(["vault", "registry", "license", "meter", "court", "campaigns"]),
+            label="contract",
         )
         to = getattr(w, target)
         what = data.draw(
             weighted((4, st.just("send")), (4, st.just("sweep")), (1, st.just("fees"))),
             label="what",
         )
+        if target == "campaigns" and what == "sweep":  # LabelCampaigns has no sweep
+            what = "send"
         if what == "send":
             amount = data.draw(st.integers(1, 10**4), label="amount")
             if currency != ETH:
@@ -2003,6 +2053,432 @@ class SuiteMachine(RuleBasedStateMachine):
             call, predict = abi.SET_BURN.data(burn), functools.partial(m.set_arbiter, burn=burn)
         self.act(sender, w.arbiter, call, 0, predict)
 
+    # ---- labeling campaigns ---------------------------------------------------------------
+
+    @rule(data=st.data())
+    def launch_campaign(self, data: st.DataObject) -> None:
+        """A requester escrows a pool (ETH or either token) for an operator it names, with a
+        bond, a post deadline and two windows; now and then terms the contract must refuse.
+        Often the campaign then runs part of its course in the same step (the campaign rules
+        are two of thirty-two, as the disputes', so they weigh little on `make test`)."""
+        self._step()
+        with self.tallied("campaign: create"):
+            campaign_id = self.create_campaign(data)
+        if campaign_id is not None:
+            moves = data.draw(weighted((1, st.just(0)), (4, st.integers(2, 6))), label="moves")
+            self.run_campaign(data, campaign_id, moves)
+
+    @precondition(lambda self: self.launches)
+    @rule(data=st.data())
+    def move_campaign(self, data: st.DataObject) -> None:
+        """One to four moves in a campaign's life: the gold revealed, a result posted (its
+        report matching it or not, with gold or without), challenged with its report, disputed
+        and ruled on by the arbiter (the panel votes, or anyone drives the TestArbiter) or
+        lapsed, claims alone, to a recipient or in a batch, finish, credits withdrawn; now and
+        then a move that must fail (another status, the wrong parameters, proof or time)."""
+        self._step()
+        book = self.m.campaigns
+        live = [i for i, c in book.campaigns.items() if c.live][-3:]
+        focus = mostly(data, "campaign", live or list(self.launches), [*book.campaigns, NOT_AN_ID])
+        self.run_campaign(data, focus, data.draw(st.integers(1, 4), label="moves"))
+
+    def campaign_claims(self) -> list[tuple[int, str, int, list, Any]]:
+        """(campaign, account, weight, proof, its tree's root) for every share of the standing
+        result of each campaign posted or disputed: what the probes ask `claimable`."""
+        if self.m.campaign_book is None:
+            return []
+        out = []
+        for i, c in self.m.campaigns.campaigns.items():
+            launch = self.launches.get(i)
+            if c.status not in (CAMPAIGN_POSTED, CAMPAIGN_DISPUTED) or not launch.trees:
+                continue
+            weights, tree = launch.trees[-1]
+            for account in sorted(weights):
+                weight, nodes = tree.proof(account)
+                out.append((i, account, weight, nodes, tree.root))
+        return out
+
+    def create_campaign(self, data: st.DataObject) -> int | None:
+        m, w = self.m, self.world
+        requester = self.draw_actor(data)
+        operator = self.draw_actor(data)
+        currency = self.draw_currency(data)
+        salt, gold_root = self.new_salt(), self.new_salt()
+        start = m.now + 1  # the block the create is mined in
+        params = Params(
+            requester=requester,
+            currency=currency,
+            pool=data.draw(
+                weighted((3, st.integers(1, 10**6)), (1, st.integers(1, 9))), label="pool"
+            ),
+            itemsRoot=keccak(b"items" + salt),
+            goldCommitment=gold_commitment(salt, gold_root),
+            operator=operator,
+            bond=data.draw(st.integers(1, 10**4), label="bond"),
+            postBy=start + data.draw(st.integers(60, 3600), label="post within"),
+            challengeWindow=data.draw(st.integers(30, 600), label="challenge window"),
+            claimWindow=data.draw(st.integers(60, 1800), label="claim window"),
+        )
+        sender = requester
+        odd = data.draw(
+            weighted(
+                (14, st.just("none")),
+                (1, st.sampled_from(["requester", "operator", "items", "gold", "pool", "bond"])),
+                (1, st.sampled_from(["postBy", "late", "challenge", "claim"])),
+            ),
+            label="odd terms",
+        )
+        if odd == "requester":
+            sender = self.draw_actor(data)
+        elif odd in ("operator", "items", "gold"):
+            name = {"operator": "operator", "items": "itemsRoot", "gold": "goldCommitment"}[odd]
+            params = params.but(**{name: ZERO_ADDRESS if odd == "operator" else ZERO32})
+        elif odd == "pool":
+            params = params.but(pool=data.draw(st.sampled_from([0, 2**112]), label="bad pool"))
+        elif odd == "bond":
+            params = params.but(bond=data.draw(st.sampled_from([0, 2**96]), label="bad bond"))
+        elif odd == "postBy":
+            params = params.but(postBy=start)
+        elif odd == "late":
+            params = params.but(postBy=start + MAX_WINDOW + 1)
+        elif odd == "challenge":
+            params = params.but(challengeWindow=0)
+        elif odd == "claim":
+            params = params.but(claimWindow=MAX_WINDOW + 1)
+        # An ETH pool above its bound is refused before msg.value is read: send none of it.
+        due = params.pool if currency == ETH and params.pool < 2**112 else 0
+        value = self.draw_deposit(data, due)
+        out, campaign_id = self.act(
+            sender,
+            w.campaigns,
+            abi.CAMPAIGN_CREATE.data(params.t()),
+            value,
+            lambda: m.campaign("create", sender, params, value),
+        )
+        if not out.ok:
+            return None
+        stored = m.campaigns.campaigns[campaign_id].params
+        self.launches[campaign_id] = Launch(campaign_id, stored, salt, gold_root)
+        return campaign_id
+
+    def run_campaign(self, data: st.DataObject, focus: int, moves: int) -> None:
+        """Up to `moves` moves on campaign `focus`, each one its status allows (mostly)."""
+        m, w = self.m, self.world
+        book = m.campaigns
+        for n in range(moves):
+            c = book.campaigns.get(focus)
+            credits = any(book.credits.values())
+            if n and (c is None or not c.live) and not credits:
+                return
+            options: list[tuple[int, str]] = []
+            if c is None:
+                options.append((1, "finish"))
+            elif c.status == CAMPAIGN_OPEN:
+                options += [(6, "post"), (1, "finish")]
+                if c.revealed == ZERO32:
+                    options.append((2, "reveal"))
+            elif c.status == CAMPAIGN_POSTED and m.now < c.opens_at:
+                options += [(2, "challenge"), (2, "dispute"), (3, "claim")]
+            elif c.status == CAMPAIGN_POSTED:
+                options += [(5, "claim"), (2, "claim to"), (2, "batch"), (2, "finish")]
+            elif c.status == CAMPAIGN_DISPUTED:
+                options += [(5, "rule"), (2, "lapse")]
+            if credits:
+                options.append((3, "withdraw"))
+            if not w.panel:
+                options.append((3 if m.arbiter.burn else 1, "arbiter"))
+            options.append((1, "odd"))
+            move = data.draw(weighted(*((k, st.just(x)) for k, x in options)), label="move")
+            if move == "odd":
+                move = data.draw(
+                    st.sampled_from(
+                        ["reveal", "post", "challenge", "dispute", "rule", "lapse", "claim"]
+                        + ["claim to", "batch", "finish", "withdraw"]
+                    ),
+                    label="odd move",
+                )
+            with self.tallied(f"campaign: {move}"):
+                self.campaign_move(data, move, focus)
+
+    def campaign_params(self, data: st.DataObject, launch: Launch | None) -> Params:
+        """The campaign's parameters; now and then ones that do not hash to them."""
+        if launch is None:  # an unknown id: any campaign's parameters
+            return data.draw(st.sampled_from([x.params for x in self.launches.values()]))
+        if rarely(data, "odd params", 16):
+            return launch.params.but(pool=launch.params.pool + 1)
+        return launch.params
+
+    def campaign_move(self, data: st.DataObject, move: str, i: int) -> None:
+        m, w = self.m, self.world
+        book = m.campaigns
+        c = book.campaigns.get(i)
+        launch = self.launches.get(i)
+        params = self.campaign_params(data, launch)
+        sender = self.draw_actor(data)
+
+        def send(fn: Any, args: tuple, action: str, *model_args: Any, value: int = 0) -> Any:
+            return self.act(
+                sender,
+                w.campaigns,
+                fn.data(*args),
+                value,
+                lambda: m.campaign(action, sender, *model_args),
+            )
+
+        if move == "reveal":
+            salt = launch.salt if launch else self.new_salt()
+            gold = launch.gold_root if launch else self.new_salt()
+            odd = data.draw(
+                weighted((10, st.just("none")), (1, st.sampled_from(["salt", "zero"]))),
+                label="odd reveal",
+            )
+            if odd == "salt":
+                salt = self.new_salt()
+            elif odd == "zero":
+                gold = ZERO32
+            send(
+                abi.CAMPAIGN_REVEAL_GOLD,
+                (i, params.t(), salt, gold),
+                "reveal_gold",
+                i,
+                params,
+                salt,
+                gold,
+            )
+        elif move == "post":
+            self.post_campaign_result(data, i, c, launch, params)
+        elif move == "challenge":
+            body = launch.report if launch else b""
+            gold = launch.gold if launch else ZERO32
+            odd = data.draw(
+                weighted((10, st.just("none")), (1, st.sampled_from(["other", "short", "gold"]))),
+                label="odd challenge",
+            )
+            if odd == "other":
+                body += b" "
+            elif odd == "short":
+                body = body[:63]
+            elif odd == "gold":
+                gold = self.new_salt()
+            send(
+                abi.CAMPAIGN_CHALLENGE,
+                (i, params.t(), body, gold),
+                "challenge_report",
+                i,
+                params,
+                body,
+                gold,
+            )
+        elif move == "dispute":
+            fee = m.arbiter.ruling_fee()
+            value = self.draw_deposit(data, fee + (params.bond if params.currency == ETH else 0))
+            evidence = self.new_salt()
+            out, case = send(
+                abi.CAMPAIGN_DISPUTE,
+                (i, params.t(), evidence),
+                "dispute",
+                i,
+                params,
+                evidence,
+                value,
+                value=value,
+            )
+            if out.ok:
+                (log,) = logs_of(out.receipt, abi.RESULT_DISPUTED)
+                sent = int(log["data"][2:66], 16)
+                assert sent == case, f"caseId {sent:#x}, the model's {case:#x}"
+                launch.cases.append(sent)
+        elif move == "rule":
+            self.rule_campaign(data, i, launch, sender)
+        elif move == "lapse":
+            if c and c.case and not rarely(data, "too soon", 6):
+                self.wait_until(c.case.opened_at + book.ruling_timeout + 1)
+            send(abi.CAMPAIGN_LAPSE, (i,), "lapse", i)
+        elif move in ("claim", "claim to", "batch"):
+            if c and c.status == CAMPAIGN_POSTED and not rarely(data, "too soon", 6):
+                self.wait_until(c.opens_at + 1)
+            self.claim_campaign(data, move, i, launch, params, sender)
+        elif move == "finish":
+            if c and not rarely(data, "too soon", 6):
+                if c.status == CAMPAIGN_POSTED:
+                    self.wait_until(c.opens_at + params.claimWindow + 1)
+                elif c.status == CAMPAIGN_OPEN:
+                    self.wait_until(params.postBy + 1)
+            send(abi.CAMPAIGN_FINISH, (i, params.t()), "finish", i, params)
+        elif move == "withdraw":
+            owed = sorted(k for k, v in book.credits.items() if v)
+            account, currency = mostly(data, "credit", owed, [(sender, self.draw_currency(data))])
+            sender = account
+            to = mostly(data, "to", [account, *self.a.values()], [ZERO_ADDRESS])
+            send(abi.CAMPAIGN_WITHDRAW_CREDIT, (currency, to), "withdraw_credit", currency, to)
+        else:
+            self.set_test_arbiter(data, sender)
+
+    def post_campaign_result(
+        self, data: st.DataObject, i: int, c: Any, launch: Launch | None, params: Params
+    ) -> None:
+        """The operator posts a tree of contributors with its report: matching it (mostly) or
+        naming another root or gold root; with the gold (revealed before, or now with its
+        salt) or without."""
+        m, w = self.m, self.world
+        operator = params.operator
+        sender = mostly(data, "poster", [operator], list(self.a.values()))
+        weights = self.draw_weights(data)
+        tree = w.contributors_of(weights)
+        top = self.draw_top(data, weights) or tree.top
+        salt = launch.salt if launch else ZERO32
+        gold = launch.gold_root if launch else ZERO32
+        revealed = c is not None and c.revealed != ZERO32
+        with_gold = weighted((2, st.just(True)), (1, st.just(False)))
+        if not revealed and data.draw(with_gold, label="gold"):
+            pass
+        elif not revealed:
+            salt, gold = ZERO32, ZERO32  # scored without gold
+        else:
+            salt = ZERO32 if data.draw(st.booleans(), label="salt again") else salt
+        if rarely(data, "odd gold", 10):
+            gold = self.new_salt()
+        header_root, header_gold = tree.root, gold
+        lie = data.draw(
+            weighted((3, st.just("none")), (1, st.sampled_from(["root", "gold"]))), label="lie"
+        )
+        if lie == "root":
+            header_root = self.new_salt()
+        elif lie == "gold":
+            header_gold = self.new_salt()
+        body = report(header_root, header_gold)
+        value = self.draw_deposit(data, params.bond if params.currency == ETH else 0)
+        out, _ = self.act(
+            sender,
+            w.campaigns,
+            abi.CAMPAIGN_POST.data(i, params.t(), top, keccak(body), salt, gold),
+            value,
+            lambda: m.campaign(
+                "post_result", sender, i, params, top, keccak(body), salt, gold, value
+            ),
+        )
+        if out.ok:
+            launch.trees.append((weights, tree))
+            launch.report, launch.gold = body, gold
+
+    def rule_campaign(
+        self, data: st.DataObject, i: int, launch: Launch | None, sender: str
+    ) -> None:
+        """The arbiter rules on the running case: a panel member votes, or anyone has the
+        TestArbiter rule; now and then an earlier round's case, or someone else calls rule."""
+        m, w = self.m, self.world
+        upheld = data.draw(st.booleans(), label="upheld")
+        cases = launch.cases if launch and launch.cases else [case_id(i, 1)]
+        case = mostly(data, "case", cases[-1:], [*cases[:-1], cases[-1] + (1 << 128)])
+        if rarely(data, "not the arbiter", 10):
+            self.act(
+                sender,
+                w.campaigns,
+                abi.CAMPAIGN_RULE.data(case, upheld),
+                0,
+                lambda: m.campaign("rule", sender, case, upheld),
+            )
+            return
+        if not w.panel:
+            self.act(
+                sender,
+                w.arbiter,
+                abi.RULE_ON.data(w.campaigns, case, upheld),
+                0,
+                lambda: m.rule_on(w.campaigns, case, upheld),
+            )
+            return
+        panel_case = m.arbiter.cases.get((w.campaigns, case), PanelCase())
+        voters = [a for a in w.panel if a not in panel_case.voted]
+        member = mostly(data, "member", voters, [*w.panel, self.a["alice"]])
+        self.act(
+            member,
+            w.arbiter,
+            abi.VOTE.data(w.campaigns, case, upheld),
+            0,
+            lambda: m.vote(member, w.campaigns, case, upheld),
+        )
+
+    def campaign_share(
+        self, data: st.DataObject, launch: Launch | None, account: str | None = None
+    ) -> tuple[str, int, list, Any]:
+        """(account, weight, proof, the root the proof is of) of the standing tree, mostly an
+        account that has not claimed; now and then a wrong weight or an earlier tree's."""
+        if launch is None or not launch.trees:
+            return (account or self.a["alice"], 1, [], None)
+        weights, tree = launch.trees[-1]
+        if account is None:
+            c = self.m.campaigns.campaigns[launch.id]
+            fresh = [a for a in sorted(weights) if a not in c.claims]
+            account = mostly(data, "claimant", fresh, sorted(weights))
+        if account not in weights:
+            return (account, 1, [], None)
+        weight, nodes = tree.proof(account)
+        odd = data.draw(
+            weighted((12, st.just("none")), (1, st.sampled_from(["weight", "old", "zero"]))),
+            label="odd share",
+        )
+        if odd == "weight":
+            return (account, weight + 1, nodes, None)
+        if odd == "old" and len(launch.trees) > 1:
+            old_weights, old = launch.trees[-2]
+            if account in old_weights:
+                return (account, *old.proof(account), old.root)
+        if odd == "zero":
+            return (ZERO_ADDRESS, weight, nodes, None)
+        return (account, weight, nodes, tree.root)
+
+    def claim_campaign(
+        self,
+        data: st.DataObject,
+        move: str,
+        i: int,
+        launch: Launch | None,
+        params: Params,
+        sender: str,
+    ) -> None:
+        m, w = self.m, self.world
+        if move == "claim":
+            account, weight, nodes, proof_of = self.campaign_share(data, launch)
+            args = (i, params.t(), account, weight, nodes)
+            self.act(
+                sender,
+                w.campaigns,
+                abi.CAMPAIGN_CLAIM.data(*args),
+                0,
+                lambda: m.campaign("claim", sender, i, params, account, weight, proof_of),
+            )
+        elif move == "claim to":
+            actors = list(self.a.values())
+            in_tree = [a for a in actors if launch and launch.trees and a in launch.trees[-1][0]]
+            claimant = mostly(data, "claimant", in_tree, actors)
+            account, weight, nodes, proof_of = self.campaign_share(data, launch, claimant)
+            if account != claimant and launch is not None:
+                # The "zero" odd share names another account, but claimTo claims the sender's
+                # own share: its proof is the claimant's, of the standing tree.
+                proof_of = launch.trees[-1][1].root
+            to = mostly(data, "to", actors, [ZERO_ADDRESS])
+            args = (i, params.t(), weight, nodes, to)
+            self.act(
+                claimant,
+                w.campaigns,
+                abi.CAMPAIGN_CLAIM_TO.data(*args),
+                0,
+                lambda: m.campaign("claim_to", claimant, i, params, weight, proof_of, to),
+            )
+        else:
+            n = data.draw(weighted((8, st.integers(1, 4)), (1, st.just(0))), label="batch size")
+            shares = [self.campaign_share(data, launch) for _ in range(n)]
+            calls = [(a, wt, nodes) for a, wt, nodes, _ in shares]
+            requests = [(a, wt, of) for a, wt, _, of in shares]
+            self.act(
+                sender,
+                w.campaigns,
+                abi.CAMPAIGN_CLAIM_BATCH.data(i, params.t(), calls),
+                0,
+                lambda: m.campaign("claim_batch", sender, i, params, requests),
+            )
+
     # ---- time -----------------------------------------------------------------------------
 
     @rule(data=st.data())
@@ -2048,6 +2524,19 @@ class SuiteMachine(RuleBasedStateMachine):
             "prior claims close": {
                 p.committed_at + 2 * m.deployment.max_commit_age + d
                 for _, p, _ in self.squats.values()
+                for d in (0, 1)
+            },
+            "campaign": {
+                t + d
+                for c in (m.campaign_book.campaigns.values() if m.campaign_book else ())
+                if c.live
+                for t in (
+                    c.params.postBy,
+                    c.opens_at,
+                    c.opens_at + c.params.claimWindow,
+                    c.case.opened_at + m.campaign_book.ruling_timeout if c.case else 0,
+                )
+                if t
                 for d in (0, 1)
             },
         }
@@ -2126,6 +2615,41 @@ class SuiteMachine(RuleBasedStateMachine):
         forced = m.balances.of(ETH, w.court) - m.total_deposits  # sent by mistake
         balance = actual[("balance", ETH, w.court)]
         assert balance == total + forced >= total, f"court holds {balance}, owes {total}"
+
+    @invariant()
+    def campaign_pools_bonds_and_credits_add_up(self) -> None:
+        """LabelCampaigns, on the chain's numbers: per campaign, pool = Σ claims + refund
+        (+ remaining while live) to the wei, each claim ⌊pool × weight / total⌋ of the standing
+        tree (the tooling's), a finished campaign holding nothing; per currency, its balance =
+        Σ live (remaining + bond + dispute bond) + Σ credits + what was sent to it by mistake
+        (never less)."""
+        m, w = self.m, self.world
+        if m.campaign_book is None:
+            return
+        actual = {label: o.actual for label, o in self.observations().items()}
+        book = m.campaigns
+        owed = dict.fromkeys(w.currencies, 0)
+        for i, c in book.campaigns.items():
+            status, _, bond, remaining = actual[("campaign.state", i)]
+            pool = c.params.pool
+            paid = sum(c.claims.values())
+            if c.claims:
+                weights, tree = self.launches[i].trees[-1]
+                for account, amount in c.claims.items():
+                    assert amount == pool * weights[account] // tree.total, (i, account, amount)
+            if status in (CAMPAIGN_OPEN, CAMPAIGN_POSTED, CAMPAIGN_DISPUTED):
+                assert pool == paid + remaining, f"campaign {i}: {pool} != {paid} + {remaining}"
+                owed[c.params.currency] += remaining + bond + book.bond_of_case(i)
+            else:
+                assert status == CAMPAIGN_FINISHED and bond == remaining == 0, (i, status)
+                assert pool == paid + c.refund, f"campaign {i}: {pool} != {paid} + {c.refund}"
+        for cur in w.currencies:
+            credits = sum(actual[("campaign.credit", a, cur)] for a in w.actors.values())
+            mistaken = m.balances.of(cur, w.campaigns) - book.books(cur)
+            balance = actual[("balance", cur, w.campaigns)]
+            assert mistaken >= 0 and balance == owed[cur] + credits + mistaken, (
+                f"campaigns hold {balance} {cur}, owe {owed[cur]} + credits {credits}"
+            )
 
     @invariant()
     def model_and_chain_agree_on_every_balance_and_answer(self) -> None:

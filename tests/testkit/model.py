@@ -34,6 +34,11 @@ PanelArbiter (members voting to a threshold) or the TestArbiter (a settable fee,
 instant rulings, `ruleOn` for anyone). Assets carry their content tree's files, so duplicate
 claims are checked against them.
 
+Labeling campaigns (LabelCampaigns) are modelled in testkit.model_campaigns; their state lives
+in the Protocol (`campaigns`, made on first use) and every action goes through
+`Protocol.campaign`, so one atomic snapshot covers it, the balances and the arbiter it shares
+with the court (a panel's vote or an instant ruling reaches either, by the case's contract).
+
 Simplifications, on purpose: ERC-721 approvals are not modelled (only owners act on their
 tokens), EOAs accept ETH and the suite's contracts refuse plain ETH, voucher and claim signers
 are accounts (no ERC-1271 wallets) and signatures are reduced to "who signed for this meter
@@ -464,6 +469,7 @@ class Deployment:
     answer_period: int = 7 * 24 * 3600
     ruling_timeout: int = 60 * 24 * 3600
     min_duplicate_size: int = 64 * 1024
+    campaigns: str = ZERO_ADDRESS  # LabelCampaigns: the court's arbiter and RULING_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -660,10 +666,36 @@ class Protocol:
     # D2: per disputed asset and currency, (accrued, pending, escrow an earlier round left) when
     # its hold began.
     frozen: dict[int, dict[str, tuple[int, int, int]]] = field(default_factory=dict)
+    campaign_book: Any = None  # testkit.model_campaigns.Campaigns, made on first use
 
     def __post_init__(self) -> None:
         if self.arbiter is None:
             self.arbiter = Arbiter(self.deployment.arbiter)
+
+    # ---- labeling campaigns (testkit.model_campaigns) ----
+
+    @property
+    def campaigns(self) -> Any:
+        """LabelCampaigns' state, inside the Protocol so that one atomic snapshot covers it,
+        the balances and the arbiter it shares with the court (imported here: it imports us)."""
+        if self.campaign_book is None:
+            from testkit.model_campaigns import Campaigns
+
+            d = self.deployment
+            self.campaign_book = Campaigns(d.campaigns, d.ruling_timeout)
+        return self.campaign_book
+
+    @_atomic
+    def campaign(self, action: str, sender: str, *args: Any) -> Any:
+        """LabelCampaigns' `action` (create, reveal_gold, post_result, challenge_report,
+        dispute, lapse, claim, claim_to, claim_batch, finish, withdraw_credit), sent by
+        `sender`; atomic over every contract."""
+        return getattr(self.campaigns, action)(self, sender, *args)
+
+    def campaign_view(self, view: str, *args: Any) -> Any:
+        """A LabelCampaigns view at the model's clock: a value, or its Revert."""
+        fn = getattr(self.campaigns, view)
+        return fn(self, *args) if view == "claimable" else fn(*args)
 
     # ---- registry ----
 
@@ -1930,9 +1962,17 @@ class Protocol:
     def rule_on(self, court: str, dispute_id: int, upheld: bool) -> None:
         """TestArbiter.ruleOn, which anyone may call: the arbiter rules."""
         arb = self._arbiter()
-        if arb.panel or court != self.deployment.court:
-            raise ValueError("ruleOn is the TestArbiter's, on this court")
-        self._rule(arb.address, dispute_id, upheld)
+        if arb.panel or court not in (self.deployment.court, self.deployment.campaigns):
+            raise ValueError("ruleOn is the TestArbiter's, on this court or the campaigns")
+        self._arbiter_rules(court, dispute_id, upheld)
+
+    def _arbiter_rules(self, court: str, case: int, upheld: bool) -> None:
+        """The arbiter calls `rule(case, upheld)` on the court or on LabelCampaigns."""
+        arb = self._arbiter()
+        if court == self.deployment.campaigns != ZERO_ADDRESS:
+            self.campaigns.rule(self, arb.address, case, upheld)
+        else:
+            self._rule(arb.address, case, upheld)
 
     @_atomic
     def vote(self, sender: str, court: str, dispute_id: int, upheld: bool) -> None:
@@ -1955,7 +1995,7 @@ class Protocol:
             case.no += 1
         if (case.yes if upheld else case.no) >= arb.threshold:
             case.decided = True
-            self._rule(arb.address, dispute_id, upheld)
+            self._arbiter_rules(court, dispute_id, upheld)
 
     # -- court views --
 
@@ -2276,4 +2316,6 @@ class Protocol:
         for license_id, children in self.derivatives.items():
             if len(children) > 1 or not self.licenses[license_id].derived:
                 out.append(f"license {license_id} registered derivatives {children}")
+        if self.campaign_book is not None:
+            out += self.campaign_book.violations()
         return out + self.court_violations()
