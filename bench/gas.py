@@ -172,9 +172,10 @@ class GasBench:
         self.splits_comparison(res)
         self.licenses_and_metering(res)
         self.disputes(res)
-        from bench import campaigns_gas
+        from bench import attestations_gas, campaigns_gas
 
         campaigns_gas.run(res, self)
+        attestations_gas.run(res, self)
 
     def file_asset(self, leaf: bytes, owner: Any) -> tuple[int, list[bytes]]:
         """An asset whose content root holds `leaf` under 20 random siblings: the proof of a

@@ -87,6 +87,10 @@ def test_the_readme_walkthrough_and_api_example_run_as_written(project_copy):
     assert "claimed" in out and "for 0xe1f3fbD02271bF92C432891368417D8A3b44Cfa1" in out
     assert "claimed ~0.1 ETH for 5 account(s)" in out  # the campaign's bounty, to 5 of 6
     assert "campaign 1: posted" in out and "asset 4: street-signs" in out
+    assert "asset 4 passes; report in out/walk/signs-check.json" in out
+    assert "certified: asset 4 by 0x976EA74026E726554dB657fA54763abd0C3a0aa9" in out
+    assert "offer 4 now requires validator set 1's attestations" in out
+    assert "asset 4 satisfies set 1: 1 live of 1 needed" in out
     assert (work / "out/walk/audit/report.html").is_file()
     assert "node: stopped" in out
 
