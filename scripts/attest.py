@@ -33,10 +33,9 @@ standing certificate and a revoked UID are skipped.
 from pathlib import Path
 
 import click
-from ape.cli.options import verbosity_option
 
-from seedbed.cli.command import SeedbedCommand, SeedbedGroup
-from seedbed.cli.options import json_option, signer_option
+from seedbed.cli.command import SeedbedGroup
+from seedbed.cli.options import subcommand
 from seedbed.cli.types import ASSET_ID, DURATION, HEX32, OFFER_ID
 
 _U32 = click.IntRange(0, 2**32 - 1)
@@ -57,13 +56,8 @@ def _load():
 
 
 def _sub(name, signer=True):
-    def decorate(fn):
-        fn = json_option()(fn)
-        fn = signer_option(required=signer)(fn)
-        fn = verbosity_option()(fn)
-        return cli.command(name, cls=SeedbedCommand)(fn)
-
-    return decorate
+    """A subcommand with the shared options (-v, --account, --json)."""
+    return subcommand(cli, name, signer)
 
 
 @_sub("check", signer=False)

@@ -40,10 +40,9 @@ is not posted again, claim-all skips the accounts that claimed.
 from pathlib import Path
 
 import click
-from ape.cli.options import verbosity_option
 
-from seedbed.cli.command import SeedbedCommand, SeedbedGroup
-from seedbed.cli.options import json_option, signer_option
+from seedbed.cli.command import SeedbedGroup
+from seedbed.cli.options import subcommand
 from seedbed.cli.types import ADDRESS, CAMPAIGN_ID, DURATION, HEX32
 
 
@@ -63,14 +62,7 @@ def _load():
 
 def _sub(name, signer=True):
     """A subcommand with the shared options (-v, --account, --json)."""
-
-    def decorate(fn):
-        fn = json_option()(fn)
-        fn = signer_option(required=signer)(fn)
-        fn = verbosity_option()(fn)
-        return cli.command(name, cls=SeedbedCommand)(fn)
-
-    return decorate
+    return subcommand(cli, name, signer)
 
 
 def _id(fn):

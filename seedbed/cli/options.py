@@ -51,3 +51,19 @@ def operator_option() -> Any:
         type=ADDRESS,
         help="The gateway operator the channel pays (its address).",
     )
+
+
+def subcommand(group: click.Group, name: str, signer: bool = True) -> Any:
+    """A group's chain subcommand with the shared options: -v, --account (required unless
+    `signer` is False) and --json; it receives `account` and `as_json`."""
+    from ape.cli.options import verbosity_option
+
+    from seedbed.cli.command import SeedbedCommand
+
+    def decorate(fn: Any) -> Any:
+        fn = json_option()(fn)
+        fn = signer_option(required=signer)(fn)
+        fn = verbosity_option()(fn)
+        return group.command(name, cls=SeedbedCommand)(fn)
+
+    return decorate

@@ -91,8 +91,8 @@ def check(
         if not path.is_file():
             raise InputError(f"--against {path} is not a manifest file.")
     start = int(suite.record.get("block", 0) or 0)
-    meta = current_metadata(suite.registry, chain, start, asset_id).get(asset_id)
-    registered_hash = meta.hash if meta is not None else bytes(32)
+    current = current_metadata(suite.registry, chain, start, asset_id).get(asset_id)
+    registered_hash = current.hash if current is not None else bytes(32)
     annotations = aggregate = None
     if labels is not None:
         if not labels.is_file():
