@@ -23,13 +23,13 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_keys import keys
-from eth_keys.exceptions import BadSignature, ValidationError
+from eth_keys.exceptions import ValidationError
 from eth_typing import ChecksumAddress
 from eth_utils import keccak
 
 from seedbed.core.errors import InputError
-from seedbed.core.vouchers import SECP256K1_N, checksum_address
+from seedbed.core.signatures import recover_public_key, split_rsv
+from seedbed.core.vouchers import checksum_address
 
 __all__ = [
     "DOMAIN_NAME",
@@ -51,7 +51,6 @@ RELEASE_TYPEHASH = keccak(text=RELEASE_TYPE)
 NONCE_SIZE = 32
 _UINT256_MAX = 2**256 - 1
 _UINT64_MAX = 2**64 - 1
-_HALF_N = SECP256K1_N // 2  # EIP-2: only low-s signatures, so none has a malleable twin
 
 _TYPES: dict[str, list[dict[str, str]]] = {
     "EIP712Domain": [
@@ -179,21 +178,9 @@ def recover(
     if not isinstance(signature, bytes | bytearray) or len(signature) != 65:
         size = len(signature) if isinstance(signature, bytes | bytearray) else "not"
         raise InputError(f"A release signature must be 65 bytes (r, s, v), not {size}.")
-    r = int.from_bytes(signature[:32], "big")
-    s = int.from_bytes(signature[32:64], "big")
-    v = signature[64]
-    if v not in (27, 28):
-        raise InputError(f"The signature's v is {v}; only 27 or 28 are accepted.")
-    if s > _HALF_N:
-        raise InputError("The signature has a high s value, which is refused as malleable.")
-    if not (0 < r < SECP256K1_N and 0 < s):
-        raise InputError("The signature's r or s is out of range.")
-    try:
-        public = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(
-            digest(release, chain_id, contract)
-        )
-    except (BadSignature, ValidationError):
-        raise InputError("The signature does not recover to any account.") from None
+    public = recover_public_key(
+        digest(release, chain_id, contract), *split_rsv(signature), "the service"
+    )
     return public.to_checksum_address(), public.to_bytes()
 
 

@@ -35,6 +35,7 @@ from seedbed.core.atomic import write_atomic
 from seedbed.core.errors import InputError
 from seedbed.core.keccak import keccak
 from seedbed.core.merkle import build_levels, merkle_proof, verify_proof
+from seedbed.core.signatures import recover_public_key
 
 SCHEMA = (
     "bytes32 contentRoot,uint256 assetId,bool passed,uint16 labelNoiseBps,"
@@ -75,8 +76,6 @@ _MAX_BPS = 10_000
 _UINT32 = 2**32
 _UINT64 = 2**64
 _UINT256 = 2**256
-_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
-_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 def _attest_types() -> list[dict[str, str]]:
@@ -512,17 +511,13 @@ def _recover(full_message: dict[str, Any], signature: object) -> str:
     r = int.from_bytes(_parse_hex(_field(sig, "r", str, "signature"), "signature r", 32), "big")
     s = int.from_bytes(_parse_hex(_field(sig, "s", str, "signature"), "signature s", 32), "big")
     v = _field(sig, "v", int, "signature")
-    if v not in (27, 28):
-        raise InputError(f"The signature's v is {v}, not 27 or 28.")
-    if not (0 < r < _SECP256K1_N and 0 < s <= _HALF_N):
-        raise InputError("The signature's r or s is out of range (or s is high, malleable).")
+    signable = encode_typed_data(full_message=full_message)
+    digest = keccak(b"\x19" + signable.version + signable.header + signable.body)  # EIP-191
     try:
-        address = Account.recover_message(
-            encode_typed_data(full_message=full_message), vrs=(v, r, s)
-        )
-    except Exception:  # eth-keys' BadSignature / ValidationError
-        raise InputError("The signature does not recover to any account.") from None
-    return to_checksum_address(parse_address(address))
+        public = recover_public_key(digest, r, s, v, "EAS")
+    except InputError as err:
+        raise InputError(f"{str(err)[:1].upper()}{str(err)[1:]}") from None
+    return to_checksum_address(public.to_canonical_address())
 
 
 def _hex(data: bytes) -> str:

@@ -19,12 +19,12 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data, hash_domain, hash_eip712_message
-from eth_keys import keys
-from eth_keys.exceptions import BadSignature, ValidationError
+from eth_keys.exceptions import ValidationError
 from eth_typing import ChecksumAddress
 from eth_utils import is_address, is_checksum_address, keccak, to_checksum_address
 
 from seedbed.core.errors import InputError
+from seedbed.core.signatures import recover_public_key, split_rsv
 
 METER_NAME = "Seedbed UsageMeter"
 METER_VERSION = "2"
@@ -35,8 +35,6 @@ VOUCHER_TYPE = (
 VOUCHER_TYPEHASH = keccak(text=VOUCHER_TYPE)  # UsageMeter's VOUCHER_TYPEHASH constant
 
 UINT256_MAX = 2**256 - 1
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-_HALF_N = SECP256K1_N // 2  # OpenZeppelin's ECDSA rejects s above this (EIP-2 malleability)
 
 _TYPES: dict[str, list[dict[str, str]]] = {
     "EIP712Domain": [
@@ -167,21 +165,7 @@ def recover_digest(message_hash: bytes, signature: bytes) -> ChecksumAddress:
             f"a voucher signature must be 65 bytes (r, s, v), not {len(signature)}; "
             "ERC-1271 wallet signatures can only be checked on chain."
         )
-    r = int.from_bytes(signature[:32], "big")
-    s = int.from_bytes(signature[32:64], "big")
-    v = signature[64]
-    if v not in (27, 28):
-        raise InputError(f"the signature's v is {v}; the meter accepts only 27 or 28.")
-    if s > _HALF_N:
-        raise InputError("the signature has a high s value, which the meter rejects as malleable.")
-    if not (0 < r < SECP256K1_N and 0 < s):
-        raise InputError("the signature's r or s is out of range.")
-    try:
-        public_key = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(
-            message_hash
-        )
-    except (BadSignature, ValidationError):
-        raise InputError("the signature does not recover to any account.") from None
+    public_key = recover_public_key(message_hash, *split_rsv(signature), "the meter")
     return _checksum_of(public_key.to_canonical_address())
 
 

@@ -19,7 +19,7 @@ from seedbed.core.access import (
 )
 from seedbed.core.ecies import unwrap, wrap
 from seedbed.core.errors import InputError
-from seedbed.core.vouchers import SECP256K1_N
+from seedbed.core.signatures import SECP256K1_N
 
 CHAIN_ID = 31337
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seedbed.core.errors import InputError
+from seedbed.core.signatures import SECP256K1_N
 from seedbed.core.vouchers import (
-    SECP256K1_N,
     UINT256_MAX,
     SignedVoucher,
     Voucher,
