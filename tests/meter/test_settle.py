@@ -9,7 +9,8 @@ from meterkit import DAY, UINT64_MAX, as_args, channel_id, settled
 
 from seedbed.core.constants import ETH
 from seedbed.core.errors import InputError
-from seedbed.core.vouchers import SECP256K1_N, digest, recover
+from seedbed.core.signatures import SECP256K1_N
+from seedbed.core.vouchers import digest, recover
 
 
 @pytest.fixture
