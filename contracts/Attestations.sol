@@ -40,9 +40,10 @@ contract Attestations is IAttestations {
 
     mapping(address validator => mapping(bytes32 root => uint64 anchoredAt)) internal _anchors;
     mapping(address revoker => mapping(bytes32 uid => uint64 revokedAt)) internal _revocations;
-    /// @dev Two slots: uid, then expirationTime and time packed.
+    /// @dev Two slots: uid, then expirationTime, time and the verdict packed.
     mapping(address validator => mapping(uint256 assetId => Certificate)) internal _certificates;
     mapping(uint64 setId => ValidatorSet) internal _sets;
+    mapping(address validator => uint64 retiredAt) internal _retired;
     /// @inheritdoc IAttestations
     uint64 public setCount;
 
@@ -57,6 +58,7 @@ contract Attestations is IAttestations {
     /// @inheritdoc IAttestations
     function anchor(bytes32 root, uint32 count) external {
         if (root == bytes32(0) || count == 0) revert AttestationsEmptyAnchor(root, count);
+        _requireActive(msg.sender);
         uint64 at = _anchors[msg.sender][root];
         if (at != 0) revert AttestationsAlreadyAnchored(msg.sender, root, at);
         _anchors[msg.sender][root] = uint64(block.timestamp);
@@ -117,12 +119,11 @@ contract Attestations is IAttestations {
     {
         if (att.schema != SCHEMA_UID || !att.revocable) revert AttestationsWrongSchema(att.schema, att.revocable);
         if (att.data.length != DATA_LENGTH) revert AttestationsBadData(att.data.length);
+        _requireActive(validator);
         (bytes32 contentRoot, uint256 subject, bool passed) = abi.decode(att.data[:96], (bytes32, uint256, bool));
         // Reverts AssetRegistryUnknownAsset for an id never registered.
         bytes32 registered = REGISTRY.asset(assetId).contentRoot;
-        if (subject != assetId || contentRoot != registered || !passed) {
-            revert AttestationsWrongSubject(assetId, registered);
-        }
+        if (subject != assetId || contentRoot != registered) revert AttestationsWrongSubject(assetId, registered);
         if (att.time > block.timestamp || (att.expirationTime != 0 && att.expirationTime <= block.timestamp)) {
             revert AttestationsNotCurrent(att.time, att.expirationTime, block.timestamp);
         }
@@ -132,10 +133,25 @@ contract Attestations is IAttestations {
         if (_revocations[validator][uid] != 0) revert AttestationsRevoked(validator, uid);
         Certificate storage c = _certificates[validator][assetId];
         if (c.uid != bytes32(0) && att.time <= c.time) revert AttestationsNotNewer(validator, assetId, c.time);
+        // A fail replaces a pass too: the validator's latest verdict is the one that stands.
         c.uid = uid;
         c.expirationTime = att.expirationTime;
         c.time = att.time;
-        emit Certified(assetId, validator, uid, root, att.expirationTime);
+        c.passed = passed;
+        emit Certified(assetId, validator, uid, root, att.expirationTime, passed);
+    }
+
+    /// @inheritdoc IAttestations
+    function retire() external {
+        _requireActive(msg.sender);
+        uint64 at = uint64(block.timestamp);
+        _retired[msg.sender] = at;
+        emit ValidatorRetired(msg.sender, at);
+    }
+
+    function _requireActive(address validator) internal view {
+        uint64 at = _retired[validator];
+        if (at != 0) revert AttestationsRetired(validator, at);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -150,6 +166,11 @@ contract Attestations is IAttestations {
     /// @inheritdoc IAttestations
     function getRevokeOffchain(address revoker, bytes32 uid) external view returns (uint64) {
         return _revocations[revoker][uid];
+    }
+
+    /// @inheritdoc IAttestations
+    function retiredAt(address validator) external view returns (uint64) {
+        return _retired[validator];
     }
 
     /// @inheritdoc IAttestations
@@ -171,10 +192,10 @@ contract Attestations is IAttestations {
             address v = s.validators[i];
             Certificate storage c = _certificates[v][assetId];
             bytes32 uid = c.uid;
-            if (uid == bytes32(0)) continue;
+            if (uid == bytes32(0) || !c.passed) continue;
             uint64 expiry = c.expirationTime;
             if (expiry != 0 && expiry <= block.timestamp) continue;
-            if (_revocations[v][uid] != 0) continue;
+            if (_revocations[v][uid] != 0 || _retired[v] != 0) continue;
             ++live;
         }
     }

@@ -12,7 +12,10 @@ import {IAssetRegistry} from "./IAssetRegistry.sol";
 /// (`revokeOffchain`, EAS's name and event). Anyone may then `certify` an asset with one
 /// anchored attestation: the contract recomputes the UID from the attestation's fields, checks
 /// its proof into a root that validator anchored, and that its data names the asset's
-/// registered content root and a pass. A validator set (`createSet`, immutable) names up to
+/// registered content root, with its verdict: a pass counts, and a validator's later fail
+/// replaces (withdraws) its earlier pass. A validator whose key is lost or leaked `retire`s,
+/// for good: its certificates count for nothing from then on. A validator set (`createSet`,
+/// immutable) names up to
 /// MAX_SET_SIZE validators and how many must hold a live certificate (`satisfied`); a license
 /// offer may require one (ILicenseToken.requireAttestations). No money moves here.
 /// @dev Leaves are keccak(0x00 ‖ uid), nodes keccak(0x01 ‖ sorted pair), as the suite's file
@@ -37,11 +40,13 @@ interface IAttestations {
     }
 
     /// @notice A validator's standing certificate for an asset: the attestation's UID, when it
-    /// expires (0 = never) and its time, so only a newer attestation replaces it.
+    /// expires (0 = never), its time (only a newer attestation replaces it) and its verdict (a
+    /// fail stands too, and counts for nothing).
     struct Certificate {
         bytes32 uid;
         uint64 expirationTime;
         uint64 time;
+        bool passed;
     }
 
     /// @notice A named validator set: its validators (strictly ascending, so no repeats),
@@ -103,8 +108,7 @@ interface IAttestations {
     /// @param length Its length, in bytes.
     error AttestationsBadData(uint256 length);
 
-    /// @notice The attestation's data does not name this asset, its registered content root
-    /// and a pass.
+    /// @notice The attestation's data does not name this asset and its registered content root.
     /// @param assetId The asset being certified.
     /// @param contentRoot The asset's registered content root.
     error AttestationsWrongSubject(uint256 assetId, bytes32 contentRoot);
@@ -130,6 +134,11 @@ interface IAttestations {
     /// @param assetId The asset.
     /// @param standingTime The standing certificate's time.
     error AttestationsNotNewer(address validator, uint256 assetId, uint64 standingTime);
+
+    /// @notice The validator retired (for good): it anchors nothing more and certifies nothing.
+    /// @param validator The validator.
+    /// @param retiredAt When it retired.
+    error AttestationsRetired(address validator, uint64 retiredAt);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -160,9 +169,20 @@ interface IAttestations {
     /// @param uid The attestation's UID.
     /// @param root The anchored root the proof folds to.
     /// @param expirationTime When the certificate expires (0 = never).
+    /// @param passed The verdict: a fail withdraws the validator's earlier pass.
     event Certified(
-        uint256 indexed assetId, address indexed validator, bytes32 uid, bytes32 root, uint64 expirationTime
+        uint256 indexed assetId,
+        address indexed validator,
+        bytes32 uid,
+        bytes32 root,
+        uint64 expirationTime,
+        bool passed
     );
+
+    /// @notice A validator retired: none of its certificates counts from now on.
+    /// @param validator The validator (the caller).
+    /// @param retiredAt The block's time.
+    event ValidatorRetired(address indexed validator, uint64 retiredAt);
 
     /*//////////////////////////////////////////////////////////////
                                 MUTATIONS
@@ -193,9 +213,11 @@ interface IAttestations {
 
     /// @notice Certifies `assetId` with one attestation `validator` anchored: the UID is
     /// recomputed from `att`, which must be of SCHEMA, revocable, current (time ≤ now <
-    /// expiration, or no expiration), name the asset, its registered content root and a pass,
-    /// be unrevoked by `validator`, and newer than the validator's standing certificate for the
-    /// asset; `proof` must fold its leaf to a root `validator` anchored. Anyone may send it.
+    /// expiration, or no expiration), name the asset and its registered content root, be
+    /// unrevoked by `validator`, and newer than the validator's standing certificate for the
+    /// asset, which it replaces with its verdict (a fail withdraws a pass); `proof` must fold
+    /// its leaf to a root `validator` anchored; `validator` must not have retired. Anyone may
+    /// send it.
     /// @param assetId The asset.
     /// @param validator The validator that anchored the attestation.
     /// @param att The attestation's message.
@@ -204,6 +226,10 @@ interface IAttestations {
     function certify(uint256 assetId, address validator, Offchain calldata att, bytes32[] calldata proof)
         external
         returns (bytes32 uid);
+
+    /// @notice Retires the caller as a validator, for good (a lost or leaked key): it can
+    /// anchor nothing more, and none of its certificates counts in any set from now on.
+    function retire() external;
 
     /*//////////////////////////////////////////////////////////////
                                   VIEWS
@@ -234,6 +260,9 @@ interface IAttestations {
     /// @notice When `revoker` revoked `uid` (0 = never): EAS's `getRevokeOffchain`.
     function getRevokeOffchain(address revoker, bytes32 uid) external view returns (uint64);
 
+    /// @notice When `validator` retired (0 = never).
+    function retiredAt(address validator) external view returns (uint64);
+
     /// @notice `validator`'s standing certificate for `assetId` (uid 0 = none).
     function certificate(address validator, uint256 assetId) external view returns (Certificate memory);
 
@@ -241,8 +270,9 @@ interface IAttestations {
     /// @param setId Its id; reverts AttestationsUnknownSet for an unknown one.
     function validatorSet(uint64 setId) external view returns (ValidatorSet memory);
 
-    /// @notice How many of the set's validators hold a live certificate (unexpired, unrevoked)
-    /// for the asset now, counting up to the set's threshold.
+    /// @notice How many of the set's validators hold a live certificate (a pass, unexpired,
+    /// unrevoked, of a validator that has not retired) for the asset now, counting up to the
+    /// set's threshold.
     /// @param setId The set; reverts AttestationsUnknownSet for an unknown one.
     /// @param assetId The asset.
     function liveCount(uint64 setId, uint256 assetId) external view returns (uint256);

@@ -8,6 +8,7 @@
     ape run attest anchor FILE... --batch BATCH.json
     ape run attest certify BATCH.json [--asset ASSET ...]
     ape run attest revoke UID|FILE...
+    ape run attest retire
     ape run attest set ADDR... --threshold K
     ape run attest require OFFER SET
     ape run attest status ASSET SET
@@ -24,7 +25,10 @@ any number of packages and anchors its Merkle root in one transaction (about 46,
 whatever the count). Anyone `certify`s an asset from the batch file. An asset's operator
 makes an offer `require` a validator `set` (k of up to 16 validators): the offer then sells
 only while k of them hold a live certificate, read at every sale, so a `revoke` or an expiry
-stops sales at once. `status` shows the certificates an asset holds from a set.
+stops sales at once; so does a newer failing verdict (`sign --failed`, then anchor and
+certify it), which replaces the validator's pass. A validator whose key is lost or leaked
+`retire`s, for good: none of its certificates counts from then on. `status` shows the
+certificates an asset holds from a set.
 
 A re-run resumes: a package at --out is kept, an anchored batch is not anchored again, a
 standing certificate and a revoked UID are skipped.
@@ -43,8 +47,8 @@ _U32 = click.IntRange(0, 2**32 - 1)
 
 @click.group(cls=SeedbedGroup, name="attest")
 def cli():
-    """Quality attestations: sign, anchor, certify, revoke, set, require, status (see each
-    one's --help)."""
+    """Quality attestations: check, sign, anchor, certify, revoke, retire, set, require,
+    status (see each one's --help)."""
 
 
 def _load():
@@ -109,7 +113,9 @@ def check(account, folder, asset, out, others, meta, labels, label_studio, metho
 @click.option("--check", "check_file", type=click.Path(path_type=Path),
               help="Sign the verdict of this `attest check` report.")  # fmt: skip
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="The package file.")
-@click.option("--failed", is_flag=True, help="The asset failed the checks (certifies nothing).")
+@click.option(
+    "--failed", is_flag=True, help="The asset failed: certified, it withdraws a standing pass."
+)
 @click.option("--noise-bps", default=0, type=click.IntRange(0, 10_000), show_default=True,
               help="The estimated label noise, in basis points.")  # fmt: skip
 @click.option("--duplicates", default=0, type=_U32, show_default=True,
@@ -202,6 +208,21 @@ def revoke(account, uids, as_json):
     o.result(done)
 
 
+@_sub("retire")
+def retire(account, as_json):
+    """Retire the account as a validator, for good: none of its certificates counts any more."""
+    from seedbed.cli.output import Out
+    from seedbed.workflows.attest import retire as do_retire
+    from seedbed.workflows.disputes.facts import when
+
+    o = Out(as_json)
+    suite, chain = _load()
+    done = do_retire(suite, chain, account)
+    verb = "had retired" if done.already else "retired"
+    o.say(f"{done.validator} {verb} as a validator at {when(done.retired_at)}")
+    o.result(done)
+
+
 @_sub("set")
 @click.argument("validators", nargs=-1, metavar="ADDR...")
 @click.option("--threshold", required=True, type=click.IntRange(1, 16), help="k of the set.")
@@ -251,7 +272,8 @@ def status(account, asset, set_id, as_json):
         if not any(c.uid):
             o.say(f"  {c.validator}: no certificate")
             continue
-        state = "live" if c.live else "revoked" if c.revoked else "expired"
+        state = ("live" if c.live else "retired" if c.retired else "revoked" if c.revoked
+                 else "failed" if not c.passed else "expired")  # fmt: skip
         ends = f", expires {when(c.expires)}" if c.expires else ""
         o.say(f"  {c.validator}: {state}, dated {when(c.time)}{ends}")
     o.result(st)

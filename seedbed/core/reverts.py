@@ -179,13 +179,15 @@ _EXPLAIN: dict[str, str] = {
     "AttestationsWrongSchema": "the attestation is of schema {schema} (revocable: {revocable}); "
     "a certificate needs Seedbed's quality schema, revocable",
     "AttestationsBadData": "the attestation's data has {length} bytes, not the schema's 224",
-    "AttestationsWrongSubject": "the attestation does not pass asset {assetId} with its content "
+    "AttestationsWrongSubject": "the attestation does not name asset {assetId} with its content "
     "root {contentRoot}",
     "AttestationsNotCurrent": "the attestation is dated {time} and expires at {expirationTime} "
     "(0: never); it is now {nowTime}",
     "AttestationsNotAnchored": "the proof does not lead to a root {validator} anchored (it "
     "leads to {root})",
     "AttestationsRevoked": "{validator} revoked attestation {uid}",
+    "AttestationsRetired": "validator {validator} retired at {retiredAt}: it anchors and "
+    "certifies nothing more",
     "AttestationsNotNewer": "{validator}'s certificate of asset {assetId} is dated {standingTime}:"
     " only a newer attestation replaces it",
     # AssetCourt: opening

@@ -234,6 +234,7 @@ class Anchored:
 def anchor(suite: Suite, chain: Any, account: Any, packages: list[Path], batch: Path) -> Anchored:
     """Write the batch file of these packages (all the account's) and anchor its root."""
     validator = to_checksum_address(parse_address(str(account.address)))
+    created = False
     if batch.exists():
         held = att.read_batch(batch)
         if held.validator != validator:
@@ -247,11 +248,17 @@ def anchor(suite: Suite, chain: Any, account: Any, packages: list[Path], batch: 
         if not packages:
             raise InputError("Name the attestation packages to anchor (`ape run attest sign`).")
         root = att.write_batch(batch, validator, [read_package(p) for p in packages])
-        count = len(packages)
+        count, created = len(packages), True
     at = int(suite.attestations.anchoredAt(validator, root))
     if at:
         return Anchored(validator, root, count, batch, at, 0, True)
-    receipt = send(suite.attestations, "anchor", root, count, account=account, what="the anchor")
+    try:
+        receipt = send(suite.attestations, "anchor", root, count, account=account,
+                       what="the anchor")  # fmt: skip
+    except (ChainError, InputError):
+        if created:  # refused before sending (a retired validator, no funds): leave nothing
+            batch.unlink(missing_ok=True)
+        raise
     at = int(suite.attestations.anchoredAt(validator, root))
     return Anchored(validator, root, count, batch, at, int(receipt.gas_used), False)
 
@@ -355,6 +362,27 @@ def uid_of(text: str) -> bytes:
     raise InputError(f"{text!r} is neither a 0x UID (32 bytes) nor an attestation package file.")
 
 
+# -- retire -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retired:
+    validator: str
+    retired_at: int
+    tx: str
+    already: bool
+
+
+def retire(suite: Suite, chain: Any, account: Any) -> Retired:
+    """Retire the account as a validator, for good (a lost or leaked key)."""
+    who = to_checksum_address(parse_address(str(account.address)))
+    at = int(suite.attestations.retiredAt(who))
+    if at:
+        return Retired(who, at, "", True)
+    receipt = send(suite.attestations, "retire", account=account, what="the retirement")
+    return Retired(who, int(suite.attestations.retiredAt(who)), str(receipt.txn_hash), False)
+
+
 # -- sets, requirements, status --------------------------------------------------------------
 
 
@@ -417,7 +445,9 @@ class Standing:
     uid: bytes
     time: int
     expires: int
+    passed: bool
     revoked: bool
+    retired: bool
     live: bool
 
 
@@ -447,8 +477,11 @@ def status(suite: Suite, chain: Any, asset_id: int, set_id: int) -> Status:
         revoked = bool(any(uid) and int(contract.getRevokeOffchain(v, uid)))
         fresh = int(c.expirationTime) == 0 or int(c.expirationTime) > now
         who = to_checksum_address(parse_address(str(v)))
-        standing = any(uid) and fresh and not revoked
-        rows.append(Standing(who, uid, int(c.time), int(c.expirationTime), revoked, standing))
+        retired = bool(int(contract.retiredAt(v)))
+        passed = bool(c.passed)
+        standing = any(uid) and passed and fresh and not revoked and not retired
+        rows.append(Standing(who, uid, int(c.time), int(c.expirationTime), passed, revoked,
+                             retired, standing))  # fmt: skip
     live = int(contract.liveCount(set_id, asset_id))
     ok = bool(contract.satisfied(set_id, asset_id))
     return Status(asset_id, root, set_id, int(vs.threshold), live, ok, rows)

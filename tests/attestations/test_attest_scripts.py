@@ -87,3 +87,29 @@ def test_bad_input_is_one_error_line_and_nothing_is_sent(run_script, dataset, ch
     refused(run_script("attest", "set", "0x" + "00" * 20, "--threshold", "1", account=6), "zero")
     assert chain.blocks.height == height
     assert not (tmp_path / "b.json").exists()
+
+
+def test_a_later_fail_withdraws_the_pass_and_a_retired_validator_counts_for_nothing(
+    run_script, dataset, accounts, tmp_path
+):
+    v = accounts[7]
+    made = ok(run_script("attest", "set", v.address, "--threshold", "1", "--json", account=1))
+    ok(run_script("attest", "sign", dataset, "--out", tmp_path / "pass.json", account=7))
+    ok(run_script("attest", "anchor", tmp_path / "pass.json", "--batch", tmp_path / "b1.json",
+                  account=7))  # fmt: skip
+    ok(run_script("attest", "certify", tmp_path / "b1.json", account=5))
+    st = ok(run_script("attest", "status", dataset, made["id"], "--json", account=None))
+    assert st["satisfied"]
+    ok(run_script("attest", "sign", dataset, "--failed", "--out", tmp_path / "fail.json",
+                  account=7))  # fmt: skip
+    ok(run_script("attest", "anchor", tmp_path / "fail.json", "--batch", tmp_path / "b2.json",
+                  account=7))  # fmt: skip
+    ok(run_script("attest", "certify", tmp_path / "b2.json", account=5))
+    text = ok(run_script("attest", "status", dataset, made["id"], account=None))
+    assert "does not satisfy" in text and "failed" in text
+    ok(run_script("attest", "retire", account=7))
+    assert "had retired" in ok(run_script("attest", "retire", account=7))
+    ok(run_script("attest", "sign", dataset, "--out", tmp_path / "late.json", account=7))
+    refused(run_script("attest", "anchor", tmp_path / "late.json", "--batch", tmp_path / "b3.json",
+                       account=7), "retired")  # fmt: skip
+    assert not (tmp_path / "b3.json").exists()

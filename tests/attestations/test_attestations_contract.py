@@ -86,7 +86,8 @@ def test_a_batch_of_attestations_certifies_each_asset_with_its_own_proof(
         assert (event.assetId, event.validator, bytes(event.uid)) == (asset_id, v, s.uid)
         assert bytes(event.root) == root
         cert = attestations.certificate(v, asset_id)
-        assert (bytes(cert.uid), cert.time) == (s.uid, s.message.time)
+        assert (bytes(cert.uid), cert.time, cert.passed) == (s.uid, s.message.time, True)
+        assert event.passed
 
 
 def test_another_validators_anchor_certifies_nothing(
@@ -120,7 +121,6 @@ def test_an_attestation_of_another_content_root_or_asset_is_refused(
     cases = [
         kit.claim(dataset, content_root=os.urandom(32)),  # same id, other content
         kit.claim(other, content_root=registered),  # other id, this content
-        kit.claim(dataset, passed=False),  # a failing verdict certifies nothing
     ]
     signed = [kit.sign(v, c) for c in cases]
     _, proofs = kit.anchor(v, signed)
@@ -267,3 +267,53 @@ def test_satisfied_counts_live_certificates_only(
     chain.mine(timestamp=expiry)  # validators[1]'s expires: read live, never cached
     assert attestations.liveCount(set_id, dataset) == 1
     assert not attestations.satisfied(set_id, dataset)
+
+
+def test_a_newer_fail_withdraws_the_validators_pass(attestations, kit, dataset, validators, alice):
+    """A validator that re-checks and finds a problem signs a fail: certified (by anyone), it
+    replaces the pass, and the pass cannot be put back (it is older)."""
+    v = validators[0]
+    set_id = (
+        attestations.createSet([v.address], 1, sender=alice)
+        .events.filter(attestations.ValidatorSetCreated)[0]
+        .setId
+    )
+    now = kit.now()
+    good = kit.sign(v, kit.claim(dataset), time=now - 600)
+    bad = kit.sign(v, kit.claim(dataset, passed=False), time=now - 60)
+    _, proofs = kit.anchor(v, [good, bad])
+    kit.certify(dataset, v, good, proofs[0], alice)
+    assert attestations.satisfied(set_id, dataset)
+    receipt = kit.certify(dataset, v, bad, proofs[1], alice)
+    [event] = receipt.events.filter(attestations.Certified)
+    assert not event.passed and not attestations.certificate(v, dataset).passed
+    assert not attestations.satisfied(set_id, dataset)
+    with ape.reverts(attestations.AttestationsNotNewer):
+        kit.certify(dataset, v, good, proofs[0], alice)
+
+
+def test_a_retired_validator_counts_for_nothing_and_anchors_nothing(
+    attestations, kit, dataset, validators, alice, stranger, chain
+):
+    """A leaked key: the validator retires; what the thief anchors or certifies after that
+    counts for nothing, and nobody can retire it back in."""
+    v = validators[1]
+    set_id = (
+        attestations.createSet([v.address], 1, sender=alice)
+        .events.filter(attestations.ValidatorSetCreated)[0]
+        .setId
+    )
+    kit.attest(dataset, v)
+    assert attestations.satisfied(set_id, dataset)
+    thief_signed = kit.sign(v, kit.claim(dataset))
+    root, proofs = kit.anchor(v, [thief_signed])  # anchored before the retirement
+    receipt = attestations.retire(sender=v)
+    [event] = receipt.events.filter(attestations.ValidatorRetired)
+    assert event.validator == v and attestations.retiredAt(v) == event.retiredAt > 0
+    assert not attestations.satisfied(set_id, dataset)
+    with ape.reverts(attestations.AttestationsRetired, validator=v):
+        attestations.anchor(os.urandom(32), 1, sender=v)
+    with ape.reverts(attestations.AttestationsRetired, validator=v):
+        kit.certify(dataset, v, thief_signed, proofs[0], stranger)
+    with ape.reverts(attestations.AttestationsRetired):
+        attestations.retire(sender=v)

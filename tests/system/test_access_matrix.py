@@ -30,7 +30,8 @@ finishes a campaign that is over; only the operator posts; only the arbiter rule
 pays the caller's own share (the buyer's here); a credit is its holder's (the publisher's half
 of a slashed bond). Attestations: anyone anchors, revokes (under its own address) and forms
 validator sets, and anyone certifies an asset with a validator's anchored attestation (the
-gateway's of A here); only the asset's owner makes its offer require a set.
+gateway's of A here); anyone retires itself as a validator; only the asset's owner makes its
+offer require a set.
 """
 
 from __future__ import annotations
@@ -187,6 +188,7 @@ MATRIX = {
     "createSet":            (OK,       OK,       OK,       OK,       OK),
     "certify":              (OK,       OK,       OK,       OK,       OK),
     "requireAttestations":  (OWNER,    OK,       OWNER,    OWNER,    OWNER),
+    "retire":               (OK,       OK,       OK,       OK,       OK),
 }
 # fmt: on
 
@@ -628,6 +630,7 @@ def _attestation_calls(w: Scene, caller: Any, fresh: bytes) -> dict[str, Any]:
         "multiRevokeOffchain": lambda: a.multiRevokeOffchain([fresh, keccak(fresh)], **tx),
         "createSet": lambda: a.createSet(members, 2, **tx),
         "certify": lambda: a.certify(*w.attested, **tx),
+        "retire": lambda: a.retire(**tx),
         "requireAttestations": lambda: w.suite.license.requireAttestations(
             w.offer, w.validator_set, **tx
         ),
