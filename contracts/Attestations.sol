@@ -58,7 +58,8 @@ contract Attestations is IAttestations {
     /// @inheritdoc IAttestations
     function anchor(bytes32 root, uint32 count) external {
         if (root == bytes32(0) || count == 0) revert AttestationsEmptyAnchor(root, count);
-        _requireActive(msg.sender);
+        // No retirement check: one SSTORE stays the whole cost, and a retired validator's
+        // anchors certify nothing (certify checks, liveCount skips).
         uint64 at = _anchors[msg.sender][root];
         if (at != 0) revert AttestationsAlreadyAnchored(msg.sender, root, at);
         _anchors[msg.sender][root] = uint64(block.timestamp);

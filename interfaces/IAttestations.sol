@@ -135,7 +135,7 @@ interface IAttestations {
     /// @param standingTime The standing certificate's time.
     error AttestationsNotNewer(address validator, uint256 assetId, uint64 standingTime);
 
-    /// @notice The validator retired (for good): it anchors nothing more and certifies nothing.
+    /// @notice The validator retired (for good): nothing of it is certified any more.
     /// @param validator The validator.
     /// @param retiredAt When it retired.
     error AttestationsRetired(address validator, uint64 retiredAt);
@@ -227,8 +227,8 @@ interface IAttestations {
         external
         returns (bytes32 uid);
 
-    /// @notice Retires the caller as a validator, for good (a lost or leaked key): it can
-    /// anchor nothing more, and none of its certificates counts in any set from now on.
+    /// @notice Retires the caller as a validator, for good (a lost or leaked key): nothing of
+    /// it is certified any more, and none of its certificates counts in any set from now on.
     function retire() external;
 
     /*//////////////////////////////////////////////////////////////

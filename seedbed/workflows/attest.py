@@ -253,6 +253,10 @@ def anchor(suite: Suite, chain: Any, account: Any, packages: list[Path], batch: 
     if at:
         return Anchored(validator, root, count, batch, at, 0, True)
     try:
+        retired = int(suite.attestations.retiredAt(validator))
+        if retired:  # the contract would take the anchor, and certify none of it
+            raise ChainError(f"{validator} retired as a validator at {retired}: nothing it "
+                             "anchors can be certified.")  # fmt: skip
         receipt = send(suite.attestations, "anchor", root, count, account=account,
                        what="the anchor")  # fmt: skip
     except (ChainError, InputError):
