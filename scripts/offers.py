@@ -36,4 +36,8 @@ def cli(asset):
         address = state.terms.currency
         if address not in currencies:
             currencies[address] = currency_of(chain, address)
-        click.echo(f"  {describe_offer(state, currencies[address])}")
+        line = describe_offer(state, currencies[address])
+        gate = int(lt.offerValidatorSet(offer_id))  # a buyer sees what the sale waits for
+        if gate:
+            line += f", sold only with validator set {gate}'s attestations"
+        click.echo(f"  {line}")

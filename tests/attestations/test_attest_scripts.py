@@ -62,6 +62,9 @@ def test_a_validator_gates_an_offer_and_a_revocation_stops_it(
     refused(run_script("attest", "require", offer_id, made["id"], account=5), "NotAssetOwner")
     ok(run_script("attest", "require", offer_id, made["id"], account=1))
     assert license_token.offerValidatorSet(offer_id) == made["id"]
+    listed = ok(run_script("offers", dataset, account=None))
+    assert f"offer {offer_id}: " in listed
+    assert f"sold only with validator set {made['id']}'s attestations" in listed
     license_token.buy(offer_id, alice, PRICE, value=PRICE, sender=alice)
 
     st = ok(run_script("attest", "status", dataset, made["id"], "--json", account=None))
