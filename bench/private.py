@@ -207,7 +207,8 @@ def build_world(project: Any, networks: Any, rpc: str, out: Path) -> World:
             rpc=rpc,
             out=out,
             suite=suite,
-            chain_id=int(chain.chain_id),
+            # The node's own id: ape's chain manager keeps the id of an earlier group's chain.
+            chain_id=int(chain.provider.web3.eth.chain_id),
             operator=demo.gateway.address,
             owner=owner,
             holder=holder,
