@@ -20,15 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seedbed.chain.client import Suite
+from seedbed.chain.client import Suite, require_asset
 from seedbed.core import attestations as att
 from seedbed.core.addresses import parse_address, to_checksum_address
 from seedbed.core.atomic import write_atomic
 from seedbed.core.constants import ATTESTATION_MAX_BATCH, ATTESTATION_MAX_SET_SIZE
 from seedbed.core.errors import ChainError, InputError
 from seedbed.workflows.disputes.facts import now_of, send, would
-
-COMMAND = "ape run attest"
 
 
 def _domain(suite: Suite, chain: Any) -> att.Domain:
@@ -38,8 +36,7 @@ def _domain(suite: Suite, chain: Any) -> att.Domain:
 
 def asset_root(suite: Suite, asset_id: int) -> bytes:
     """The asset's registered content root (an unknown id is one clear error)."""
-    if not 0 < asset_id <= int(suite.registry.assetCount()):
-        raise InputError(f"Asset {asset_id} does not exist.")
+    require_asset(suite, asset_id)
     return bytes(suite.registry.asset(asset_id).contentRoot)
 
 
@@ -112,7 +109,7 @@ def check(
 
 def read_check(path: Path, asset_id: int, root: bytes) -> dict[str, Any]:
     """The figures of an `attest check` report, for this asset and content root only."""
-    doc = read_package(path)
+    doc = _read_object(path, "an `attest check` report")
     want = {"asset": asset_id, "content_root": "0x" + root.hex()}
     if {k: doc.get(k) for k in want} != want:
         raise InputError(f"--check {path} is a report of another asset or content.")
@@ -157,14 +154,19 @@ def sign_with_account(account: Any, msg: att.Offchain, domain: att.Domain) -> di
 
 
 def read_package(path: Path) -> dict[str, Any]:
+    return _read_object(path, "an attestation package")
+
+
+def _read_object(path: Path, what: str) -> dict[str, Any]:
+    """A JSON object from `path`; `what` names it in the one-line error."""
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as err:
         raise InputError(f"Cannot read {path}: {err.strerror or err}.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(f"{path} is not a JSON attestation package: {err}.") from None
+        raise InputError(f"{path} is not {what} (not JSON: {err}).") from None
     if not isinstance(doc, dict):
-        raise InputError(f"{path} is not an attestation package (a JSON object).")
+        raise InputError(f"{path} is not {what} (a JSON object).")
     return doc
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from seedbed.core import attestations as att
+from seedbed.workflows.attest import struct_of
 
 
 @dataclass
@@ -19,20 +20,6 @@ class Signed:
     message: att.Offchain
     uid: bytes
     package: dict[str, Any]
-
-
-def as_struct(msg: att.Offchain) -> tuple:
-    """The contract's Offchain calldata struct, in its field order."""
-    return (
-        msg.schema,
-        msg.recipient,
-        msg.time,
-        msg.expiration_time,
-        msg.revocable,
-        msg.ref_uid,
-        msg.data,
-        msg.salt,
-    )
 
 
 class Kit:
@@ -73,7 +60,7 @@ class Kit:
 
     def certify(self, asset_id, validator, signed: Signed, proof, sender):
         return self.contract.certify(
-            asset_id, validator, as_struct(signed.message), proof, sender=sender
+            asset_id, validator, struct_of(signed.message), proof, sender=sender
         )
 
     def attest(self, asset_id, validator, sender=None, **kw) -> Signed:

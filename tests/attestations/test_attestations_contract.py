@@ -10,18 +10,18 @@ import os
 
 import ape
 import pytest
-from conftest import as_struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seedbed.core import attestations as att
+from seedbed.workflows.attest import struct_of
 
 ZERO = "0x" + "00" * 20
 
 
 def test_the_contract_computes_the_same_uid_as_the_sdk_formula(attestations, kit, dataset, alice):
     signed = kit.sign(alice, kit.claim(dataset))
-    assert bytes(attestations.offchainUID(as_struct(signed.message))) == signed.uid
+    assert bytes(attestations.offchainUID(struct_of(signed.message))) == signed.uid
     assert bytes(attestations.SCHEMA_UID()) == att.SCHEMA_UID
     assert attestations.SCHEMA() == att.SCHEMA
 
@@ -43,7 +43,7 @@ def test_uids_agree_for_any_message(
         schema=schema, recipient="0x" + recipient.hex(), time=times[0],
         expiration_time=times[1], revocable=revocable, ref_uid=ref, data=data, salt=salt,
     )  # fmt: skip
-    assert bytes(attestations.offchainUID(as_struct(msg))) == msg.uid()
+    assert bytes(attestations.offchainUID(struct_of(msg))) == msg.uid()
 
 
 # -- anchors -----------------------------------------------------------------------------------

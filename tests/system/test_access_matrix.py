@@ -54,6 +54,7 @@ from seedbed.core.claim_to import sign as sign_claim
 from seedbed.core.constants import ACCESS, DATASET, DERIVE, ETH, MODEL, OFFER_PAUSED
 from seedbed.core.manifest import FileEntry, Manifest
 from seedbed.core.vouchers import Voucher, sign
+from seedbed.workflows.attest import struct_of
 
 ROLES = ("owner", "publisher", "buyer", "stranger", "gateway")
 ZERO = "0x" + "00" * 20
@@ -455,8 +456,7 @@ def _attestation_scene(suite, chain, asset, validator):
     msg = att.make_claim_attestation(claim, validator.address, now - 60, 0)
     uid = msg.uid()
     suite.attestations.anchor(att.batch_root([uid]), 1, sender=validator)
-    struct = (msg.schema, msg.recipient, msg.time, msg.expiration_time, msg.revocable)
-    struct += (msg.ref_uid, msg.data, msg.salt)
+    struct = struct_of(msg)
     receipt = suite.attestations.createSet([validator.address], 1, sender=validator)
     set_id = receipt.events.filter(suite.attestations.ValidatorSetCreated)[0].setId
     return (asset, validator.address, struct, att.batch_proofs([uid])[0]), set_id
